@@ -1,0 +1,98 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { ErrorCodes, ProtocolError } from '../errors.js'
+import type { GuardResult, ResolvedCoreOptions, ResolvedResource, ResourceGuards } from '../options.js'
+import type { Filter, RealtimeUser } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+import { normalizeFilter } from './filter.js'
+
+/** The configured resource, or RESOURCE_NOT_FOUND (unknown and disabled look the same). */
+export function requireResource (options: ResolvedCoreOptions, name: string): ResolvedResource {
+  const resource = options.resources.get(name)
+  if (resource === undefined) throw new ProtocolError(ErrorCodes.RESOURCE_NOT_FOUND, `Resource "${name}" is not available`)
+  return resource
+}
+
+export function userRoles (user: RealtimeUser | null): string[] {
+  if (user === null) return []
+  const roles = Array.isArray(user.roles) ? user.roles.filter((r): r is string => typeof r === 'string') : []
+  if (typeof user.role === 'string') roles.push(user.role)
+  return roles
+}
+
+export function hasAnyRole (user: RealtimeUser | null, roles: readonly string[]): boolean {
+  const own = userRoles(user)
+  return roles.some((role) => own.includes(role))
+}
+
+/** Resource `auth: [roles]` gates every operation on the resource. */
+export function checkResourceRoles (resource: ResolvedResource, user: RealtimeUser | null): void {
+  if (resource.roles === null) return
+  if (!hasAnyRole(user, resource.roles)) {
+    throw new ProtocolError(ErrorCodes.FORBIDDEN, `Access to resource "${resource.name}" is forbidden`)
+  }
+}
+
+/**
+ * Runs one guard. A guard that throws denies (FORBIDDEN) and is logged, never crashes the
+ * server or leaks its message. Missing guards allow.
+ */
+export async function runGuard<K extends keyof ResourceGuards> (
+  resource: ResolvedResource,
+  name: K,
+  log: FastifyBaseLogger,
+  ...args: Parameters<NonNullable<ResourceGuards[K]>>
+): Promise<GuardResult> {
+  const guard = resource.guard[name] as ((...a: unknown[]) => unknown) | undefined
+  if (guard === undefined) return true
+  let result: unknown
+  try {
+    result = await guard(...args)
+  } catch (error) {
+    log.warn({ err: error, resource: resource.name, guard: name }, 'realtime: guard threw; request denied')
+    throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
+  }
+  if (result === true) return true
+  if (isPlainObject(result)) {
+    const normalized = normalizeFilter(result)
+    if ('error' in normalized) {
+      log.warn({ resource: resource.name, guard: name, problem: normalized.error }, 'realtime: guard returned an invalid filter; request denied')
+      throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
+    }
+    return normalized.filter
+  }
+  throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
+}
+
+/** A guard that may only allow or deny (get/create/update/delete). */
+export async function requireAllowed<K extends 'get' | 'create' | 'update' | 'delete'> (
+  resource: ResolvedResource,
+  name: K,
+  log: FastifyBaseLogger,
+  ...args: Parameters<NonNullable<ResourceGuards[K]>>
+): Promise<void> {
+  const result = await runGuard(resource, name, log, ...args)
+  if (result !== true) throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
+}
+
+/** Merges forced filters from several guards; conflicting values make `impossible` true. */
+export function mergeForced (filters: Array<Filter | null>): { filter: Filter | null, impossible: boolean } {
+  let merged: Filter | null = null
+  let impossible = false
+  for (const filter of filters) {
+    if (filter === null) continue
+    merged ??= {}
+    for (const [path, value] of Object.entries(filter)) {
+      if (Object.prototype.hasOwnProperty.call(merged, path) && merged[path] !== value) impossible = true
+      merged[path] = value
+    }
+  }
+  return { filter: merged, impossible }
+}
+
+/** The `list` guard's forced filter (null when it allows everything). */
+export async function listForcedFilter (
+  resource: ResolvedResource, user: RealtimeUser | null, filter: Filter, log: FastifyBaseLogger
+): Promise<Filter | null> {
+  const result = await runGuard(resource, 'list', log, user, { filter })
+  return result === true ? null : result as Filter
+}

@@ -1,0 +1,136 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { RawChange } from '../hub/hub.js'
+import type { ResolvedResource } from '../options.js'
+import type { RecordData, ResourceLike } from '../types.js'
+
+type Listener = (...args: any[]) => void
+type Hook = (data: any) => unknown
+
+/** Behaviours for which s3db's `patch` writes by copy-object and emits no `updated` event. */
+const COPY_PATCH_BEHAVIORS = new Set(['enforce-limits', 'truncate-data'])
+
+function recordId (record: RecordData | null): string | null {
+  const id = record?.id
+  return typeof id === 'string' ? id : id === undefined || id === null ? null : String(id)
+}
+
+function withoutMeta (payload: RecordData): RecordData {
+  const { $before: _b, $after: _a, ...rest } = payload
+  return rest
+}
+
+/**
+ * Turns every s3db write into exactly one change. s3db 19.5.10 emits `inserted`/`updated`/
+ * `deleted` for insert, insertMany, upsert, update, updateConditional, patch-by-update, delete and
+ * deleteMany, and `deleted-all` for deleteAll; `replace` and patch's copy-object path emit nothing
+ * but run their before/after hooks, so those two are captured through hooks (reading the record
+ * in the before hook, since the after hook only sees the new state).
+ */
+export class ResourceBridge {
+  private readonly detachers: Array<() => void> = []
+
+  constructor (
+    private readonly resources: ReadonlyMap<string, ResolvedResource>,
+    private readonly sink: (change: RawChange) => void,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  attach (): void {
+    for (const { name, resource } of this.resources.values()) this.attachResource(name, resource)
+  }
+
+  detach (): void {
+    for (const detach of this.detachers.splice(0)) detach()
+  }
+
+  private emit (change: RawChange): void {
+    try {
+      this.sink(change)
+    } catch (error) {
+      // A failing subscriber must never fail the s3db write that produced the change.
+      this.log.error({ err: error, resource: change.resource, type: change.type }, 'realtime: delivering a change failed')
+    }
+  }
+
+  private listen (resource: ResourceLike, event: string, listener: Listener): void {
+    resource.on(event, listener)
+    this.detachers.push(() => { resource.removeListener(event, listener) })
+  }
+
+  private hook (resource: ResourceLike, event: string, fn: Hook): void {
+    resource.addHook(event, fn)
+    this.detachers.push(() => {
+      const list = resource.hooks?.[event]
+      if (!Array.isArray(list)) return
+      const index = list.findIndex((h) => h === fn || (h as { __s3db_original?: unknown }).__s3db_original === fn)
+      if (index >= 0) list.splice(index, 1)
+    })
+  }
+
+  private attachResource (name: string, resource: ResourceLike): void {
+    this.listen(resource, 'inserted', (record: RecordData) => {
+      this.emit({ resource: name, type: 'insert', id: recordId(record), before: null, after: withoutMeta(record) })
+    })
+    this.listen(resource, 'updated', (payload: RecordData) => {
+      const before = (payload.$before as RecordData | undefined) ?? null
+      const after = (payload.$after as RecordData | undefined) ?? withoutMeta(payload)
+      this.emit({ resource: name, type: 'update', id: recordId(after), before, after })
+    })
+    this.listen(resource, 'deleted', (payload: RecordData) => {
+      const before = (payload.$before as RecordData | undefined) ?? withoutMeta(payload)
+      this.emit({ resource: name, type: 'delete', id: recordId(before), before, after: null })
+    })
+    this.listen(resource, 'deleted-all', () => {
+      this.emit({ resource: name, type: 'reset', id: null, before: null, after: null })
+    })
+
+    // replace: read the old record first so subscribers see before/after (and `left`).
+    const pendingReplace = new Map<string, Array<RecordData | null>>()
+    this.hook(resource, 'beforeReplace', async (ctx: { id: string }) => {
+      queueFor(pendingReplace, ctx.id).push(await readOrNull(resource, ctx.id))
+      return ctx
+    })
+    this.hook(resource, 'afterReplace', (record: RecordData) => {
+      const id = recordId(record) ?? ''
+      const before = takeFrom(pendingReplace, id)
+      this.emit({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: record })
+      return record
+    })
+
+    // patch by copy-object: the only patch path that emits no `updated` event.
+    const pendingPatch = new Map<string, Array<RecordData | null>>()
+    this.hook(resource, 'beforePatch', async (ctx: { id: string, fields: Record<string, unknown> }) => {
+      const byCopy = COPY_PATCH_BEHAVIORS.has(resource.behavior ?? '') && !Object.keys(ctx.fields ?? {}).some((k) => k.includes('.'))
+      if (byCopy) queueFor(pendingPatch, ctx.id).push(await readOrNull(resource, ctx.id))
+      return ctx
+    })
+    this.hook(resource, 'afterPatch', (record: RecordData) => {
+      const id = recordId(record) ?? ''
+      if (!pendingPatch.has(id)) return record
+      const before = takeFrom(pendingPatch, id)
+      this.emit({ resource: name, type: 'update', id, before, after: { ...record, id } })
+      return record
+    })
+  }
+}
+
+function queueFor (pending: Map<string, Array<RecordData | null>>, id: string): Array<RecordData | null> {
+  let queue = pending.get(id)
+  if (queue === undefined) pending.set(id, queue = [])
+  return queue
+}
+
+function takeFrom (pending: Map<string, Array<RecordData | null>>, id: string): RecordData | null {
+  const queue = pending.get(id)
+  const before = queue?.shift() ?? null
+  if (queue !== undefined && queue.length === 0) pending.delete(id)
+  return before
+}
+
+async function readOrNull (resource: ResourceLike, id: string): Promise<RecordData | null> {
+  try {
+    return await resource.get(id)
+  } catch {
+    return null // not there yet: the write creates it
+  }
+}

@@ -1,0 +1,112 @@
+import { EventEmitter } from 'node:events'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { fail } from '../options.js'
+import type { ClientView, Hub, HubEvents, HubMetrics, ServerInfo } from '../hub/hub.js'
+import type { ClientInfo } from '../connection/connection.js'
+import type { RealtimeOptions } from '../options.js'
+import type { DatabaseLike } from '../types.js'
+import { realtimePlugin } from '../plugin.js'
+
+/** The seed's constructor options: the plugin's options plus the server it owns. */
+export interface WebSocketPluginOptions extends Omit<RealtimeOptions, 'database' | 'path'> {
+  /** Port of the server this plugin starts (0 picks a free one). @default 3001 */
+  port?: number
+  /** Bind address. @default '0.0.0.0' */
+  host?: string
+  /** Log "WebSocket server running at ws://…" on start. @default true */
+  startupBanner?: boolean
+  /** WebSocket route on that server. @default '/' (so ws://host:port works) */
+  path?: string
+}
+
+const FORWARDED: Array<keyof HubEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected']
+
+/**
+ * The seed's API, unchanged: an s3db.js plugin (`await db.usePlugin(plugin)`) that starts its own
+ * Fastify server with the realtime route, health routes and the same methods and events.
+ */
+export class WebSocketPlugin extends EventEmitter {
+  instanceName: string | null = null
+  private readonly options: WebSocketPluginOptions
+  private database: DatabaseLike | null = null
+  private app: FastifyInstance | null = null
+
+  constructor (options: WebSocketPluginOptions = {}) {
+    super()
+    const { port = 3001, host = '0.0.0.0', startupBanner = true } = options
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port must be an integer from 0 to 65535')
+    if (typeof host !== 'string' || host === '') fail('host must be a non-empty string')
+    if (typeof startupBanner !== 'boolean') fail('startupBanner must be a boolean')
+    this.options = { ...options, port, host, startupBanner }
+  }
+
+  setInstanceName (name: string): void {
+    this.instanceName = name
+  }
+
+  /** Called by `db.usePlugin()`. */
+  async install (database: DatabaseLike): Promise<void> {
+    this.database = database
+  }
+
+  /** Called by `db.usePlugin()` once the database is connected. */
+  async start (): Promise<void> {
+    if (this.app !== null) return
+    if (this.database === null) fail('WebSocketPlugin.start() called before install(database)')
+    const { port, host, startupBanner, logLevel, path = '/', ...rest } = this.options
+    const app: FastifyInstance = Fastify({ logger: { level: logLevel ?? 'info' } })
+    // Registered through fastify-plugin so `realtime` is visible on this app.
+    await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
+      ...rest,
+      ...(logLevel !== undefined ? { logLevel } : {}),
+      database: this.database,
+      path
+    })
+    for (const event of FORWARDED) app.realtime.on(event, (...args: unknown[]) => this.emit(event, ...args))
+    try {
+      await app.listen({ port: port as number, host: host as string })
+    } catch (error) {
+      await app.close()
+      throw error
+    }
+    this.app = app
+    const info = app.realtime.getServerInfo()
+    if (startupBanner === true) app.log.info(`WebSocket server running at ws://${host as string}:${info.port ?? port as number}${path === '/' ? '' : path}`)
+    this.emit('plugin.started', { port: info.port, host })
+  }
+
+  async stop (): Promise<void> {
+    const app = this.app
+    if (app === null) return
+    this.app = null
+    await app.close()
+  }
+
+  async uninstall (): Promise<void> {
+    await this.stop()
+  }
+
+  /** The Fastify instance this plugin runs (null before start). */
+  get server (): FastifyInstance | null {
+    return this.app
+  }
+
+  private get hub (): Hub {
+    if (this.app === null) fail('WebSocketPlugin is not running')
+    return this.app.realtime
+  }
+
+  getServerInfo (): ServerInfo {
+    if (this.app === null) {
+      return { isRunning: false, port: this.options.port ?? 3001, host: this.options.host ?? '0.0.0.0', path: this.options.path ?? '/', clients: 0, subscriptions: 0, resources: [], startedAt: null, uptime: 0, epoch: '' }
+    }
+    return this.hub.getServerInfo()
+  }
+
+  getClients (): ClientInfo[] { return this.app === null ? [] : this.hub.getClients() }
+  broadcast (message: object, filter?: (client: ClientView) => boolean): number { return this.hub.broadcast(message, filter) }
+  sendToClient (clientId: string, message: object): boolean { return this.hub.sendToClient(clientId, message) }
+  broadcastToResource (resource: string, message: object): number { return this.hub.broadcastToResource(resource, message) }
+  getMetrics (): HubMetrics { return this.hub.getMetrics() }
+}

@@ -1,0 +1,209 @@
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClientInfo, Connection } from '../connection/connection.js'
+import type { ResolvedCoreOptions } from '../options.js'
+import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
+import { ResourceHistory, type ChangeEvent } from './history.js'
+import { SubscriptionIndex, type Subscription } from './subscription-index.js'
+import { fanOutChange, type FanOutStats } from './fanout.js'
+
+/** A change as the bridge reports it, before the hub numbers it. */
+export interface RawChange {
+  resource: string
+  type: ChangeType | 'reset'
+  id: string | null
+  before: RecordData | null
+  after: RecordData | null
+}
+
+/** The counters the seed's `getMetrics()` documents, plus a few that operators ask for. */
+export interface HubMetrics {
+  connections: number
+  activeConnections: number
+  disconnections: number
+  messagesReceived: number
+  messagesSent: number
+  broadcasts: number
+  events: number
+  errors: number
+  subscriptions: number
+}
+
+/** What `broadcast(msg, filter)` hands the filter for each client. */
+export interface ClientView {
+  readonly id: string
+  readonly user: RealtimeUser | null
+  readonly metadata: Record<string, unknown>
+  readonly connectedAt: Date
+}
+
+export interface ServerInfo {
+  isRunning: boolean
+  port: number | null
+  host: string | null
+  path: string
+  clients: number
+  subscriptions: number
+  resources: string[]
+  startedAt: string | null
+  uptime: number
+  epoch: string
+}
+
+export interface HubEvents {
+  'plugin.started': [{ port: number | null, host: string | null }]
+  'server.started': [{ port: number | null, host: string | null }]
+  'server.stopped': []
+  'client.connected': [{ clientId: string, user: RealtimeUser | null }]
+  'client.disconnected': [{ clientId: string, code: number, reason: string }]
+  'change': [ChangeEvent]
+}
+
+/**
+ * The realtime hub (`fastify.realtime`): connections, subscription indexes, per-resource
+ * sequence numbers and history, and the broadcast API of the seed's API Reference.
+ */
+export class Hub extends EventEmitter<HubEvents> {
+  readonly connections = new Map<string, Connection>()
+  readonly indexes = new Map<string, SubscriptionIndex>()
+  /** Identifies this history: a `since` from another epoch cannot be resumed. */
+  readonly epoch = randomUUID()
+  readonly counters = {
+    connections: 0,
+    disconnections: 0,
+    messagesReceived: 0,
+    messagesSent: 0,
+    broadcasts: 0,
+    events: 0,
+    errors: 0
+  }
+
+  readonly fanOutStats: FanOutStats = { candidates: 0, deliveries: 0 }
+  running = false
+  port: number | null = null
+  host: string | null = null
+  startedAt: Date | null = null
+  private readonly seqs = new Map<string, number>()
+  private readonly histories = new Map<string, ResourceHistory>()
+
+  constructor (readonly options: ResolvedCoreOptions, readonly log: FastifyBaseLogger) {
+    super()
+    for (const name of options.resources.keys()) {
+      this.indexes.set(name, new SubscriptionIndex())
+      this.seqs.set(name, 0)
+      this.histories.set(name, new ResourceHistory(options.historySize))
+    }
+  }
+
+  addConnection (connection: Connection): void {
+    this.connections.set(connection.id, connection)
+    this.counters.connections++
+    this.emit('client.connected', { clientId: connection.id, user: connection.user })
+  }
+
+  removeConnection (connection: Connection, code: number, reason: string): void {
+    if (!this.connections.delete(connection.id)) return
+    connection.closed = true
+    for (const subscription of connection.subscriptions.values()) this.indexes.get(subscription.resource)?.remove(subscription)
+    connection.subscriptions.clear()
+    this.counters.disconnections++
+    this.emit('client.disconnected', { clientId: connection.id, code, reason })
+  }
+
+  addSubscription (subscription: Subscription): void {
+    subscription.connection.subscriptions.set(subscription.id, subscription)
+    this.indexes.get(subscription.resource)?.add(subscription)
+  }
+
+  removeSubscription (subscription: Subscription): void {
+    subscription.connection.subscriptions.delete(subscription.id)
+    this.indexes.get(subscription.resource)?.remove(subscription)
+  }
+
+  lastSeq (resource: string): number {
+    return this.seqs.get(resource) ?? 0
+  }
+
+  /** Events after `seq` still in history (oldest first), or null when there is a gap. */
+  historySince (resource: string, seq: number): ChangeEvent[] | null {
+    return this.histories.get(resource)?.since(seq, this.lastSeq(resource)) ?? null
+  }
+
+  /** Numbers a change, records it, and delivers it to every matching subscription. */
+  publishChange (raw: RawChange): ChangeEvent {
+    const seq = this.lastSeq(raw.resource) + 1
+    this.seqs.set(raw.resource, seq)
+    const event: ChangeEvent = { ...raw, seq, timestamp: new Date().toISOString() }
+    this.histories.get(raw.resource)?.push(event)
+    this.deliverChange(event)
+    this.emit('change', event)
+    return event
+  }
+
+  /** Delivers an already-numbered change to local subscribers. */
+  deliverChange (event: ChangeEvent): number {
+    const index = this.indexes.get(event.resource)
+    const resource = this.options.resources.get(event.resource)
+    if (index === undefined || resource === undefined) return 0
+    if (event.type !== 'reset' && !resource.events.has(event.type)) return 0
+    this.counters.events++
+    return fanOutChange(event, index, resource.project, this.fanOutStats)
+  }
+
+  // --- the seed's API Reference -------------------------------------------------------------
+
+  getServerInfo (): ServerInfo {
+    let subscriptions = 0
+    for (const index of this.indexes.values()) subscriptions += index.size
+    return {
+      isRunning: this.running,
+      port: this.port,
+      host: this.host,
+      path: this.options.path,
+      clients: this.connections.size,
+      subscriptions,
+      resources: [...this.options.resources.keys()],
+      startedAt: this.startedAt?.toISOString() ?? null,
+      uptime: this.startedAt === null ? 0 : Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      epoch: this.epoch
+    }
+  }
+
+  getClients (): ClientInfo[] {
+    return [...this.connections.values()].map((connection) => connection.info())
+  }
+
+  /** Sends `message` to every client (or those `filter` accepts); returns how many got it. */
+  broadcast (message: object, filter?: (client: ClientView) => boolean): number {
+    const frame = JSON.stringify(message)
+    let sent = 0
+    for (const connection of this.connections.values()) {
+      if (filter !== undefined && !filter(connection)) continue
+      if (connection.send(frame)) sent++
+    }
+    this.counters.broadcasts++
+    return sent
+  }
+
+  sendToClient (clientId: string, message: object): boolean {
+    return this.connections.get(clientId)?.sendMessage(message) ?? false
+  }
+
+  /** Sends `message` once to every client holding a subscription on `resource`. */
+  broadcastToResource (resource: string, message: object): number {
+    const frame = JSON.stringify(message)
+    const recipients = new Set<Connection>()
+    this.indexes.get(resource)?.forEach((subscription) => recipients.add(subscription.connection))
+    let sent = 0
+    for (const connection of recipients) if (connection.send(frame)) sent++
+    this.counters.broadcasts++
+    return sent
+  }
+
+  getMetrics (): HubMetrics {
+    let subscriptions = 0
+    for (const index of this.indexes.values()) subscriptions += index.size
+    return { ...this.counters, activeConnections: this.connections.size, subscriptions }
+  }
+}

@@ -1,0 +1,14 @@
+import fp from 'fastify-plugin'
+import { realtimePlugin } from './plugin.js'
+
+/** The Fastify plugin: `app.register(s3dbRealtime, { database, resources })`. */
+const s3dbRealtime = fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' })
+export default s3dbRealtime
+export { s3dbRealtime }
+
+export { WebSocketPlugin, type WebSocketPluginOptions } from './compat/websocket-plugin.js'
+export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResourceError, type ErrorCode } from './errors.js'
+export type { RealtimeOptions, ResourceConfig, ResourceOptions, ResourceGuards, GuardResult, LogLevel } from './options.js'
+export type { Hub, HubMetrics, ServerInfo, ClientView, HubEvents } from './hub/hub.js'
+export type { ClientInfo } from './connection/connection.js'
+export type { Filter, FilterValue, RealtimeUser, ChangeType, DatabaseLike, ResourceLike, RecordData } from './types.js'

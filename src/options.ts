@@ -1,0 +1,214 @@
+import type { CompiledFilter } from './access/filter.js'
+import { createProjector, type Projector } from './access/projection.js'
+import { InvalidOptionError, UnknownResourceError } from './errors.js'
+import type { ChangeType, DatabaseLike, Filter, RealtimeUser, RecordData, ResourceLike } from './types.js'
+import { isPlainObject } from './util/paths.js'
+
+/** What a guard may answer: allow, deny, or (subscribe and list) allow with a forced filter. */
+export type GuardResult = boolean | Filter
+type MaybePromise<T> = T | Promise<T>
+
+/** Row-level guards, as the seed documents them. `user` is null for anonymous clients. */
+export interface ResourceGuards {
+  subscribe?: (user: RealtimeUser | null, filter: Filter) => MaybePromise<GuardResult>
+  list?: (user: RealtimeUser | null, ctx: { filter: Filter, partition?: string }) => MaybePromise<GuardResult>
+  get?: (user: RealtimeUser | null, ctx: { id: string }) => MaybePromise<boolean>
+  /** May set fields on `data` (for example a tenant id) before it is inserted. */
+  create?: (user: RealtimeUser | null, data: RecordData) => MaybePromise<boolean>
+  update?: (user: RealtimeUser | null, ctx: { id: string, data: RecordData }) => MaybePromise<boolean>
+  delete?: (user: RealtimeUser | null, ctx: { id: string }) => MaybePromise<boolean>
+}
+
+/** Per-resource configuration: `true` enables with no restrictions, `false` disables. */
+export interface ResourceOptions {
+  /** Roles allowed to use this resource at all (every operation, events included). */
+  auth?: string[]
+  /** Fields (dot paths) removed from every payload that leaves the server. */
+  protected?: string[]
+  /** Change events broadcast for this resource. @default ['insert','update','delete'] */
+  events?: ChangeType[]
+  guard?: ResourceGuards
+  /** Who may `publish` to the channel named after this resource: roles, or a function. */
+  publishAuth?: string[] | ((user: RealtimeUser | null, message: unknown) => MaybePromise<boolean>)
+}
+export type ResourceConfig = boolean | ResourceOptions
+
+export type LogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+
+export interface RealtimeOptions {
+  /** The connected s3db.js Database whose resources are exposed. */
+  database: DatabaseLike
+  /** WebSocket route. @default '/ws' */
+  path?: string
+  resources?: Record<string, ResourceConfig>
+  /** Interval between server pings, ms. @default 30000 */
+  heartbeatInterval?: number
+  /** Time a socket has to answer a ping before it is terminated, ms. @default 10000 */
+  heartbeatTimeout?: number
+  /** Largest accepted frame, bytes; bigger frames close the socket with 1009. @default 1048576 */
+  maxPayloadSize?: number
+  /** Level of the plugin's child logger. @default the app logger's level */
+  logLevel?: LogLevel
+  /** Events kept per resource for `subscribe {since}` resume. @default 1000 */
+  historySize?: number
+  /** Records per `list` page when the request gives no limit. @default 100 */
+  defaultListLimit?: number
+  /** Largest `limit` a `list` may ask for. @default 1000 */
+  maxListLimit?: number
+  /** Subscriptions one socket may hold. @default 100 */
+  maxSubscriptionsPerConnection?: number
+  // Option groups resolved by their own modules; each module documents and validates its group.
+  auth?: unknown
+  rateLimit?: unknown
+  cors?: unknown
+  channels?: unknown
+  health?: unknown
+  metrics?: unknown
+  bus?: unknown
+  redis?: unknown
+  backpressure?: unknown
+  maxConnections?: unknown
+  compression?: unknown
+  limits?: unknown
+  tickets?: unknown
+  connectionRateLimit?: unknown
+  nodeId?: unknown
+}
+
+export interface ResolvedResource {
+  readonly name: string
+  readonly resource: ResourceLike
+  readonly roles: readonly string[] | null
+  readonly protectedFields: readonly string[]
+  readonly events: ReadonlySet<ChangeType>
+  readonly guard: ResourceGuards
+  readonly publishAuth: ResourceOptions['publishAuth'] | null
+  readonly project: Projector
+}
+
+export interface ResolvedCoreOptions {
+  readonly database: DatabaseLike
+  readonly path: string
+  readonly resources: ReadonlyMap<string, ResolvedResource>
+  readonly heartbeatInterval: number
+  readonly heartbeatTimeout: number
+  readonly maxPayloadSize: number
+  readonly logLevel: LogLevel | null
+  readonly historySize: number
+  readonly defaultListLimit: number
+  readonly maxListLimit: number
+  readonly maxSubscriptionsPerConnection: number
+}
+
+const CHANGE_TYPES: readonly ChangeType[] = ['insert', 'update', 'delete']
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']
+const GUARD_NAMES = ['subscribe', 'list', 'get', 'create', 'update', 'delete'] as const
+const RESOURCE_KEYS = new Set(['auth', 'protected', 'events', 'guard', 'publishAuth'])
+
+export function fail (message: string): never {
+  throw new InvalidOptionError(message)
+}
+
+export function positiveInteger (value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    fail(`${name} must be an integer >= ${min} (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
+export function stringList (value: unknown, name: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    fail(`${name} must be an array of non-empty strings`)
+  }
+  return [...value] as string[]
+}
+
+function resolveResource (name: string, config: unknown, database: DatabaseLike): ResolvedResource | null {
+  if (config === false) return null
+  if (config !== true && !isPlainObject(config)) {
+    fail(`resources.${name} must be true, false or an object with auth/protected/events/guard`)
+  }
+  const resource = database.resources[name]
+  if (resource === undefined) throw new UnknownResourceError(name)
+  const options: ResourceOptions = config === true ? {} : config as ResourceOptions
+  for (const key of Object.keys(options)) {
+    if (!RESOURCE_KEYS.has(key)) fail(`resources.${name}.${key} is not a known resource option`)
+  }
+  const roles = options.auth === undefined ? null : stringList(options.auth, `resources.${name}.auth`)
+  const protectedFields = options.protected === undefined ? [] : stringList(options.protected, `resources.${name}.protected`)
+  const events = options.events === undefined ? [...CHANGE_TYPES] : stringList(options.events, `resources.${name}.events`)
+  for (const event of events) {
+    if (!CHANGE_TYPES.includes(event as ChangeType)) fail(`resources.${name}.events: unknown event "${event}"`)
+  }
+  const guard = options.guard ?? {}
+  if (!isPlainObject(guard)) fail(`resources.${name}.guard must be an object of functions`)
+  for (const [key, fn] of Object.entries(guard)) {
+    if (!(GUARD_NAMES as readonly string[]).includes(key)) fail(`resources.${name}.guard.${key} is not a known guard`)
+    if (typeof fn !== 'function') fail(`resources.${name}.guard.${key} must be a function`)
+  }
+  const publishAuth = options.publishAuth ?? null
+  if (publishAuth !== null && typeof publishAuth !== 'function') stringList(publishAuth, `resources.${name}.publishAuth`)
+  return {
+    name,
+    resource,
+    roles,
+    protectedFields,
+    events: new Set(events as ChangeType[]),
+    guard: guard as ResourceGuards,
+    publishAuth,
+    project: createProjector(protectedFields)
+  }
+}
+
+/** Option keys this module resolves; other modules register theirs with `knownOptionGroups`. */
+const CORE_KEYS = new Set([
+  'database', 'path', 'resources', 'heartbeatInterval', 'heartbeatTimeout', 'maxPayloadSize',
+  'logLevel', 'historySize', 'defaultListLimit', 'maxListLimit', 'maxSubscriptionsPerConnection'
+])
+
+/** Option groups owned by feature modules (auth, channels, …); each validates its own group. */
+export const knownOptionGroups = new Set<string>([
+  'auth', 'rateLimit', 'cors', 'channels', 'health', 'metrics', 'bus', 'redis', 'backpressure',
+  'maxConnections', 'compression', 'limits', 'tickets', 'connectionRateLimit', 'nodeId'
+])
+
+export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {
+  if (!isPlainObject(input)) fail('options must be an object')
+  for (const key of Object.keys(input)) {
+    if (!CORE_KEYS.has(key) && !knownOptionGroups.has(key)) fail(`unknown option "${key}"`)
+  }
+  const database = input.database as DatabaseLike | undefined
+  if (database === undefined || database === null || !isPlainObject(database.resources) && typeof database.resources !== 'object') {
+    fail('database must be an s3db.js Database instance')
+  }
+  const path = input.path ?? '/ws'
+  if (typeof path !== 'string' || !path.startsWith('/')) fail('path must be a string starting with "/"')
+  const resourcesInput = input.resources ?? {}
+  if (!isPlainObject(resourcesInput)) fail('resources must be an object keyed by resource name')
+  const resources = new Map<string, ResolvedResource>()
+  for (const [name, config] of Object.entries(resourcesInput)) {
+    const resolved = resolveResource(name, config, database)
+    if (resolved !== null) resources.set(name, resolved)
+  }
+  const logLevel = input.logLevel ?? null
+  if (logLevel !== null && !LOG_LEVELS.includes(logLevel as LogLevel)) fail(`logLevel must be one of ${LOG_LEVELS.join(', ')}`)
+  const defaultListLimit = positiveInteger(input.defaultListLimit, 'defaultListLimit', 100)
+  const maxListLimit = positiveInteger(input.maxListLimit, 'maxListLimit', 1000)
+  if (defaultListLimit > maxListLimit) fail('defaultListLimit must not exceed maxListLimit')
+  return Object.freeze({
+    database,
+    path,
+    resources,
+    heartbeatInterval: positiveInteger(input.heartbeatInterval, 'heartbeatInterval', 30_000),
+    heartbeatTimeout: positiveInteger(input.heartbeatTimeout, 'heartbeatTimeout', 10_000),
+    maxPayloadSize: positiveInteger(input.maxPayloadSize, 'maxPayloadSize', 1024 * 1024, 64),
+    logLevel: logLevel as LogLevel | null,
+    historySize: positiveInteger(input.historySize, 'historySize', 1000, 0),
+    defaultListLimit,
+    maxListLimit,
+    maxSubscriptionsPerConnection: positiveInteger(input.maxSubscriptionsPerConnection, 'maxSubscriptionsPerConnection', 100)
+  })
+}
+
+export type { CompiledFilter }

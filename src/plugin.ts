@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import websocket from '@fastify/websocket'
+import type { AddressInfo } from 'node:net'
+import { ResourceBridge } from './bridge/bridge.js'
+import { acceptConnection } from './connection/accept.js'
+import { Heartbeat } from './connection/heartbeat.js'
+import { CloseCodes } from './errors.js'
+import { Hub } from './hub/hub.js'
+import { resolveCoreOptions, type RealtimeOptions } from './options.js'
+import { registerCoreMessages } from './protocol/core-routes.js'
+import { Dispatcher } from './protocol/dispatcher.js'
+import type { RealtimeUser } from './types.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The s3db-realtime hub: broadcast, getClients, getMetrics, events … */
+    realtime: Hub
+  }
+  interface FastifyRequest {
+    /** Set by the upgrade's auth hook; null for anonymous clients. */
+    realtimeUser: RealtimeUser | null
+  }
+}
+
+/**
+ * Wires the pieces: options -> hub -> protocol -> WS route, and the bridge from s3db events
+ * into the hub. Shutdown is ordered and idempotent.
+ */
+export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastify: FastifyInstance, rawOptions) => {
+  const options = resolveCoreOptions(rawOptions)
+  const log = fastify.log.child({ plugin: 's3db-realtime' }, options.logLevel === null ? {} : { level: options.logLevel })
+  const hub = new Hub(options, log)
+  const dispatcher = new Dispatcher(hub, options)
+  registerCoreMessages(dispatcher)
+  const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
+    connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
+    connection.socket.terminate()
+  })
+  const bridge = new ResourceBridge(options.resources, (change) => { hub.publishChange(change) }, log)
+
+  if (!fastify.hasDecorator('websocketServer')) {
+    await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize } })
+  }
+  fastify.decorate('realtime', hub)
+  if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
+
+  fastify.get(options.path, { websocket: true }, (socket, request) => {
+    acceptConnection(socket, request, { hub, dispatcher, heartbeat })
+  })
+
+  bridge.attach()
+  heartbeat.start()
+  hub.running = true
+  hub.startedAt = new Date()
+
+  fastify.addHook('onReady', async () => {
+    hub.emit('plugin.started', { port: hub.port, host: hub.host })
+  })
+  fastify.addHook('onListen', async () => {
+    const address = fastify.server.address() as AddressInfo | string | null
+    if (address !== null && typeof address === 'object') {
+      hub.port = address.port
+      hub.host = address.address
+    }
+    hub.emit('server.started', { port: hub.port, host: hub.host })
+  })
+
+  let closed = false
+  const shutdown = (): void => {
+    if (closed) return
+    closed = true
+    hub.running = false
+    heartbeat.stop()
+    bridge.detach()
+    for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
+  }
+  fastify.addHook('preClose', async () => { shutdown() })
+  fastify.addHook('onClose', async () => {
+    shutdown()
+    hub.emit('server.stopped')
+  })
+}

@@ -1,0 +1,129 @@
+import { matchesFilter, type CompiledFilter } from '../access/filter.js'
+import { ErrorCodes, ProtocolError } from '../errors.js'
+import type { FilterValue, RecordData, ResourceLike } from '../types.js'
+
+export interface ListPage {
+  records: RecordData[]
+  /** Opaque; null on the last page. */
+  cursor: string | null
+}
+
+interface PartitionChoice {
+  name: string
+  prefix: string
+}
+
+const BATCH = 200
+
+function encodeCursor (key: string): string {
+  return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url')
+}
+
+function decodeCursor (cursor: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown }
+    if (typeof decoded.k === 'string') return decoded.k
+  } catch {}
+  throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor is not valid', { field: '/cursor' })
+}
+
+function idFromKey (key: string): string | null {
+  const part = key.split('/').find((segment) => segment.startsWith('id='))
+  return part === undefined ? null : part.slice(3)
+}
+
+function partitionPrefix (resource: ResourceLike, name: string, fields: Record<string, unknown>, filter: Record<string, FilterValue>): string | null {
+  const segments: string[] = []
+  for (const [field, rule] of Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!Object.prototype.hasOwnProperty.call(filter, field)) return null
+    const value = filter[field]
+    if (value === null) return null
+    const transformed = resource.applyPartitionRule === undefined ? value : resource.applyPartitionRule(value, rule)
+    if (transformed === undefined || transformed === null) return null
+    segments.push(`${field}=${String(transformed)}`)
+  }
+  return segments.length === 0 ? null : `resource=${resource.name}/partition=${name}/${segments.join('/')}/`
+}
+
+/**
+ * Which key prefix to scan: the named partition, else the partition that covers the most
+ * filter fields, else the main data prefix. Records are always re-checked against the filter,
+ * so a partition is only ever an optimization.
+ */
+export function choosePartition (resource: ResourceLike, filter: Record<string, FilterValue>, requested?: string): PartitionChoice | null {
+  const partitions = resource.config?.partitions ?? {}
+  if (requested !== undefined) {
+    const definition = partitions[requested]
+    if (definition === undefined) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Unknown partition "${requested}"`, { field: '/partition' })
+    const prefix = partitionPrefix(resource, requested, definition.fields, filter)
+    if (prefix === null) {
+      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `filter must give every field of partition "${requested}"`, { field: '/filter' })
+    }
+    return { name: requested, prefix }
+  }
+  let best: PartitionChoice | null = null
+  let bestFields = 0
+  for (const [name, definition] of Object.entries(partitions)) {
+    const count = Object.keys(definition.fields).length
+    if (count <= bestFields) continue
+    const prefix = partitionPrefix(resource, name, definition.fields, filter)
+    if (prefix !== null) {
+      best = { name, prefix }
+      bestFields = count
+    }
+  }
+  return best
+}
+
+async function readMany (resource: ResourceLike, ids: string[]): Promise<Array<RecordData | null>> {
+  return await Promise.all(ids.map(async (id) => {
+    try {
+      return await resource.get(id)
+    } catch (error) {
+      const e = error as { name?: string, statusCode?: number }
+      if (e.name === 'NoSuchKey' || e.statusCode === 404) return null // deleted between list and read
+      throw error
+    }
+  }))
+}
+
+/**
+ * One page of records matching `filter`, in key order. The cursor is the last key handed out,
+ * so pages never repeat or skip a record that existed throughout the listing.
+ */
+export async function listPage (
+  resource: ResourceLike,
+  filter: CompiledFilter,
+  options: { limit: number, cursor: string | null, partition?: string }
+): Promise<ListPage> {
+  if (filter.impossible) return { records: [], cursor: null }
+  const partition = choosePartition(resource, filter.filter, options.partition)
+  const prefix = partition?.prefix ?? `resource=${resource.name}/data/`
+  let startAfter: string | null = null
+  if (options.cursor !== null) {
+    startAfter = decodeCursor(options.cursor)
+    if (!startAfter.startsWith(prefix)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor belongs to another listing', { field: '/cursor' })
+  }
+  const records: RecordData[] = []
+  for (;;) {
+    // Without conditions every key is a record for the page: read no more than the page needs.
+    const maxKeys = filter.conditions.length === 0 ? Math.min(BATCH, options.limit - records.length) : BATCH
+    const response = await resource.client.listObjects({ prefix, maxKeys, startAfter })
+    const keys = (response.Contents ?? []).map((c) => c.Key).filter((k): k is string => typeof k === 'string')
+    const ids = keys.map(idFromKey)
+    const fetched = await readMany(resource, ids.filter((id): id is string => id !== null))
+    let fetchedIndex = 0
+    for (let i = 0; i < keys.length; i++) {
+      if (ids[i] === null) continue
+      const record = fetched[fetchedIndex++]
+      if (record === null || record === undefined || !matchesFilter(record, filter)) continue
+      records.push(record)
+      if (records.length === options.limit) {
+        const exhausted = response.IsTruncated !== true && i === keys.length - 1
+        return { records, cursor: exhausted ? null : encodeCursor(keys[i] as string) }
+      }
+    }
+    if (response.IsTruncated !== true || keys.length === 0) return { records, cursor: null }
+    startAfter = keys[keys.length - 1] as string
+  }
+}

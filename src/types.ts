@@ -1,0 +1,53 @@
+/** Shared public types. Structural s3db types keep s3db.js a peer dependency, not a hard import. */
+
+/** A value a filter can compare a field with (equality only). */
+export type FilterValue = string | number | boolean | null
+
+/** Equality filter: every key (a field or a dot path into nested fields) must equal its value. */
+export type Filter = Record<string, FilterValue>
+
+/** The authenticated identity attached to a connection; `null` for anonymous clients. */
+export interface RealtimeUser {
+  id: string
+  role?: string
+  roles?: string[]
+  [claim: string]: unknown
+}
+
+export type ChangeType = 'insert' | 'update' | 'delete'
+
+/** A record as s3db returns it. */
+export type RecordData = Record<string, unknown>
+
+/** The subset of an s3db.js Resource that s3db-realtime uses. */
+export interface ResourceLike {
+  name: string
+  behavior?: string
+  config?: { partitions?: Record<string, { fields: Record<string, unknown> }> } & Record<string, unknown>
+  client: {
+    listObjects (params: { prefix: string, maxKeys?: number, startAfter?: string | null }): Promise<{
+      Contents?: Array<{ Key?: string }>
+      IsTruncated?: boolean
+    }>
+  }
+  on (event: string, listener: (...args: any[]) => void): unknown
+  off? (event: string, listener: (...args: any[]) => void): unknown
+  removeListener (event: string, listener: (...args: any[]) => void): unknown
+  addHook (event: string, fn: (data: any) => unknown): unknown
+  hooks?: Record<string, unknown[]>
+  applyPartitionRule? (value: unknown, rule: unknown): unknown
+  get (id: string): Promise<RecordData>
+  getOrNull? (id: string): Promise<RecordData | null>
+  exists (id: string): Promise<boolean>
+  insert (data: RecordData): Promise<RecordData>
+  update (id: string, data: RecordData): Promise<RecordData>
+  delete (id: string): Promise<unknown>
+}
+
+/** The subset of an s3db.js Database that s3db-realtime uses. */
+export interface DatabaseLike {
+  resources: Record<string, ResourceLike>
+  isConnected? (): boolean
+  connect? (): Promise<void>
+  disconnect? (): Promise<void>
+}
