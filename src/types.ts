@@ -23,7 +23,7 @@ export type RecordData = Record<string, unknown>
 export interface ResourceLike {
   name: string
   behavior?: string
-  config?: { partitions?: Record<string, { fields: Record<string, unknown> }> } & Record<string, unknown>
+  config?: { partitions?: Record<string, { fields: Record<string, unknown> }> }
   client: {
     listObjects (params: { prefix: string, maxKeys?: number, startAfter?: string | null }): Promise<{
       Contents?: Array<{ Key?: string }>

@@ -1,0 +1,121 @@
+/**
+ * Demo server for `npm start`: Fastify on one port with REST routes under /api, the realtime
+ * WebSocket at /ws and a page at /, backed by an embedded s3db (memory://, or file://$DATA_DIR so
+ * data survives restarts).
+ */
+import { resolve } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Database } from 's3db.js'
+import s3dbRealtime from 's3db-realtime'
+
+type Db = InstanceType<typeof Database>
+
+export async function createDatabase (dataDir = process.env.DATA_DIR): Promise<Db> {
+  const connectionString = dataDir !== undefined && dataDir !== '' ? `file://${resolve(dataDir)}` : 'memory://demo/realtime'
+  const db = new Database({ connectionString, logLevel: 'silent' } as ConstructorParameters<typeof Database>[0])
+  await db.connect()
+  const existing = db.resources as Record<string, unknown>
+  if (existing.messages === undefined) {
+    await db.createResource({
+      name: 'messages',
+      attributes: { content: 'string|required|maxlength:2000', channel: 'string|required', author: 'string|optional' },
+      timestamps: true,
+      partitions: { byChannel: { fields: { channel: 'string' } } }
+    } as Parameters<Db['createResource']>[0])
+  }
+  if (existing.users === undefined) {
+    await db.createResource({
+      name: 'users',
+      attributes: { name: 'string|required', email: 'string|optional', password: 'string|optional', role: 'string|optional' },
+      timestamps: true
+    } as Parameters<Db['createResource']>[0])
+  }
+  return db
+}
+
+/** Protected fields never leave the server, over REST as over the socket. */
+const PROTECTED: Record<string, string[]> = { messages: [], users: ['password'] }
+
+function publicRecord (resource: string, record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(record)) {
+    if (key.startsWith('_') || key.startsWith('$') || (PROTECTED[resource] ?? []).includes(key)) continue
+    out[key] = value
+  }
+  return out
+}
+
+function registerRestRoutes (app: FastifyInstance, db: Db): void {
+  const resourceOf = (name: string): Db['resources'][string] | null =>
+    Object.prototype.hasOwnProperty.call(PROTECTED, name) ? (db.resources[name] ?? null) : null
+
+  app.get<{ Params: { resource: string }, Querystring: { limit?: string } }>('/api/:resource', async (request, reply) => {
+    const resource = resourceOf(request.params.resource)
+    if (resource === null) return await reply.code(404).send({ error: 'unknown resource' })
+    const limit = Math.min(Number(request.query.limit ?? 100) || 100, 1000)
+    const records = await resource.list({ limit }) as Array<Record<string, unknown>>
+    return records.map((r) => publicRecord(request.params.resource, r))
+  })
+  app.get<{ Params: { resource: string, id: string } }>('/api/:resource/:id', async (request, reply) => {
+    const resource = resourceOf(request.params.resource)
+    if (resource === null) return await reply.code(404).send({ error: 'unknown resource' })
+    const record = await resource.getOrNull(request.params.id) as Record<string, unknown> | null
+    if (record === null) return await reply.code(404).send({ error: 'not found' })
+    return publicRecord(request.params.resource, record)
+  })
+  app.post<{ Params: { resource: string }, Body: Record<string, unknown> }>('/api/:resource', async (request, reply) => {
+    const resource = resourceOf(request.params.resource)
+    if (resource === null) return await reply.code(404).send({ error: 'unknown resource' })
+    const record = await resource.insert(request.body ?? {}) as Record<string, unknown>
+    return await reply.code(201).send(publicRecord(request.params.resource, record))
+  })
+  app.patch<{ Params: { resource: string, id: string }, Body: Record<string, unknown> }>('/api/:resource/:id', async (request, reply) => {
+    const resource = resourceOf(request.params.resource)
+    if (resource === null) return await reply.code(404).send({ error: 'unknown resource' })
+    if (!await resource.exists(request.params.id)) return await reply.code(404).send({ error: 'not found' })
+    const record = await resource.update(request.params.id, request.body ?? {}) as Record<string, unknown>
+    return publicRecord(request.params.resource, record)
+  })
+  app.delete<{ Params: { resource: string, id: string } }>('/api/:resource/:id', async (request, reply) => {
+    const resource = resourceOf(request.params.resource)
+    if (resource === null) return await reply.code(404).send({ error: 'unknown resource' })
+    if (!await resource.exists(request.params.id)) return await reply.code(404).send({ error: 'not found' })
+    await resource.delete(request.params.id)
+    return await reply.code(204).send()
+  })
+}
+
+export async function buildServer (db: Db): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
+  await app.register(s3dbRealtime, {
+    database: db,
+    path: '/ws',
+    resources: { messages: true, users: { protected: PROTECTED.users } }
+  })
+  registerRestRoutes(app, db)
+  return app
+}
+
+async function main (): Promise<void> {
+  const db = await createDatabase()
+  const app = await buildServer(db)
+  const port = Number(process.env.PORT ?? 3000)
+  const host = process.env.HOST ?? '0.0.0.0'
+  const stop = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down')
+    await app.close()
+    await db.disconnect()
+    process.exit(0)
+  }
+  process.once('SIGTERM', (s) => { void stop(s) })
+  process.once('SIGINT', (s) => { void stop(s) })
+  await app.listen({ port, host })
+  app.log.info(`s3db-realtime demo: http://localhost:${port}  (WebSocket at ws://localhost:${port}/ws)`)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${resolve(process.argv[1])}`).href) {
+  main().catch((error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  })
+}
