@@ -6,8 +6,10 @@ import type { ChangeEvent } from './history.js'
 import type { Subscription, SubscriptionIndex } from './subscription-index.js'
 
 export interface FanOutStats {
-  /** Subscriptions looked at (after the index lookup). */
+  /** Subscriptions examined after the index lookup. */
   candidates: number
+  /** Subscriptions whose filter matched. */
+  matches: number
   /** Frames sent. */
   deliveries: number
 }
@@ -43,13 +45,13 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
   } else {
     const type = event.type
     const current = type === 'delete' ? event.before : event.after
-    index.forEachMatch(current, (subscription) => {
-      stats.candidates++
+    stats.candidates += index.forEachMatch(current, (subscription) => {
+      stats.matches++
       if (subscription.events.has(type)) recipients.set(subscription.connection, false)
     })
     if (type === 'update' && event.before !== null) {
-      index.forEachMatch(event.before, (subscription) => {
-        stats.candidates++
+      stats.candidates += index.forEachMatch(event.before, (subscription) => {
+        stats.matches++
         if (!subscription.events.has('update') || recipients.has(subscription.connection)) return
         if (!matchesFilter(event.after, subscription.filter)) recipients.set(subscription.connection, true)
       })

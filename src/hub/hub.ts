@@ -79,7 +79,7 @@ export class Hub extends EventEmitter<HubEvents> {
     errors: 0
   }
 
-  readonly fanOutStats: FanOutStats = { candidates: 0, deliveries: 0 }
+  readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0 }
   running = false
   port: number | null = null
   host: string | null = null

@@ -63,16 +63,22 @@ export class SubscriptionIndex {
     if (path.buckets.size === 0) this.byPath.delete(first.path)
   }
 
-  /** Calls `visit` for every subscription whose filter matches `record`. */
-  forEachMatch (record: unknown, visit: (subscription: Subscription) => void): void {
+  /**
+   * Calls `visit` for every subscription whose filter matches `record`; returns how many
+   * subscriptions were examined (the candidates the index could not rule out).
+   */
+  forEachMatch (record: unknown, visit: (subscription: Subscription) => void): number {
+    let examined = this.unfiltered.size
     for (const subscription of this.unfiltered) visit(subscription)
     for (const path of this.byPath.values()) {
       const bucket = path.buckets.get(readPath(record, path.segments))
       if (bucket === undefined) continue
+      examined += bucket.size
       for (const subscription of bucket) {
         if (matchesFilter(record, subscription.filter)) visit(subscription)
       }
     }
+    return examined
   }
 
   /** Every subscription, regardless of filter (used for `reset` and broadcastToResource). */
