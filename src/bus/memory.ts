@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto'
+import { safeDeliver, silentLogger, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+
+interface Subscriber {
+  readonly handler: EnvelopeHandler
+  readonly log: BusLogger
+}
+
+interface TopicLog {
+  lastSeq: number
+  entries: Envelope[]
+}
+
+/**
+ * The shared "broker" of memory buses: several MemoryBus instances (several hubs in one process)
+ * built on one broker behave like nodes on one Redis. Payloads are copied through JSON, as they
+ * would be on the wire, so no node can mutate another's data.
+ */
+export class MemoryBroker {
+  epoch = randomUUID()
+  private readonly subscribers = new Map<string, Set<Subscriber>>()
+  private readonly logs = new Map<string, TopicLog>()
+
+  constructor (readonly historySize = 1000) {}
+
+  subscribe (topic: string, subscriber: Subscriber): () => void {
+    let set = this.subscribers.get(topic)
+    if (set === undefined) this.subscribers.set(topic, set = new Set())
+    set.add(subscriber)
+    return () => { set.delete(subscriber) }
+  }
+
+  /** Delivery is deferred (like a network hop) but FIFO, so publish order is kept. */
+  deliver (envelope: Envelope): void {
+    const wire = JSON.stringify(envelope)
+    const targets = [...(this.subscribers.get(envelope.topic) ?? [])]
+    queueMicrotask(() => {
+      for (const target of targets) safeDeliver(target.handler, JSON.parse(wire) as Envelope, target.log)
+    })
+  }
+
+  append (origin: string, topic: string, payload: unknown): Envelope {
+    const log = this.logFor(topic)
+    log.lastSeq++
+    const envelope: Envelope = { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: log.lastSeq, epoch: this.epoch }
+    log.entries.push(envelope)
+    if (log.entries.length > this.historySize) log.entries.splice(0, log.entries.length - this.historySize)
+    this.deliver(envelope)
+    return envelope
+  }
+
+  read (topic: string, afterSeq: number): LogRead {
+    const log = this.logFor(topic)
+    const head = { epoch: this.epoch, lastSeq: log.lastSeq }
+    if (afterSeq >= log.lastSeq) return { ...head, entries: [] }
+    const first = log.entries[0]
+    if (first === undefined || (first.seq as number) > afterSeq + 1) return { ...head, entries: null }
+    return { ...head, entries: log.entries.filter((e) => (e.seq as number) > afterSeq) }
+  }
+
+  head (topic: string): LogHead {
+    return { epoch: this.epoch, lastSeq: this.logFor(topic).lastSeq }
+  }
+
+  private logFor (topic: string): TopicLog {
+    let log = this.logs.get(topic)
+    if (log === undefined) this.logs.set(topic, log = { lastSeq: 0, entries: [] })
+    return log
+  }
+}
+
+export interface MemoryBusOptions {
+  /** Share one broker between buses to simulate a cluster in one process. @default a private broker */
+  broker?: MemoryBroker
+  nodeId?: string
+  log?: BusLogger
+}
+
+/** The default bus: one process, no broker. Also the reference implementation of the contract. */
+export class MemoryBus implements Bus {
+  readonly kind = 'memory'
+  readonly nodeId: string
+  readonly broker: MemoryBroker
+  private readonly log: BusLogger
+  private readonly unsubscribers = new Set<() => void>()
+  private closed = false
+
+  constructor (options: MemoryBusOptions = {}) {
+    this.broker = options.broker ?? new MemoryBroker()
+    this.nodeId = options.nodeId ?? randomUUID()
+    this.log = options.log ?? silentLogger
+  }
+
+  async start (): Promise<void> {}
+
+  async publish (topic: string, payload: unknown): Promise<void> {
+    this.assertOpen()
+    this.broker.deliver({ origin: this.nodeId, topic, payload: payload ?? null })
+  }
+
+  async subscribe (topic: string, handler: EnvelopeHandler): Promise<Unsubscribe> {
+    this.assertOpen()
+    const off = this.broker.subscribe(topic, { handler, log: this.log })
+    this.unsubscribers.add(off)
+    return async () => {
+      off()
+      this.unsubscribers.delete(off)
+    }
+  }
+
+  async append (topic: string, payload: unknown): Promise<Envelope> {
+    this.assertOpen()
+    return this.broker.append(this.nodeId, topic, payload)
+  }
+
+  async readLog (topic: string, afterSeq: number): Promise<LogRead> {
+    this.assertOpen()
+    return this.broker.read(topic, afterSeq)
+  }
+
+  async head (topic: string): Promise<LogHead> {
+    this.assertOpen()
+    return this.broker.head(topic)
+  }
+
+  async rotateEpoch (): Promise<string> {
+    this.assertOpen()
+    this.broker.epoch = randomUUID()
+    return this.broker.epoch
+  }
+
+  healthy (): boolean {
+    return !this.closed
+  }
+
+  onHealthChange (): void {
+    // A memory bus is never unreachable.
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    for (const off of this.unsubscribers) off()
+    this.unsubscribers.clear()
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new Error('bus is closed')
+  }
+}

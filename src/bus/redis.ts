@@ -1,0 +1,241 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { APPEND_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
+import { safeDeliver, silentLogger, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+
+export interface RedisBusOptions {
+  /** A redis:// URL; the bus creates (and later closes) its two connections. */
+  url?: string
+  /** A caller-owned ioredis client for commands; never closed by the bus. */
+  client?: Redis
+  /** A caller-owned client for SUBSCRIBE; when absent the bus duplicates `client` (and closes the copy). */
+  subscriber?: Redis
+  /** Prefix of every key and channel, so several apps can share one Redis. @default 's3db-realtime' */
+  prefix?: string
+  nodeId?: string
+  /** Entries kept per log topic (Redis Stream MAXLEN). @default 1000 */
+  historySize?: number
+  /** Timeout of each command on connections the bus creates, ms. @default 2000 */
+  commandTimeout?: number
+  log?: BusLogger
+}
+
+type ScriptReply = [number, string]
+type ReadReply = [string, number, Array<[string, string[]]>]
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
+const APPEND_SHA = sha1(APPEND_SCRIPT)
+const READ_SHA = sha1(READ_SCRIPT)
+
+/**
+ * The Redis bus: pub/sub for messages, one Lua script per log append (INCR + XADD + PUBLISH) so
+ * seq order is the delivery order on every node, and Redis Streams for bounded history.
+ */
+export class RedisBus implements Bus {
+  readonly kind = 'redis'
+  readonly nodeId: string
+  private readonly client: Redis
+  private readonly subscriber: Redis
+  private readonly owned: Redis[] = []
+  private readonly prefix: string
+  private readonly historySize: number
+  private readonly log: BusLogger
+  private readonly handlers = new Map<string, Set<EnvelopeHandler>>()
+  private readonly healthListeners: Array<(healthy: boolean) => void> = []
+  private readonly detach: Array<() => void> = []
+  private lastHealthy = false
+  private closed = false
+
+  constructor (options: RedisBusOptions) {
+    this.nodeId = options.nodeId ?? randomUUID()
+    this.prefix = options.prefix ?? 's3db-realtime'
+    this.historySize = options.historySize ?? 1000
+    this.log = options.log ?? silentLogger
+    // Our own connections fail fast while Redis is away instead of queueing: the caller then
+    // serves local clients without waiting (see the cluster coordinator).
+    const ours: RedisOptions = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeout ?? 2000 }
+    if (options.client !== undefined) {
+      this.client = options.client
+    } else if (options.url !== undefined) {
+      this.client = new Redis(options.url, ours)
+      this.owned.push(this.client)
+    } else {
+      throw new TypeError('RedisBus needs a url or a client')
+    }
+    if (options.subscriber !== undefined) {
+      this.subscriber = options.subscriber
+    } else {
+      this.subscriber = this.client.duplicate({ ...ours, enableOfflineQueue: true })
+      this.owned.push(this.subscriber)
+    }
+    this.watch(this.client)
+    this.watch(this.subscriber)
+    const onMessage = (channel: string, message: string): void => { this.onMessage(channel, message) }
+    this.subscriber.on('message', onMessage)
+    this.detach.push(() => { this.subscriber.removeListener('message', onMessage) })
+  }
+
+  async start (): Promise<void> {
+    await Promise.all([connect(this.client), connect(this.subscriber)])
+    this.updateHealth()
+  }
+
+  async publish (topic: string, payload: unknown): Promise<void> {
+    const envelope: Envelope = { origin: this.nodeId, topic, payload: payload ?? null }
+    await this.client.publish(this.channel(topic), JSON.stringify(envelope))
+  }
+
+  async subscribe (topic: string, handler: EnvelopeHandler): Promise<Unsubscribe> {
+    const channel = this.channel(topic)
+    let set = this.handlers.get(channel)
+    if (set === undefined) {
+      this.handlers.set(channel, set = new Set())
+      await this.subscriber.subscribe(channel)
+    }
+    set.add(handler)
+    return async () => {
+      set.delete(handler)
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel)
+        if (!this.closed) await this.subscriber.unsubscribe(channel)
+      }
+    }
+  }
+
+  async append (topic: string, payload: unknown): Promise<Envelope> {
+    const args = [
+      this.key('epoch'), this.key('seq', topic), this.key('log', topic),
+      randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
+      JSON.stringify(payload ?? null), this.channel(topic)
+    ]
+    const [seq, epoch] = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args)
+    return { origin: this.nodeId, topic, payload: payload ?? null, seq: Number(seq), epoch }
+  }
+
+  async readLog (topic: string, afterSeq: number): Promise<LogRead> {
+    const [epoch, seq, raw] = await this.read(topic, `0-${afterSeq + 1}`)
+    const head = { epoch, lastSeq: Number(seq) }
+    if (afterSeq >= head.lastSeq) return { ...head, entries: [] }
+    const entries = raw.map(([, fields]) => JSON.parse(fields[1] as string) as Envelope).filter((e) => (e.seq as number) <= head.lastSeq)
+    const first = entries[0]
+    if (first === undefined || (first.seq as number) > afterSeq + 1) return { ...head, entries: null }
+    return { ...head, entries }
+  }
+
+  async head (topic: string): Promise<LogHead> {
+    const [epoch, seq] = await this.read(topic, '')
+    return { epoch, lastSeq: Number(seq) }
+  }
+
+  async rotateEpoch (): Promise<string> {
+    const epoch = randomUUID()
+    await this.client.set(this.key('epoch'), epoch)
+    return epoch
+  }
+
+  healthy (): boolean {
+    return !this.closed && this.client.status === 'ready' && this.subscriber.status === 'ready'
+  }
+
+  onHealthChange (listener: (healthy: boolean) => void): void {
+    this.healthListeners.push(listener)
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const detach of this.detach.splice(0)) detach()
+    const channels = [...this.handlers.keys()]
+    this.handlers.clear()
+    // Caller-owned subscriber: leave it clean, but open.
+    if (!this.owned.includes(this.subscriber) && channels.length > 0 && this.subscriber.status === 'ready') {
+      await this.subscriber.unsubscribe(...channels)
+    }
+    await Promise.all(this.owned.map(async (client) => { await quit(client) }))
+  }
+
+  private async read (topic: string, fromId: string): Promise<ReadReply> {
+    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), randomUUID(), fromId])
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (first use, or after Redis restarted). */
+  private async script<T> (sha: string, source: string, args: string[]): Promise<T> {
+    try {
+      return await this.client.evalsha(sha, 3, ...args) as T
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error
+      return await this.client.eval(source, 3, ...args) as T
+    }
+  }
+
+  private onMessage (channel: string, message: string): void {
+    const handlers = this.handlers.get(channel)
+    if (handlers === undefined) return
+    let envelope: Envelope
+    try {
+      envelope = JSON.parse(message) as Envelope
+    } catch (error) {
+      this.log.warn({ err: error, channel }, 'realtime bus: dropped a malformed message')
+      return
+    }
+    for (const handler of [...handlers]) safeDeliver(handler, envelope, this.log)
+  }
+
+  private watch (client: Redis): void {
+    const update = (): void => { this.updateHealth() }
+    const onError = (error: Error): void => { this.log.warn({ err: error }, 'realtime bus: redis connection error') }
+    for (const event of ['ready', 'close', 'end', 'reconnecting']) client.on(event, update)
+    client.on('error', onError)
+    this.detach.push(() => {
+      for (const event of ['ready', 'close', 'end', 'reconnecting']) client.removeListener(event, update)
+      client.removeListener('error', onError)
+    })
+  }
+
+  private updateHealth (): void {
+    const healthy = this.healthy()
+    if (healthy === this.lastHealthy) return
+    this.lastHealthy = healthy
+    for (const listener of this.healthListeners) listener(healthy)
+  }
+
+  private key (kind: string, topic?: string): string {
+    return topic === undefined ? `${this.prefix}:${kind}` : `${this.prefix}:${kind}:${topic}`
+  }
+
+  private channel (topic: string): string {
+    return `${this.prefix}:bus:${topic}`
+  }
+}
+
+async function connect (client: Redis): Promise<void> {
+  if (client.status === 'ready') return
+  if (client.status === 'wait') {
+    await client.connect()
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      client.removeListener('ready', onReady)
+      client.removeListener('end', onEnd)
+      if (error === undefined) resolve()
+      else reject(error)
+    }
+    const onReady = (): void => { done() }
+    const onEnd = (): void => { done(new Error('redis connection ended before it was ready')) }
+    client.once('ready', onReady)
+    client.once('end', onEnd)
+  })
+}
+
+async function quit (client: Redis): Promise<void> {
+  if (client.status === 'end' || client.status === 'wait') {
+    client.disconnect()
+    return
+  }
+  try {
+    await client.quit()
+  } catch {
+    client.disconnect() // not connected right now: drop the socket and stop reconnecting
+  }
+}

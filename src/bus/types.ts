@@ -1,0 +1,74 @@
+/**
+ * The bus that lets several s3db-realtime instances act as one server. It is deliberately small:
+ * fire-and-forget `publish`/`subscribe` for messages that need no ordering guarantees beyond
+ * "in publish order from one node", and `append`/`readLog` for the per-resource change log,
+ * which numbers entries cluster-wide (seq) under an `epoch` and keeps a bounded history.
+ */
+
+/** What travels on the bus. `origin` is the node id of the publisher (nodes skip their own). */
+export interface Envelope<T = unknown> {
+  readonly origin: string
+  readonly topic: string
+  readonly payload: T
+  /** Position in the topic's log (only for entries written with `append`). */
+  readonly seq?: number
+  /** The log epoch the seq belongs to (only for `append`). */
+  readonly epoch?: string
+}
+
+export type EnvelopeHandler = (envelope: Envelope) => void
+export type Unsubscribe = () => Promise<void>
+
+/** Where a topic's log stands. */
+export interface LogHead {
+  readonly epoch: string
+  readonly lastSeq: number
+}
+
+/** Result of `readLog`: entries after the asked seq, or null when history no longer covers it. */
+export interface LogRead extends LogHead {
+  readonly entries: Envelope[] | null
+}
+
+export interface Bus {
+  /** This node's id; stamped on every envelope it sends. */
+  readonly nodeId: string
+  readonly kind: 'memory' | 'redis'
+  /** Connects (a no-op for the memory bus). Called once by the plugin before use. */
+  start (): Promise<void>
+  /** Delivers `payload` to every subscriber of `topic` on every node (including this one). */
+  publish (topic: string, payload: unknown): Promise<void>
+  subscribe (topic: string, handler: EnvelopeHandler): Promise<Unsubscribe>
+  /**
+   * Atomically gives `payload` the next seq of `topic`'s log, stores it in the bounded history
+   * and publishes it to the topic's subscribers. Entries reach subscribers in seq order.
+   */
+  append (topic: string, payload: unknown): Promise<Envelope>
+  /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */
+  readLog (topic: string, afterSeq: number): Promise<LogRead>
+  head (topic: string): Promise<LogHead>
+  /** Starts a new epoch (after a node lost events): every older `since` becomes unresumable. */
+  rotateEpoch (): Promise<string>
+  /** False while the broker is unreachable. */
+  healthy (): boolean
+  /** Called with the new state whenever `healthy()` changes. */
+  onHealthChange (listener: (healthy: boolean) => void): void
+  /** Releases what the bus created (never caller-owned clients). Idempotent. */
+  close (): Promise<void>
+}
+
+/** The logger surface the bus needs (a pino/Fastify logger fits). */
+export interface BusLogger {
+  warn (obj: object, msg: string): void
+}
+
+export const silentLogger: BusLogger = { warn: () => {} }
+
+/** Runs a handler so a throwing subscriber never breaks delivery to the others. */
+export function safeDeliver (handler: EnvelopeHandler, envelope: Envelope, log: BusLogger): void {
+  try {
+    handler(envelope)
+  } catch (error) {
+    log.warn({ err: error, topic: envelope.topic }, 'realtime bus: subscriber threw')
+  }
+}
