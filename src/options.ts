@@ -1,7 +1,9 @@
 import type { CompiledFilter } from './access/filter.js'
 import { createProjector, type Projector } from './access/projection.js'
+import type { ChannelsOptions } from './channels/options.js'
 import { InvalidOptionError, UnknownResourceError } from './errors.js'
 import type { ChangeType, DatabaseLike, Filter, RealtimeUser, RecordData, ResourceLike } from './types.js'
+import type { AuthOptions, ConnectionRateLimitOptions, CorsOptions, MessageRateLimitOptions, TicketOptions } from './upgrade/types.js'
 import { isPlainObject } from './util/paths.js'
 
 /** What a guard may answer: allow, deny, or (subscribe and list) allow with a forced filter. */
@@ -58,10 +60,14 @@ export interface RealtimeOptions {
   /** Subscriptions one socket may hold. @default 100 */
   maxSubscriptionsPerConnection?: number
   // Option groups resolved by their own modules; each module documents and validates its group.
-  auth?: unknown
-  rateLimit?: unknown
-  cors?: unknown
-  channels?: unknown
+  /** Upgrade authentication (src/upgrade). @default { required: false, drivers: [] } */
+  auth?: AuthOptions
+  /** Messages per socket (src/limits/message-rate.ts). @default { enabled: false, windowMs: 60000, maxRequests: 100 } */
+  rateLimit?: MessageRateLimitOptions
+  /** CORS for REST and the upgrade's Origin check (src/upgrade/origin.ts). @default origin '*' */
+  cors?: CorsOptions
+  /** Channels and presence (src/channels/options.ts). @default { enabled: true } */
+  channels?: boolean | ChannelsOptions
   health?: unknown
   metrics?: unknown
   bus?: unknown
@@ -70,8 +76,10 @@ export interface RealtimeOptions {
   maxConnections?: unknown
   compression?: unknown
   limits?: unknown
-  tickets?: unknown
-  connectionRateLimit?: unknown
+  /** One-time connection tickets (src/upgrade/tickets.ts). @default { ttlMs: 30000 }, no route */
+  tickets?: TicketOptions
+  /** Upgrade attempts per IP (src/upgrade/connection-rate.ts). @default off */
+  connectionRateLimit?: ConnectionRateLimitOptions | false
   nodeId?: unknown
 }
 

@@ -9,6 +9,8 @@ import { Hub } from './hub/hub.js'
 import { resolveCoreOptions, type RealtimeOptions } from './options.js'
 import { registerCoreMessages } from './protocol/core-routes.js'
 import { Dispatcher } from './protocol/dispatcher.js'
+import { installChannels } from './channels/install.js'
+import { resolveChannelsOptions } from './channels/options.js'
 import type { RealtimeUser } from './types.js'
 
 declare module 'fastify' {
@@ -32,6 +34,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const hub = new Hub(options, log)
   const dispatcher = new Dispatcher(hub, options)
   registerCoreMessages(dispatcher)
+  const channels = installChannels(hub, dispatcher, resolveChannelsOptions(rawOptions.channels))
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
@@ -71,6 +74,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     closed = true
     hub.running = false
     heartbeat.stop()
+    channels.close()
     bridge.detach()
     for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   }

@@ -7,6 +7,9 @@ import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
 import { ResourceHistory, type ChangeEvent } from './history.js'
 import { SubscriptionIndex, type Subscription } from './subscription-index.js'
 import { fanOutChange, type FanOutStats } from './fanout.js'
+import { ReadinessRegistry, type ReadinessCheck } from '../observability/readiness.js'
+import type { ChannelService } from '../channels/service.js'
+import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
 
 /** A change as the bridge reports it, before the hub numbers it. */
 export interface RawChange {
@@ -16,6 +19,13 @@ export interface RawChange {
   before: RecordData | null
   after: RecordData | null
 }
+
+/** A `broadcast*` call to repeat on the other instances (see `Hub.relay`). */
+export type RelayedCall =
+  | { kind: 'broadcast', message: object }
+  | { kind: 'broadcastToResource', resource: string, message: object }
+  | { kind: 'sendToClient', clientId: string, message: object }
+export type HubRelay = (call: RelayedCall) => void
 
 /** The counters the seed's `getMetrics()` documents, plus a few that operators ask for. */
 export interface HubMetrics {
@@ -28,6 +38,14 @@ export interface HubMetrics {
   events: number
   errors: number
   subscriptions: number
+  /** Frames dropped by the `drop` backpressure policy. */
+  messagesDropped: number
+  /** Sockets closed with 1013 by the `close` backpressure policy. */
+  slowConsumerCloses: number
+  /** Upgrades refused (maxConnections reached, or shutting down). */
+  connectionsRejected: number
+  /** Bus failures (publish/subscribe errors); bus implementations increment it. */
+  busErrors: number
 }
 
 /** What `broadcast(msg, filter)` hands the filter for each client. */
@@ -58,6 +76,12 @@ export interface HubEvents {
   'client.connected': [{ clientId: string, user: RealtimeUser | null }]
   'client.disconnected': [{ clientId: string, code: number, reason: string }]
   'change': [ChangeEvent]
+  /** After a change was written to local sockets (metrics: delivery latency). */
+  'delivered': [ChangeEvent, number]
+  /** A connection joined a channel (every tab; presence pushes are per member). */
+  'channel.joined': [ChannelEvent]
+  /** A connection left a channel: `reason` is 'leave' or 'disconnect'. */
+  'channel.left': [ChannelEvent]
 }
 
 /**
@@ -67,8 +91,16 @@ export interface HubEvents {
 export class Hub extends EventEmitter<HubEvents> {
   readonly connections = new Map<string, Connection>()
   readonly indexes = new Map<string, SubscriptionIndex>()
-  /** Identifies this history: a `since` from another epoch cannot be resumed. */
-  readonly epoch = randomUUID()
+  /**
+   * Identifies this history: a `since` from another epoch cannot be resumed. With a bus the
+   * cluster coordinator (src/cluster) replaces it with the cluster-wide epoch.
+   */
+  epoch: string = randomUUID()
+  /**
+   * Set by the cluster coordinator: forwards `broadcast*`/`sendToClient` calls to the other
+   * instances (the hub itself delivers locally first). Null on a single instance.
+   */
+  relay: HubRelay | null = null
   readonly counters = {
     connections: 0,
     disconnections: 0,
@@ -76,8 +108,15 @@ export class Hub extends EventEmitter<HubEvents> {
     messagesSent: 0,
     broadcasts: 0,
     events: 0,
-    errors: 0
+    errors: 0,
+    messagesDropped: 0,
+    slowConsumerCloses: 0,
+    connectionsRejected: 0,
+    busErrors: 0
   }
+
+  /** Checks behind GET /health/ready; modules add theirs with `addReadinessCheck`. */
+  readonly readiness = new ReadinessRegistry()
 
   readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0 }
   running = false
@@ -132,13 +171,27 @@ export class Hub extends EventEmitter<HubEvents> {
 
   /** Numbers a change, records it, and delivers it to every matching subscription. */
   publishChange (raw: RawChange): ChangeEvent {
-    const seq = this.lastSeq(raw.resource) + 1
-    this.seqs.set(raw.resource, seq)
-    const event: ChangeEvent = { ...raw, seq, timestamp: new Date().toISOString() }
-    this.histories.get(raw.resource)?.push(event)
+    const event: ChangeEvent = { ...raw, seq: this.lastSeq(raw.resource) + 1, timestamp: new Date().toISOString() }
+    this.acceptChange(event)
+    return event
+  }
+
+  /**
+   * Records and delivers a change that is already numbered (by this hub, or cluster-wide by
+   * the coordinator, which calls this in seq order).
+   */
+  acceptChange (event: ChangeEvent): void {
+    this.seqs.set(event.resource, event.seq)
+    this.histories.get(event.resource)?.push(event)
     this.deliverChange(event)
     this.emit('change', event)
-    return event
+  }
+
+  /** Restarts a resource's numbering at `seq` with empty history (after an epoch change). */
+  resetHistory (resource: string, seq: number): void {
+    if (!this.seqs.has(resource)) return
+    this.seqs.set(resource, seq)
+    this.histories.set(resource, new ResourceHistory(this.options.historySize))
   }
 
   /** Delivers an already-numbered change to local subscribers. */
@@ -148,7 +201,14 @@ export class Hub extends EventEmitter<HubEvents> {
     if (index === undefined || resource === undefined) return 0
     if (event.type !== 'reset' && !resource.events.has(event.type)) return 0
     this.counters.events++
-    return fanOutChange(event, index, resource.project, this.fanOutStats)
+    const sent = fanOutChange(event, index, resource.project, this.fanOutStats)
+    this.emit('delivered', event, sent)
+    return sent
+  }
+
+  /** Adds a check to GET /health/ready (throws InvalidOptionError on a bad or duplicate check). */
+  addReadinessCheck (check: ReadinessCheck): void {
+    this.readiness.add(check)
   }
 
   // --- the seed's API Reference -------------------------------------------------------------
@@ -174,8 +234,18 @@ export class Hub extends EventEmitter<HubEvents> {
     return [...this.connections.values()].map((connection) => connection.info())
   }
 
-  /** Sends `message` to every client (or those `filter` accepts); returns how many got it. */
+  /**
+   * Sends `message` to every client (or those `filter` accepts); returns how many got it here.
+   * Clustered, a call without `filter` also reaches the other instances' clients (a filter
+   * function cannot travel, so a filtered broadcast stays on this instance).
+   */
   broadcast (message: object, filter?: (client: ClientView) => boolean): number {
+    if (filter === undefined) this.relay?.({ kind: 'broadcast', message })
+    return this.broadcastLocal(message, filter)
+  }
+
+  /** `broadcast` on this instance only (the cluster coordinator delivers remote calls with it). */
+  broadcastLocal (message: object, filter?: (client: ClientView) => boolean): number {
     const frame = JSON.stringify(message)
     let sent = 0
     for (const connection of this.connections.values()) {
@@ -186,12 +256,20 @@ export class Hub extends EventEmitter<HubEvents> {
     return sent
   }
 
+  /** True when the client is on this instance and got it; clustered, other instances are asked too. */
   sendToClient (clientId: string, message: object): boolean {
-    return this.connections.get(clientId)?.sendMessage(message) ?? false
+    const connection = this.connections.get(clientId)
+    if (connection === undefined) this.relay?.({ kind: 'sendToClient', clientId, message })
+    return connection?.sendMessage(message) ?? false
   }
 
-  /** Sends `message` once to every client holding a subscription on `resource`. */
+  /** Sends `message` once to every client holding a subscription on `resource` (on every instance). */
   broadcastToResource (resource: string, message: object): number {
+    this.relay?.({ kind: 'broadcastToResource', resource, message })
+    return this.broadcastToResourceLocal(resource, message)
+  }
+
+  broadcastToResourceLocal (resource: string, message: object): number {
     const frame = JSON.stringify(message)
     const recipients = new Set<Connection>()
     this.indexes.get(resource)?.forEach((subscription) => recipients.add(subscription.connection))
@@ -199,6 +277,32 @@ export class Hub extends EventEmitter<HubEvents> {
     for (const connection of recipients) if (connection.send(frame)) sent++
     this.counters.broadcasts++
     return sent
+  }
+
+  // --- channels (src/channels/service.ts; empty answers when channels are not installed) ------
+
+  /** Set by the channels module at register. */
+  channels: ChannelService | null = null
+
+  getChannel (name: string): ChannelInfo | null {
+    return this.channels?.getChannel(name) ?? null
+  }
+
+  listChannels (filter: { type?: ChannelType, prefix?: string } = {}): ChannelSummary[] {
+    return this.channels?.listChannels(filter) ?? []
+  }
+
+  getChannelMembers (name: string): PresenceMember[] {
+    return this.channels?.getChannelMembers(name) ?? []
+  }
+
+  /** Sends `message` to the channel's members (except `excludeClientId`); returns how many got it. */
+  broadcastToChannel (name: string, message: Record<string, unknown>, excludeClientId: string | null = null): number {
+    return this.channels?.push(name, message, excludeClientId) ?? 0
+  }
+
+  getChannelStats (): ChannelStats {
+    return this.channels?.getChannelStats() ?? { channels: 0, totalMembers: 0, totalConnections: 0, byType: { public: 0, private: 0, presence: 0 }, clients: 0 }
   }
 
   getMetrics (): HubMetrics {

@@ -1,0 +1,52 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { ErrorCodes, ProtocolError } from '../errors.js'
+import type { RealtimeUser } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+import { bareName } from './names.js'
+import type { ChannelGuard, ResolvedChannelsOptions } from './options.js'
+import type { ChannelType, UserInfo } from './types.js'
+
+function forbidden (reason: string): ProtocolError {
+  return new ProtocolError(ErrorCodes.FORBIDDEN, reason, { reason })
+}
+
+/** The most specific guard whose pattern matches the full or the prefix-less name, if any. */
+export function findGuard (options: ResolvedChannelsOptions, channel: string): ChannelGuard | null {
+  const bare = bareName(channel)
+  let best: { specificity: number, guard: ChannelGuard } | null = null
+  for (const { glob, guard } of options.guards) {
+    if (!glob.test(channel) && !glob.test(bare)) continue
+    if (best === null || glob.specificity > best.specificity) best = { specificity: glob.specificity, guard }
+  }
+  return best?.guard ?? null
+}
+
+/**
+ * Public channels admit anyone. Private and presence channels need an authenticated user, then
+ * the matching guard (if any) must allow. A guard that throws denies and is logged; its
+ * message never reaches the client.
+ */
+export async function authorizeJoin (
+  options: ResolvedChannelsOptions,
+  channel: string,
+  type: ChannelType,
+  user: RealtimeUser | null,
+  userInfo: UserInfo,
+  log: FastifyBaseLogger
+): Promise<void> {
+  if (type === 'public') return
+  if (user === null) throw forbidden(`Authentication required to join ${type} channels`)
+  const guard = findGuard(options, channel)
+  if (guard === null) return
+  let result: unknown
+  try {
+    result = await guard(user, channel, userInfo)
+  } catch (error) {
+    log.warn({ err: error, channel }, 'realtime: channel guard threw; join denied')
+    throw forbidden('Access denied')
+  }
+  if (result === true) return
+  if (isPlainObject(result) && result.authorized === true) return
+  const reason = isPlainObject(result) && typeof result.reason === 'string' && result.reason !== '' ? result.reason : 'Access denied'
+  throw forbidden(reason)
+}

@@ -1,0 +1,94 @@
+import { InvalidOptionError } from '../errors.js'
+import type { RealtimeUser } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+import { compileGlob, type Glob } from './names.js'
+import type { UserInfo } from './types.js'
+
+/** What a channel guard may answer. A thrown error or a rejected promise also denies. */
+export type ChannelGuardResult = boolean | { authorized: boolean, reason?: string }
+
+/**
+ * Decides whether `user` may join a `private-*` / `presence-*` channel. Called only for
+ * authenticated users (anonymous clients are refused before any guard runs).
+ */
+export type ChannelGuard = (
+  user: RealtimeUser,
+  channel: string,
+  userInfo: UserInfo
+) => ChannelGuardResult | Promise<ChannelGuardResult>
+
+/** The `channels` option group. `true`/`false` is short for `{ enabled }`. */
+export interface ChannelsOptions {
+  /** Turn channels off: join/leave/channel:* answer CHANNELS_DISABLED. @default true */
+  enabled?: boolean
+  /**
+   * Guards for private and presence channels, keyed by glob pattern (`*` = any characters),
+   * matched against the full name and the name without its `private-`/`presence-` prefix.
+   * The most specific matching pattern (most literal characters) decides.
+   * @default {} (any authenticated user may join)
+   */
+  guards?: Record<string, ChannelGuard>
+  /** Members (users, not sockets) one channel may hold; further joins get LIMIT_EXCEEDED. @default 10000 */
+  maxMembers?: number
+  /** Channels one connection may be in at once. @default 100 */
+  maxChannelsPerConnection?: number
+  /**
+   * Above this many members, presence joins/leaves are no longer pushed one by one but as a
+   * periodic `presence:count` summary, and `channel:joined` carries no member list. @default 100
+   */
+  presenceSummaryThreshold?: number
+  /** How often pending `presence:count` summaries are sent, ms. @default 1000 */
+  presenceSummaryInterval?: number
+  /** Largest `userInfo` (bytes of JSON) a member may carry. @default 2048 */
+  maxUserInfoSize?: number
+}
+
+export interface ResolvedChannelsOptions {
+  readonly enabled: boolean
+  readonly guards: ReadonlyArray<{ glob: Glob, guard: ChannelGuard }>
+  readonly maxMembers: number
+  readonly maxChannelsPerConnection: number
+  readonly presenceSummaryThreshold: number
+  readonly presenceSummaryInterval: number
+  readonly maxUserInfoSize: number
+}
+
+const KEYS = new Set(['enabled', 'guards', 'maxMembers', 'maxChannelsPerConnection', 'presenceSummaryThreshold', 'presenceSummaryInterval', 'maxUserInfoSize'])
+
+function fail (message: string): never {
+  throw new InvalidOptionError(message)
+}
+
+function integer (value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    fail(`channels.${name} must be an integer >= ${min} (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
+export function resolveChannelsOptions (input: unknown): ResolvedChannelsOptions {
+  if (input === undefined || typeof input === 'boolean') return resolveChannelsOptions({ enabled: input ?? true })
+  if (!isPlainObject(input)) fail('channels must be true, false or an object')
+  for (const key of Object.keys(input)) {
+    if (!KEYS.has(key)) fail(`channels.${key} is not a known channels option`)
+  }
+  const enabled = input.enabled ?? true
+  if (typeof enabled !== 'boolean') fail('channels.enabled must be a boolean')
+  const guardsInput = input.guards ?? {}
+  if (!isPlainObject(guardsInput)) fail('channels.guards must be an object of glob pattern -> function')
+  const guards = Object.entries(guardsInput).map(([pattern, guard]) => {
+    if (pattern === '') fail('channels.guards: a pattern must not be empty')
+    if (typeof guard !== 'function') fail(`channels.guards["${pattern}"] must be a function`)
+    return { glob: compileGlob(pattern), guard: guard as ChannelGuard }
+  })
+  return Object.freeze({
+    enabled,
+    guards,
+    maxMembers: integer(input.maxMembers, 'maxMembers', 10_000, 1),
+    maxChannelsPerConnection: integer(input.maxChannelsPerConnection, 'maxChannelsPerConnection', 100, 1),
+    presenceSummaryThreshold: integer(input.presenceSummaryThreshold, 'presenceSummaryThreshold', 100, 1),
+    presenceSummaryInterval: integer(input.presenceSummaryInterval, 'presenceSummaryInterval', 1000, 10),
+    maxUserInfoSize: integer(input.maxUserInfoSize, 'maxUserInfoSize', 2048, 2)
+  })
+}

@@ -1,0 +1,217 @@
+import type { Connection } from '../connection/connection.js'
+import { ErrorCodes, ProtocolError } from '../errors.js'
+import type { Hub } from '../hub/hub.js'
+import { authorizeJoin } from './authorize.js'
+import { channelTypeOf } from './names.js'
+import type { ResolvedChannelsOptions } from './options.js'
+import { MemoryPresenceStore, type PresenceStore } from './presence-store.js'
+import { LocalChannelRegistry } from './registry.js'
+import { PresenceSummarizer, type PendingCounts } from './summary.js'
+import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember, UserInfo } from './types.js'
+
+/**
+ * Sends a channel frame to the channel's sockets except `excludeClientId`; returns how many got
+ * it. Every channel and presence push goes through `ChannelService.push`, so a bus can replace
+ * it with "publish to every node, each node delivers locally" without touching anything else.
+ */
+export type ChannelPush = (channel: string, message: Record<string, unknown>, excludeClientId: string | null) => number
+
+export interface JoinReply {
+  type: 'channel:joined'
+  channel: string
+  channelType: ChannelType
+  memberCount?: number
+  members?: PresenceMember[]
+  me?: PresenceMember
+}
+
+function now (): string {
+  return new Date().toISOString()
+}
+
+function memberId (connection: Connection): string {
+  const id = connection.user?.id
+  return typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : connection.id
+}
+
+/** userInfo is shown to every member: keep it small so one client cannot bloat every join. */
+export function assertUserInfoSize (options: ResolvedChannelsOptions, userInfo: UserInfo | undefined): void {
+  if (userInfo === undefined) return
+  const size = Buffer.byteLength(JSON.stringify(userInfo))
+  if (size > options.maxUserInfoSize) {
+    throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `userInfo is ${size} bytes; at most ${options.maxUserInfoSize} allowed`, {
+      field: '/userInfo',
+      maxUserInfoSize: options.maxUserInfoSize
+    })
+  }
+}
+
+function notInChannel (channel: string): ProtocolError {
+  return new ProtocolError(ErrorCodes.NOT_IN_CHANNEL, `Not in channel "${channel}"`, { channel })
+}
+
+/**
+ * Channels and presence for one hub: membership (through a replaceable PresenceStore), local
+ * delivery, presence announcements, and the server-side API. All state changes after the join
+ * guard are synchronous, so a socket closing mid-join can never leave a ghost member.
+ */
+export class ChannelService {
+  readonly registry = new LocalChannelRegistry()
+  readonly summarizer: PresenceSummarizer
+  push: ChannelPush = (channel, message, exclude) => this.deliverLocal(channel, message, exclude)
+
+  constructor (
+    private readonly hub: Hub,
+    readonly options: ResolvedChannelsOptions,
+    readonly store: PresenceStore = new MemoryPresenceStore()
+  ) {
+    this.summarizer = new PresenceSummarizer(options.presenceSummaryInterval, (channel, counts) => { this.sendCount(channel, counts) })
+  }
+
+  /** Encodes once and sends the same frame to every local socket of the channel. */
+  deliverLocal (channel: string, message: Record<string, unknown>, excludeClientId: string | null): number {
+    let frame: string | null = null
+    let sent = 0
+    for (const connection of this.registry.connections(channel)) {
+      if (connection.id === excludeClientId) continue
+      frame ??= JSON.stringify(message)
+      if (connection.send(frame)) sent++
+    }
+    return sent
+  }
+
+  async join (connection: Connection, channel: string, userInfo: UserInfo | undefined): Promise<JoinReply | null> {
+    const type = channelTypeOf(channel)
+    assertUserInfoSize(this.options, userInfo)
+    await authorizeJoin(this.options, channel, type, connection.user, userInfo ?? {}, connection.log)
+    if (connection.closed) return null // went away while the guard ran: nothing to clean up later
+    const id = memberId(connection)
+    let member: PresenceMember
+    if (this.registry.has(channel, connection.id)) {
+      member = this.store.memberOf(channel, connection.id) as PresenceMember
+    } else {
+      if (this.registry.channelCountOf(connection.id) >= this.options.maxChannelsPerConnection) {
+        throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, `A connection may be in at most ${this.options.maxChannelsPerConnection} channels`)
+      }
+      if (!this.store.hasMember(channel, id) && this.store.memberCount(channel) >= this.options.maxMembers) {
+        throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, `Channel "${channel}" is full`, { channel, maxMembers: this.options.maxMembers })
+      }
+      this.registry.add(channel, connection)
+      const result = this.store.join(channel, type, { id, clientId: connection.id, userInfo: userInfo ?? {}, joinedAt: now() })
+      member = result.member
+      this.hub.emit('channel.joined', { channel, channelType: type, clientId: connection.id, member })
+      if (result.added) userInfo = undefined // the new member already carries it
+      if (result.added && type === 'presence') this.announce(channel, 'joined', member, connection.id)
+    }
+    // Joining again (or from another tab) with different userInfo is an update, never leave+join.
+    if (userInfo !== undefined && type === 'presence') member = this.applyUpdate(connection, channel, member, userInfo)
+    return this.joinReply(channel, type, member)
+  }
+
+  private joinReply (channel: string, type: ChannelType, me: PresenceMember): JoinReply {
+    const reply: JoinReply = { type: 'channel:joined', channel, channelType: type }
+    if (type !== 'presence') return reply
+    const count = this.store.memberCount(channel)
+    reply.memberCount = count
+    if (count <= this.options.presenceSummaryThreshold) {
+      reply.members = this.store.members(channel)
+    }
+    reply.me = me
+    return reply
+  }
+
+  leave (connection: Connection, channel: string): void {
+    if (!this.removeMembership(connection.id, channel, 'leave')) throw notInChannel(channel)
+  }
+
+  /** Called when a socket goes (clean close or killed by the heartbeat). */
+  disconnect (clientId: string): void {
+    for (const channel of this.registry.channelsOf(clientId)) this.removeMembership(clientId, channel, 'disconnect')
+  }
+
+  private removeMembership (clientId: string, channel: string, reason: 'leave' | 'disconnect'): boolean {
+    if (!this.registry.remove(channel, clientId)) return false
+    const result = this.store.leave(channel, clientId)
+    if (result === null) return true
+    const type = channelTypeOf(channel)
+    this.hub.emit('channel.left', { channel, channelType: type, clientId, member: result.member, reason })
+    if (result.removed && type === 'presence') this.announce(channel, 'left', result.member, clientId)
+    return true
+  }
+
+  /** `channel:message`: to the channel's other sockets; returns how many got it. */
+  message (connection: Connection, channel: string, event: string, data: unknown): number {
+    if (!this.registry.has(channel, connection.id)) throw notInChannel(channel)
+    const from = { clientId: connection.id, userId: connection.user?.id ?? null }
+    return this.push(channel, { type: 'channel:message', channel, event, data, from, timestamp: now() }, connection.id)
+  }
+
+  update (connection: Connection, channel: string, userInfo: UserInfo): PresenceMember {
+    if (!this.registry.has(channel, connection.id)) throw notInChannel(channel)
+    if (channelTypeOf(channel) !== 'presence') {
+      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'channel:update is only for presence-* channels', { field: '/channel' })
+    }
+    return this.applyUpdate(connection, channel, this.store.memberOf(channel, connection.id) as PresenceMember, userInfo)
+  }
+
+  /** Merges userInfo; announces `presence:member_updated` only when something changed. */
+  private applyUpdate (connection: Connection, channel: string, current: PresenceMember, userInfo: UserInfo): PresenceMember {
+    const merged = { ...current.userInfo, ...userInfo }
+    if (JSON.stringify(merged) === JSON.stringify(current.userInfo)) return current
+    assertUserInfoSize(this.options, merged)
+    const member = this.store.update(channel, connection.id, userInfo, now()) as PresenceMember
+    this.push(channel, { type: 'presence:member_updated', channel, member, timestamp: now() }, connection.id)
+    return member
+  }
+
+  /** Per-member events for small channels; a periodic `presence:count` for big ones. */
+  private announce (channel: string, change: 'joined' | 'left', member: PresenceMember, excludeClientId: string): void {
+    const after = this.store.memberCount(channel)
+    const size = change === 'joined' ? after : after + 1
+    if (size > this.options.presenceSummaryThreshold) {
+      this.summarizer.record(channel, change)
+      return
+    }
+    this.push(channel, { type: `presence:member_${change}`, channel, member, timestamp: now() }, excludeClientId)
+  }
+
+  private sendCount (channel: string, counts: PendingCounts): void {
+    if (this.store.channel(channel) === null) return // everyone left before the summary was due
+    this.push(channel, { type: 'presence:count', channel, count: this.store.memberCount(channel), ...counts, timestamp: now() }, null)
+  }
+
+  // --- server API (delegated from the hub) ---------------------------------------------------
+
+  getChannel (name: string): ChannelInfo | null {
+    const stored = this.store.channel(name)
+    if (stored === null) return null
+    const info: ChannelInfo = { ...stored }
+    if (stored.type === 'presence') info.members = this.store.members(name)
+    return info
+  }
+
+  listChannels (filter: { type?: ChannelType, prefix?: string } = {}): ChannelSummary[] {
+    return this.store.channels()
+      .filter((c) => (filter.type === undefined || c.type === filter.type) && (filter.prefix === undefined || c.name.startsWith(filter.prefix)))
+      .map(({ name, type, memberCount }) => ({ name, type, memberCount }))
+  }
+
+  getChannelMembers (name: string): PresenceMember[] {
+    return this.store.members(name)
+  }
+
+  getChannelStats (): ChannelStats {
+    const stats: ChannelStats = { channels: 0, totalMembers: 0, totalConnections: 0, byType: { public: 0, private: 0, presence: 0 }, clients: this.registry.clientCount }
+    for (const channel of this.store.channels()) {
+      stats.channels++
+      stats.totalMembers += channel.memberCount
+      stats.totalConnections += channel.connectionCount
+      stats.byType[channel.type]++
+    }
+    return stats
+  }
+
+  close (): void {
+    this.summarizer.close()
+  }
+}

@@ -1,0 +1,74 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { checkResourceRoles, hasAnyRole, requireResource } from '../../access/access.js'
+import type { Connection } from '../../connection/connection.js'
+import { ErrorCodes, ProtocolError } from '../../errors.js'
+import type { Hub } from '../../hub/hub.js'
+import type { ResolvedResource } from '../../options.js'
+import type { PublishMessage } from '../../channels/schemas.js'
+import type { RealtimeUser } from '../../types.js'
+import { isPlainObject } from '../../util/paths.js'
+import type { RequestContext } from '../context.js'
+
+/** `publishAuth`: roles (any one suffices; anonymous never matches) or a function returning true. */
+async function checkPublishAuth (resource: ResolvedResource, user: RealtimeUser | null, message: unknown, log: FastifyBaseLogger): Promise<void> {
+  const rule = resource.publishAuth
+  if (rule === null || rule === undefined) return
+  let allowed: boolean
+  if (typeof rule === 'function') {
+    try {
+      allowed = await rule(user, message) === true
+    } catch (error) {
+      log.warn({ err: error, resource: resource.name }, 'realtime: publishAuth threw; publish denied')
+      allowed = false
+    }
+  } else {
+    allowed = hasAnyRole(user, rule)
+  }
+  if (!allowed) throw new ProtocolError(ErrorCodes.FORBIDDEN, `Not allowed to publish to "${resource.name}"`)
+}
+
+/**
+ * A published message may carry a record of the resource, as the message itself or in its
+ * `data` / `record` field: protected fields (and s3db internals) are removed from all three
+ * places, on copies, so the sender's object is never changed.
+ */
+export function projectPublished (resource: ResolvedResource, message: unknown): unknown {
+  if (!isPlainObject(message)) return message
+  const out = resource.project(message)
+  for (const key of ['data', 'record']) {
+    const inner = out[key]
+    if (isPlainObject(inner)) out[key] = resource.project(inner)
+  }
+  return out
+}
+
+/**
+ * Sends an encoded `message` frame once to every connection subscribed to the resource, except
+ * the sender; returns how many got it. Kept separate so a bus can deliver remote publishes.
+ */
+export function deliverPublished (hub: Hub, resource: string, frame: string, excludeClientId: string | null): number {
+  const recipients = new Set<Connection>()
+  hub.indexes.get(resource)?.forEach((subscription) => {
+    if (!subscription.filter.impossible && subscription.connection.id !== excludeClientId) recipients.add(subscription.connection)
+  })
+  let delivered = 0
+  for (const connection of recipients) if (connection.send(frame)) delivered++
+  return delivered
+}
+
+/** `publish {channel, message}` -> `published {channel, delivered}`; see PROTOCOL.md. */
+export async function handlePublish (ctx: RequestContext, message: PublishMessage): Promise<void> {
+  const resource = requireResource(ctx.options, message.channel)
+  const user = ctx.connection.user
+  checkResourceRoles(resource, user)
+  await checkPublishAuth(resource, user, message.message, ctx.log)
+  const frame = JSON.stringify({
+    type: 'message',
+    channel: resource.name,
+    data: projectPublished(resource, message.message),
+    from: { clientId: ctx.connection.id, userId: user?.id ?? null },
+    timestamp: new Date().toISOString()
+  })
+  const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id)
+  ctx.reply({ type: 'published', channel: resource.name, delivered })
+}
