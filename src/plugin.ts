@@ -11,6 +11,7 @@ import { registerCoreMessages } from './protocol/core-routes.js'
 import { Dispatcher } from './protocol/dispatcher.js'
 import { installChannels } from './channels/install.js'
 import { resolveChannelsOptions } from './channels/options.js'
+import { setupUpgrade } from './upgrade/index.js'
 import type { RealtimeUser } from './types.js'
 
 declare module 'fastify' {
@@ -34,6 +35,9 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const hub = new Hub(options, log)
   const dispatcher = new Dispatcher(hub, options)
   registerCoreMessages(dispatcher)
+  // Auth, origin and connection-rate hooks for the upgrade; `auth` refresh and message rate limit.
+  const upgrade = await setupUpgrade(fastify, rawOptions, options, hub, log)
+  upgrade.registerMessages(dispatcher)
   const channels = installChannels(hub, dispatcher, resolveChannelsOptions(rawOptions.channels))
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
@@ -47,7 +51,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   fastify.decorate('realtime', hub)
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
-  fastify.get(options.path, { websocket: true }, (socket, request) => {
+  fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {
     acceptConnection(socket, request, { hub, dispatcher, heartbeat })
   })
 

@@ -7,6 +7,8 @@ import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
 import { ResourceHistory, type ChangeEvent } from './history.js'
 import { SubscriptionIndex, type Subscription } from './subscription-index.js'
 import { fanOutChange, type FanOutStats } from './fanout.js'
+import { closeUserConnections } from '../upgrade/session.js'
+import type { IssuedTicket } from '../upgrade/types.js'
 import { ReadinessRegistry, type ReadinessCheck } from '../observability/readiness.js'
 import type { ChannelService } from '../channels/service.js'
 import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
@@ -277,6 +279,22 @@ export class Hub extends EventEmitter<HubEvents> {
     for (const connection of recipients) if (connection.send(frame)) sent++
     this.counters.broadcasts++
     return sent
+  }
+
+  // --- authentication (src/upgrade) ---------------------------------------------------------
+
+  /** Set by src/upgrade at register. */
+  ticketIssuer: ((user: RealtimeUser, options?: { ttlMs?: number }) => IssuedTicket) | null = null
+
+  /** A short-lived, single-use ticket for `?ticket=` (keeps long-lived tokens out of URLs). */
+  issueTicket (user: RealtimeUser, options?: { ttlMs?: number }): IssuedTicket {
+    if (this.ticketIssuer === null) throw new Error('issueTicket: the plugin is not registered yet')
+    return this.ticketIssuer(user, options)
+  }
+
+  /** Closes every socket of `userId` on this instance with 1008; returns how many. */
+  disconnectUser (userId: string, reason = 'Disconnected by the server'): number {
+    return closeUserConnections(this.connections.values(), userId, reason)
   }
 
   // --- channels (src/channels/service.ts; empty answers when channels are not installed) ------

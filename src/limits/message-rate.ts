@@ -1,0 +1,83 @@
+import type { Connection } from '../connection/connection.js'
+import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
+import type { Hub } from '../hub/hub.js'
+import { fail, positiveInteger } from '../options.js'
+import { isPlainObject } from '../util/paths.js'
+
+export interface ResolvedMessageRateLimit {
+  readonly enabled: boolean
+  readonly windowMs: number
+  readonly maxRequests: number
+  readonly closeAfterWindows: number
+}
+
+export function resolveMessageRateLimit (input: unknown): ResolvedMessageRateLimit {
+  if (input === undefined) return { enabled: false, windowMs: 60_000, maxRequests: 100, closeAfterWindows: 3 }
+  if (!isPlainObject(input)) fail('rateLimit must be an object { enabled?, windowMs?, maxRequests?, closeAfterWindows? }')
+  for (const key of Object.keys(input)) {
+    if (!['enabled', 'windowMs', 'maxRequests', 'closeAfterWindows'].includes(key)) fail(`rateLimit.${key} is not a known option`)
+  }
+  const enabled = input.enabled ?? false
+  if (typeof enabled !== 'boolean') fail('rateLimit.enabled must be a boolean')
+  return {
+    enabled,
+    windowMs: positiveInteger(input.windowMs, 'rateLimit.windowMs', 60_000),
+    maxRequests: positiveInteger(input.maxRequests, 'rateLimit.maxRequests', 100),
+    closeAfterWindows: positiveInteger(input.closeAfterWindows, 'rateLimit.closeAfterWindows', 3)
+  }
+}
+
+interface Window {
+  start: number
+  count: number
+  /** Consecutive windows (including this one) in which the socket went over the limit. */
+  strikes: number
+  overThisWindow: boolean
+}
+
+/**
+ * Fixed-window message counter per socket. Over the limit a message is refused with
+ * RATE_LIMIT_EXCEEDED (the socket stays usable); a socket that is still over the limit after
+ * `closeAfterWindows` consecutive windows is not a client having a burst but a flood: 1008.
+ */
+export class MessageRateLimiter {
+  private readonly windows = new Map<string, Window>()
+
+  constructor (private readonly options: ResolvedMessageRateLimit, hub: Hub) {
+    hub.on('client.disconnected', ({ clientId }) => { this.windows.delete(clientId) })
+  }
+
+  /** A dispatcher pre-handler. */
+  readonly check = (connection: Connection): void => {
+    const now = Date.now()
+    let window = this.windows.get(connection.id)
+    if (window === undefined) {
+      window = { start: now, count: 0, strikes: 0, overThisWindow: false }
+      this.windows.set(connection.id, window)
+    }
+    if (now - window.start >= this.options.windowMs) {
+      const elapsedWindows = Math.floor((now - window.start) / this.options.windowMs)
+      // A quiet window in between resets the strikes.
+      window.strikes = window.overThisWindow && elapsedWindows === 1 ? window.strikes : 0
+      window.start += elapsedWindows * this.options.windowMs
+      window.count = 0
+      window.overThisWindow = false
+    }
+    window.count++
+    if (window.count <= this.options.maxRequests) return
+    if (!window.overThisWindow) {
+      window.overThisWindow = true
+      window.strikes++
+    }
+    if (window.strikes >= this.options.closeAfterWindows) {
+      connection.log.warn({ strikes: window.strikes }, 'realtime: message flood; closing with 1008')
+      connection.close(CloseCodes.POLICY_VIOLATION, 'Rate limit exceeded repeatedly')
+    }
+    const retryAfterMs = window.start + this.options.windowMs - now
+    throw new ProtocolError(ErrorCodes.RATE_LIMIT_EXCEEDED, 'Too many requests', { retryAfterMs, limit: this.options.maxRequests, windowMs: this.options.windowMs })
+  }
+
+  get tracked (): number {
+    return this.windows.size
+  }
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify'
+import type { ResolvedTickets, TicketStore } from './tickets.js'
+
+/**
+ * The opt-in `POST <path>/ticket` route. Who may get a ticket is the app's decision
+ * (`authenticate`); the answer is never cached because a ticket is a credential.
+ */
+export function registerTicketRoute (fastify: FastifyInstance, route: NonNullable<ResolvedTickets['route']>, store: TicketStore): void {
+  fastify.post(route.path, async (request, reply) => {
+    const user = await route.authenticate(request, reply)
+    if (reply.sent) return reply
+    if (user === null || user === undefined) {
+      return await reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'Authentication required' })
+    }
+    const issued = store.issue(user)
+    return await reply.header('cache-control', 'no-store').send(issued)
+  })
+}

@@ -1,0 +1,115 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RealtimeUser } from '../types.js'
+
+type MaybePromise<T> = T | Promise<T>
+
+/** `jwt` driver: HS256 with `secret`, or RS256/ES256 with keys from `jwksUri`. */
+export interface JwtDriverConfig {
+  /** Shared secret for HS256/HS384/HS512. */
+  secret?: string
+  /** JWKS endpoint for RS256/ES256 (keys are fetched by `kid` and cached). */
+  jwksUri?: string
+  /** Required `iss` (mandatory with `jwksUri`). */
+  issuer?: string
+  /** Required `aud` (mandatory with `jwksUri`). */
+  audience?: string | string[]
+  /** Accepted algorithms. @default ['HS256','HS384','HS512'] with secret, ['RS256','ES256'] with jwksUri */
+  algorithms?: string[]
+  /** Clock skew tolerated on `exp`/`nbf`, ms. @default 0 */
+  clockTolerance?: number
+}
+
+/** `oidc` driver: keys discovered from `${issuer}/.well-known/openid-configuration`. */
+export interface OidcDriverConfig {
+  issuer: string
+  /** Expected audience (`aud`). */
+  clientId: string
+  /** @default ['RS256','ES256'] */
+  algorithms?: string[]
+  clockTolerance?: number
+}
+
+/** `apiKey` driver: key -> user. Keys are compared in constant time. */
+export interface ApiKeyDriverConfig {
+  keys: Record<string, Partial<RealtimeUser> & Record<string, unknown>>
+}
+
+export type AuthDriverOptions =
+  | { driver: 'jwt', config: JwtDriverConfig }
+  | { driver: 'oidc', config: OidcDriverConfig }
+  | { driver: 'apiKey', config: ApiKeyDriverConfig }
+
+export interface AuthOptions {
+  /** Refuse (401 before the handshake) connections without a valid token or ticket. @default false */
+  required?: boolean
+  /** Tried in order; the first that accepts the token wins. @default [] */
+  drivers?: AuthDriverOptions[]
+}
+
+/** One-time connection tickets (`?ticket=`). */
+export interface TicketOptions {
+  /** Lifetime of a ticket, ms. @default 30000 */
+  ttlMs?: number
+  /** Outstanding (unused, unexpired) tickets kept at most; the oldest are dropped. @default 10000 */
+  maxOutstanding?: number
+  /** Opt-in REST route `POST <path>/ticket`. */
+  route?: {
+    /** @default `${path}/ticket` */
+    path?: string
+    /**
+     * The app's own authentication for the route: return the user to issue a ticket for, or
+     * null/undefined to refuse with 401 (it may also send its own reply).
+     */
+    authenticate: (request: FastifyRequest, reply: FastifyReply) => MaybePromise<RealtimeUser | null | undefined>
+  }
+}
+
+export type OriginMatcher = string | RegExp | Array<string | RegExp> | ((origin: string) => MaybePromise<boolean>)
+
+/** CORS for REST (through @fastify/cors) and the `Origin` check on the upgrade. */
+export interface CorsOptions {
+  /** @default true */
+  enabled?: boolean
+  /** Allowed origins. @default '*' */
+  origin?: OriginMatcher
+  /** Other @fastify/cors options (credentials, methods, …) passed through for REST routes. */
+  [corsOption: string]: unknown
+}
+
+/** Connection attempts per IP on the upgrade route (@fastify/rate-limit), 429 when exceeded. */
+export interface ConnectionRateLimitOptions {
+  /** @default true when the group is given */
+  enabled?: boolean
+  /** Upgrade requests per window and key. @default 60 */
+  max?: number
+  /** Window, ms. @default 60000 */
+  timeWindow?: number
+  /** An ioredis client to share counters between instances (caller-owned, never closed). */
+  redis?: unknown
+  /** Key of a client. @default request.ip */
+  keyGenerator?: (request: FastifyRequest) => string | number | Promise<string | number>
+}
+
+/** Messages per socket (the seed's `rateLimit`). */
+export interface MessageRateLimitOptions {
+  /** @default false */
+  enabled?: boolean
+  /** @default 60000 */
+  windowMs?: number
+  /** @default 100 */
+  maxRequests?: number
+  /** Close with 1008 after exceeding the limit in this many consecutive windows. @default 3 */
+  closeAfterWindows?: number
+}
+
+/** What `issueTicket` returns. */
+export interface IssuedTicket {
+  ticket: string
+  expiresAt: string
+}
+
+/** A verified identity from a driver, or null when the token is not valid for it. */
+export interface AuthDriver {
+  readonly name: string
+  verify (token: string): Promise<RealtimeUser | null>
+}
