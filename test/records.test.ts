@@ -109,7 +109,11 @@ t.test('list: filter, default and capped limit, cursor paging without duplicates
   } while (cursor !== null && pages < 50)
   t.same(filtered, ['m003'])
 
-  const bad = await ws.request({ type: 'list', resource: 'messages', cursor: 'garbage!' })
+  t.equal(first.cursor, 'm009', 'the cursor is the last id of the page, as in the seed')
+  const fromId = await ws.request({ type: 'list', resource: 'messages', cursor: 'm057' })
+  t.same(fromId.data.map((r: { id: string }) => r.id), ['m058', 'm059'], 'a cursor given as an id resumes after it')
+  t.equal(fromId.cursor, null)
+  const bad = await ws.request({ type: 'list', resource: 'messages', cursor: '../x' })
   t.equal(bad.code, 'INVALID_REQUEST')
 })
 

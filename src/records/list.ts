@@ -4,7 +4,7 @@ import type { FilterValue, RecordData, ResourceLike } from '../types.js'
 
 export interface ListPage {
   records: RecordData[]
-  /** Opaque; null on the last page. */
+  /** The last id handed out; null on the last page. */
   cursor: string | null
 }
 
@@ -15,16 +15,14 @@ interface PartitionChoice {
 
 const BATCH = 200
 
-function encodeCursor (key: string): string {
-  return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url')
-}
-
-function decodeCursor (cursor: string): string {
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown }
-    if (typeof decoded.k === 'string') return decoded.k
-  } catch {}
-  throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor is not valid', { field: '/cursor' })
+/**
+ * The cursor is the id of the last record handed out (as in the seed: `cursor: 'msg2'`). Keys
+ * under one prefix end in `id=<id>` and list in key order, so "start after prefix + id=cursor"
+ * resumes exactly where the previous page stopped.
+ */
+function cursorKey (prefix: string, cursor: string): string {
+  if (cursor === '' || cursor.includes('/')) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor is not valid', { field: '/cursor' })
+  return `${prefix}id=${cursor}`
 }
 
 function idFromKey (key: string): string | null {
@@ -88,7 +86,7 @@ async function readMany (resource: ResourceLike, ids: string[]): Promise<Array<R
 }
 
 /**
- * One page of records matching `filter`, in key order. The cursor is the last key handed out,
+ * One page of records matching `filter`, in key order. The cursor is the last id handed out,
  * so pages never repeat or skip a record that existed throughout the listing.
  */
 export async function listPage (
@@ -99,11 +97,7 @@ export async function listPage (
   if (filter.impossible) return { records: [], cursor: null }
   const partition = choosePartition(resource, filter.filter, options.partition)
   const prefix = partition?.prefix ?? `resource=${resource.name}/data/`
-  let startAfter: string | null = null
-  if (options.cursor !== null) {
-    startAfter = decodeCursor(options.cursor)
-    if (!startAfter.startsWith(prefix)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor belongs to another listing', { field: '/cursor' })
-  }
+  let startAfter = options.cursor === null ? null : cursorKey(prefix, options.cursor)
   const records: RecordData[] = []
   for (;;) {
     // Without conditions every key is a record for the page: read no more than the page needs.
@@ -120,7 +114,7 @@ export async function listPage (
       records.push(record)
       if (records.length === options.limit) {
         const exhausted = response.IsTruncated !== true && i === keys.length - 1
-        return { records, cursor: exhausted ? null : encodeCursor(keys[i] as string) }
+        return { records, cursor: exhausted ? null : ids[i] as string }
       }
     }
     if (response.IsTruncated !== true || keys.length === 0) return { records, cursor: null }
