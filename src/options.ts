@@ -2,6 +2,7 @@ import type { CompiledFilter } from './access/filter.js'
 import { createProjector, type Projector } from './access/projection.js'
 import type { ChannelsOptions } from './channels/options.js'
 import { InvalidOptionError, UnknownResourceError } from './errors.js'
+import type { BackpressureOptions, CompressionOptions, HealthOptions, MetricsOptions } from './observability/options.js'
 import type { ChangeType, DatabaseLike, Filter, RealtimeUser, RecordData, ResourceLike } from './types.js'
 import type { AuthOptions, ConnectionRateLimitOptions, CorsOptions, MessageRateLimitOptions, TicketOptions } from './upgrade/types.js'
 import { isPlainObject } from './util/paths.js'
@@ -68,13 +69,20 @@ export interface RealtimeOptions {
   cors?: CorsOptions
   /** Channels and presence (src/channels/options.ts). @default { enabled: true } */
   channels?: boolean | ChannelsOptions
-  health?: unknown
-  metrics?: unknown
+  /** GET /health, /health/live, /health/ready (src/observability/health.ts). `false` disables. @default enabled, no prefix */
+  health?: boolean | HealthOptions
+  /** GET /metrics in Prometheus text (src/observability/metrics.ts). `false` disables. @default enabled at '/metrics' */
+  metrics?: boolean | MetricsOptions
   bus?: unknown
   redis?: unknown
-  backpressure?: unknown
-  maxConnections?: unknown
-  compression?: unknown
+  /** Per-socket send limit (src/observability/backpressure.ts). `false` disables. @default { maxBufferedBytes: 4194304, policy: 'close' } */
+  backpressure?: boolean | BackpressureOptions
+  /** Open sockets at most; further upgrades get 503. @default unlimited */
+  maxConnections?: number | null
+  /** permessage-deflate for frames of at least `threshold` bytes. @default false */
+  compression?: boolean | CompressionOptions
+  /** On close, ms to wait for sockets to finish the 1001 close handshake before terminating them. @default 5000 */
+  drainTimeout?: number
   limits?: unknown
   /** One-time connection tickets (src/upgrade/tickets.ts). @default { ttlMs: 30000 }, no route */
   tickets?: TicketOptions
@@ -178,7 +186,7 @@ const CORE_KEYS = new Set([
 /** Option groups owned by feature modules (auth, channels, …); each validates its own group. */
 export const knownOptionGroups = new Set<string>([
   'auth', 'rateLimit', 'cors', 'channels', 'health', 'metrics', 'bus', 'redis', 'backpressure',
-  'maxConnections', 'compression', 'limits', 'tickets', 'connectionRateLimit', 'nodeId'
+  'maxConnections', 'compression', 'limits', 'tickets', 'connectionRateLimit', 'nodeId', 'drainTimeout'
 ])
 
 export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {

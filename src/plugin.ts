@@ -9,6 +9,7 @@ import { Hub } from './hub/hub.js'
 import { resolveCoreOptions, type RealtimeOptions } from './options.js'
 import { registerCoreMessages } from './protocol/core-routes.js'
 import { Dispatcher } from './protocol/dispatcher.js'
+import { checkExistingWebsocketServer, installOperations, resolveOperationsOptions, websocketServerOptions } from './observability/index.js'
 import { installChannels } from './channels/install.js'
 import { resolveChannelsOptions } from './channels/options.js'
 import { setupUpgrade } from './upgrade/index.js'
@@ -31,6 +32,7 @@ declare module 'fastify' {
  */
 export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastify: FastifyInstance, rawOptions) => {
   const options = resolveCoreOptions(rawOptions)
+  const ops = resolveOperationsOptions(rawOptions as unknown as Record<string, unknown>)
   const log = fastify.log.child({ plugin: 's3db-realtime' }, options.logLevel === null ? {} : { level: options.logLevel })
   const hub = new Hub(options, log)
   const dispatcher = new Dispatcher(hub, options)
@@ -45,14 +47,17 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   })
   const bridge = new ResourceBridge(options.resources, (change) => { hub.publishChange(change) }, log)
 
+  checkExistingWebsocketServer(fastify, ops)
   if (!fastify.hasDecorator('websocketServer')) {
-    await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize } })
+    await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
   }
   fastify.decorate('realtime', hub)
+  // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
+  const operations = installOperations(fastify, { hub, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
   fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {
-    acceptConnection(socket, request, { hub, dispatcher, heartbeat })
+    acceptConnection(socket, request, { hub, dispatcher, heartbeat, sendHooks: operations.sendHooks })
   })
 
   bridge.attach()
@@ -82,9 +87,13 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     bridge.detach()
     for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   }
-  fastify.addHook('preClose', async () => { shutdown() })
+  fastify.addHook('preClose', async () => {
+    shutdown()
+    await operations.drain()
+  })
   fastify.addHook('onClose', async () => {
     shutdown()
+    operations.close()
     hub.emit('server.stopped')
   })
 }

@@ -6,7 +6,7 @@ import type { Heartbeat } from './heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { RealtimeUser } from '../types.js'
-import { Connection } from './connection.js'
+import { Connection, type SendHooks } from './connection.js'
 
 /**
  * Takes an upgraded socket into the hub. Listeners are attached synchronously, before anything
@@ -16,7 +16,7 @@ import { Connection } from './connection.js'
 export function acceptConnection (
   socket: WebSocket,
   request: FastifyRequest,
-  deps: { hub: Hub, dispatcher: Dispatcher, heartbeat: Heartbeat }
+  deps: { hub: Hub, dispatcher: Dispatcher, heartbeat: Heartbeat, sendHooks?: SendHooks | null }
 ): Connection {
   const { hub, dispatcher, heartbeat } = deps
   const id = randomUUID()
@@ -33,6 +33,7 @@ export function acceptConnection (
     log: hub.log.child({ clientId: id }),
     counters: hub.counters
   })
+  connection.sendHooks = deps.sendHooks ?? null
 
   // A bare close() comes only from shutdown paths (e.g. @fastify/websocket's preClose): make
   // it say "going away" (1001) instead of "no status".

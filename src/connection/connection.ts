@@ -20,6 +20,17 @@ export interface SendCounters {
 }
 
 /**
+ * Backpressure and send observation (src/observability/backpressure.ts). `overflow` decides
+ * what happens to a frame that would push the socket's queue past `maxBufferedBytes`
+ * (drop it, or close the socket); `sent` sees every frame written.
+ */
+export interface SendHooks {
+  readonly maxBufferedBytes: number
+  overflow (connection: Connection, frame: string): boolean
+  sent (connection: Connection, frame: string): void
+}
+
+/**
  * One WebSocket client. Every outgoing frame goes through `send`, the single place where
  * closed sockets and (later) backpressure are handled.
  */
@@ -35,6 +46,8 @@ export class Connection {
   awaitingPong = false
   pingedAt = 0
   closed = false
+  /** Set by acceptConnection from the plugin's backpressure/metrics options. */
+  sendHooks: SendHooks | null = null
   private readonly counters: SendCounters
 
   constructor (params: {
@@ -56,6 +69,12 @@ export class Connection {
   /** Sends an already-encoded frame. Returns false when the socket can no longer take it. */
   send (frame: string): boolean {
     if (this.closed || this.socket.readyState !== OPEN) return false
+    const hooks = this.sendHooks
+    if (hooks !== null) {
+      // frame.length (UTF-16 units) stands in for bytes: the bound is approximate by design.
+      if (this.socket.bufferedAmount + frame.length > hooks.maxBufferedBytes) return hooks.overflow(this, frame)
+      hooks.sent(this, frame)
+    }
     this.socket.send(frame)
     this.counters.messagesSent++
     return true

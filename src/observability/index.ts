@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify'
+import type { SendHooks } from '../connection/connection.js'
+import { InvalidOptionError } from '../errors.js'
+import type { Hub } from '../hub/hub.js'
+import type { Dispatcher } from '../protocol/dispatcher.js'
+import type { DatabaseLike } from '../types.js'
+import { SendPolicy } from './backpressure.js'
+import { healthEndpoints, registerHealthRoutes, s3dbCheck, websocketCheck } from './health.js'
+import { drainConnections, installUpgradeGate } from './limits.js'
+import { RealtimeMetrics, registerMetricsRoute } from './metrics.js'
+import type { ResolvedOperations } from './options.js'
+
+export { resolveOperationsOptions, type ResolvedOperations } from './options.js'
+
+/** Options for @fastify/websocket's ws server that come from this module (compression). */
+export function websocketServerOptions (ops: ResolvedOperations): { perMessageDeflate: false | { threshold: number } } {
+  return { perMessageDeflate: ops.compression === null ? false : { threshold: ops.compression.threshold } }
+}
+
+/** Compression needs the ws server's perMessageDeflate; an app-owned server must already have it. */
+export function checkExistingWebsocketServer (fastify: FastifyInstance, ops: ResolvedOperations): void {
+  if (ops.compression === null || !fastify.hasDecorator('websocketServer')) return
+  const server = (fastify as FastifyInstance & { websocketServer: { options?: { perMessageDeflate?: unknown } } }).websocketServer
+  if (server.options?.perMessageDeflate === false || server.options?.perMessageDeflate === undefined) {
+    throw new InvalidOptionError('compression: @fastify/websocket was registered by the app without perMessageDeflate; enable it there (options.perMessageDeflate) or let s3db-realtime register @fastify/websocket')
+  }
+}
+
+export interface Operations {
+  /** Given to every connection (backpressure + metrics); null when both are off. */
+  readonly sendHooks: SendHooks | null
+  readonly metrics: RealtimeMetrics | null
+  /** Closes every socket with 1001 and waits (at most drainTimeout) for them to go. */
+  drain (): Promise<void>
+  close (): void
+}
+
+/** Health and metrics routes, readiness checks, the upgrade gate and the send policy. */
+export function installOperations (
+  fastify: FastifyInstance,
+  deps: { hub: Hub, dispatcher: Dispatcher, database: DatabaseLike, path: string, ops: ResolvedOperations }
+): Operations {
+  const { hub, dispatcher, database, path, ops } = deps
+  const rejected = installUpgradeGate(fastify, { hub, path, maxConnections: ops.maxConnections })
+
+  const metrics = ops.metrics === null ? null : new RealtimeMetrics(ops.metrics, hub, rejected)
+  if (metrics !== null) {
+    dispatcher.addPreHandler(metrics.onReceived)
+    if (ops.metrics?.route === true) registerMetricsRoute(fastify, metrics, ops.metrics.path)
+  }
+  const sendHooks = ops.backpressure === null && metrics === null ? null : new SendPolicy(ops.backpressure, hub, metrics?.onSent ?? null)
+
+  hub.addReadinessCheck({ name: 's3db', check: s3dbCheck(database), timeout: ops.health?.s3dbTimeout ?? 5000 })
+  hub.addReadinessCheck({ name: 'websocket', check: websocketCheck(hub, fastify) })
+  if (ops.health !== null) {
+    for (const check of ops.health.checks) hub.addReadinessCheck(check)
+    const endpoints = healthEndpoints(ops.health, path, ops.metrics?.route === true ? ops.metrics.path : null)
+    registerHealthRoutes(fastify, { hub, readiness: hub.readiness, endpoints })
+  }
+
+  return {
+    sendHooks,
+    metrics,
+    drain: async () => { await drainConnections(hub, ops.drainTimeout) },
+    close: () => { metrics?.unregister() }
+  }
+}

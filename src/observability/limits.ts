@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify'
+import { CloseCodes } from '../errors.js'
+import type { Hub } from '../hub/hub.js'
+
+export type RejectReason = 'max_connections' | 'shutting_down'
+
+/** Upgrades refused, by reason (read by the metrics module). */
+export type RejectionCounts = Record<RejectReason, number>
+
+function isUpgrade (headers: Record<string, string | string[] | undefined>): boolean {
+  const upgrade = headers.upgrade
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket'
+}
+
+/**
+ * Refuses WebSocket upgrades with 503 before the handshake (and before auth, which costs more)
+ * when `maxConnections` sockets are open or the server is shutting down. Runs as the app's first
+ * onRequest hook for the WS path only; every refusal is counted.
+ */
+export function installUpgradeGate (
+  fastify: FastifyInstance,
+  deps: { hub: Hub, path: string, maxConnections: number | null }
+): RejectionCounts {
+  const { hub, path, maxConnections } = deps
+  const rejected: RejectionCounts = { max_connections: 0, shutting_down: 0 }
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== path || !isUpgrade(request.headers)) return
+    let reason: RejectReason | null = null
+    if (!hub.running) reason = 'shutting_down'
+    else if (maxConnections !== null && hub.connections.size >= maxConnections) reason = 'max_connections'
+    if (reason === null) return
+    rejected[reason]++
+    hub.counters.connectionsRejected++
+    request.log.warn({ reason, connections: hub.connections.size }, 'realtime: upgrade refused')
+    const message = reason === 'shutting_down' ? 'Server is shutting down' : 'Too many connections'
+    return await reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message })
+  })
+  return rejected
+}
+
+/**
+ * Graceful close of every socket: 1001 with a reason, then wait for the closing handshakes.
+ * A client that does not answer (it stopped reading) would hold shutdown for ws's 30 s close
+ * timeout; after `timeout` ms the remaining sockets are terminated instead.
+ */
+export async function drainConnections (hub: Hub, timeout: number): Promise<void> {
+  for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
+  if (hub.connections.size === 0) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      hub.off('client.disconnected', onDisconnect)
+      resolve()
+    }
+    const onDisconnect = (): void => { if (hub.connections.size === 0) done() }
+    const timer = setTimeout(() => {
+      for (const connection of hub.connections.values()) {
+        connection.log.warn('realtime: socket did not close within drainTimeout; terminating')
+        connection.socket.terminate()
+      }
+      done()
+    }, timeout)
+    hub.on('client.disconnected', onDisconnect)
+  })
+}
