@@ -99,6 +99,10 @@ export class Dispatcher {
   private async dispatch (connection: Connection, message: Record<string, unknown>, requestId: RequestId): Promise<void> {
     try {
       const type = message.type
+      // Pre-handlers (rate limits, metrics) see every message, so junk cannot dodge a rate limit;
+      // unregistered types are reported as 'unknown' to keep labels bounded.
+      const label = typeof type === 'string' && this.routes.has(type) ? type : 'unknown'
+      for (const pre of this.preHandlers) pre(connection, label)
       if (typeof type !== 'string') {
         throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message needs a string "type"', { field: '/type' })
       }
@@ -106,7 +110,6 @@ export class Dispatcher {
       if (route === undefined) {
         throw new ProtocolError(ErrorCodes.UNKNOWN_MESSAGE_TYPE, `Unknown message type "${type.slice(0, 64)}"`)
       }
-      for (const pre of this.preHandlers) pre(connection, type)
       if (tooDeep(message)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Message is nested deeper than ${MAX_DEPTH} levels`)
       if (!route.check.Check(message)) {
         const first = route.check.Errors(message).First()

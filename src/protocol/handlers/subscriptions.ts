@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { combineFilters, normalizeFilter } from '../../access/filter.js'
-import { checkResourceRoles, listForcedFilter, mergeForced, requireResource, runGuard } from '../../access/access.js'
+import { normalizeFilter } from '../../access/filter.js'
+import { requireResource } from '../../access/access.js'
+import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
 import type { Subscription } from '../../hub/subscription-index.js'
 import type { ChangeType, Filter } from '../../types.js'
+import { prepareReplay } from '../../cluster/resume.js'
 import type { RequestContext } from '../context.js'
 import type { SubscribeMessage, UnsubscribeMessage } from '../schemas.js'
 
@@ -25,26 +27,15 @@ export function parseFilter (input: unknown): Filter {
 
 export async function handleSubscribe (ctx: RequestContext, message: SubscribeMessage): Promise<void> {
   const resource = requireResource(ctx.options, message.resource)
-  const user = ctx.connection.user
-  checkResourceRoles(resource, user)
   const clientFilter = parseFilter(message.filter)
-  // A subscription never shows what `list` would not: both guards' forced filters apply.
-  const subscribeResult = await runGuard(resource, 'subscribe', ctx.log, user, clientFilter)
-  const listForced = await listForcedFilter(resource, user, clientFilter, ctx.log)
-  const forced = mergeForced([subscribeResult === true ? null : subscribeResult as Filter, listForced])
-  const compiled = combineFilters(clientFilter, forced.filter)
-  const filter = forced.impossible ? { ...compiled, impossible: true } : compiled
+  // Roles, then both guards' forced filters: a subscription never shows what `list` would not.
+  const filter = await effectiveSubscriptionFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const events = new Set<ChangeType>((message.events ?? [...resource.events]).filter((e) => resource.events.has(e)))
 
-  if (message.since !== undefined && message.epoch !== undefined && message.epoch !== ctx.hub.epoch) {
-    throw new ProtocolError(ErrorCodes.RESYNC_REQUIRED, 'History epoch changed; list again', { epoch: ctx.hub.epoch, seq: ctx.hub.lastSeq(resource.name) })
-  }
-  const missed = message.since === undefined ? [] : ctx.hub.historySince(resource.name, message.since)
-  if (missed === null) {
-    throw new ProtocolError(ErrorCodes.RESYNC_REQUIRED, 'Events since that seq are no longer in history; list again', {
-      epoch: ctx.hub.epoch, seq: ctx.hub.lastSeq(resource.name)
-    })
-  }
+  // `since` / `snapshot` (src/cluster/resume.ts): the async reads happen here; the finishing
+  // step is synchronous and runs right before the subscription is added (see below).
+  const finishReplay = await prepareReplay(ctx.hub, resource, filter, message, ctx.options.maxListLimit)
+  const { missed, reply: replayReply } = finishReplay()
 
   const connection = ctx.connection
   let subscription = [...connection.subscriptions.values()].find((s) =>
@@ -65,7 +56,8 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     events: [...events],
     subscriptionId: subscription.id,
     seq: ctx.hub.lastSeq(resource.name),
-    epoch: ctx.hub.epoch
+    epoch: ctx.hub.epoch,
+    ...replayReply
   })
   for (const event of missed) {
     const match = matchForSubscription(event, subscription)
