@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Bus, Envelope, LogHead, Unsubscribe } from '../bus/types.js'
+import { ErrorCodes } from '../errors.js'
+import type { ChangeEvent } from '../hub/history.js'
+import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
+import { Sequencer } from './sequencer.js'
+
+/** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
+type ChangePayload = RawChange & { timestamp: string }
+
+export const changeTopic = (resource: string): string => `change:${resource}`
+const RELAY_TOPIC = 'relay'
+const CONTROL_TOPIC = 'control'
+
+export interface CoordinatorOptions {
+  /** Longest wait for Redis to number a change before it is delivered locally without it, ms. */
+  appendTimeout: number
+  /** How long a hole in the seq order may stay open before it is filled from the log, ms. */
+  gapTimeout: number
+}
+
+/**
+ * Makes N hubs act as one. Every change goes through the bus log, which numbers it cluster-wide;
+ * each node delivers changes to its own clients in seq order (its own as soon as the append
+ * returns, others' as they arrive; it ignores its own envelopes). When the bus is unreachable
+ * the node keeps serving its clients under a node-local epoch; once the bus is back it rotates
+ * the cluster epoch, so every client that might have missed something gets RESYNC_REQUIRED
+ * instead of a silent gap.
+ */
+export class ClusterCoordinator {
+  private readonly sequencer: Sequencer
+  private readonly epochs = new Map<string, string>()
+  private readonly unsubscribes: Unsubscribe[] = []
+  /** Changes raised while recovering; appended, in order, once recovery is done. */
+  private readonly queued: ChangePayload[] = []
+  /** Set once a change was delivered without the bus: the cluster never saw it. */
+  private diverged = false
+  private recovering: Promise<void> | null = null
+  private retryTimer: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor (
+    private readonly hub: Hub,
+    readonly bus: Bus,
+    private readonly log: FastifyBaseLogger,
+    private readonly options: CoordinatorOptions
+  ) {
+    this.sequencer = new Sequencer((event) => { this.hub.acceptChange(event) }, (resource, from) => { void this.fillGap(resource, from) }, options.gapTimeout)
+  }
+
+  get nodeId (): string {
+    return this.bus.nodeId
+  }
+
+  private get resources (): string[] {
+    return [...this.hub.options.resources.keys()]
+  }
+
+  /** Ready when the bus is reachable and this node is in step with the cluster. */
+  healthy (): boolean {
+    return this.bus.healthy() && !this.diverged && this.recovering === null
+  }
+
+  async start (): Promise<void> {
+    await this.bus.start()
+    for (const name of this.resources) {
+      this.unsubscribes.push(await this.bus.subscribe(changeTopic(name), (envelope) => { this.onChange(envelope) }))
+    }
+    this.unsubscribes.push(await this.bus.subscribe(RELAY_TOPIC, (envelope) => { this.onRelay(envelope) }))
+    this.unsubscribes.push(await this.bus.subscribe(CONTROL_TOPIC, (envelope) => { this.onControl(envelope) }))
+    // Subscribed first, head second: anything appended in between is buffered by the sequencer
+    // and delivered once the head says where numbering stands.
+    for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), false)
+    this.hub.relay = (call) => { this.relay(call) }
+    this.bus.onHealthChange((healthy) => { this.onHealthChange(healthy) })
+  }
+
+  /** The bridge's sink when clustered. Never throws; never blocks local delivery on Redis. */
+  publishChange (raw: RawChange): void {
+    if (this.closed) return
+    const payload: ChangePayload = { ...raw, timestamp: new Date().toISOString() }
+    if (this.recovering !== null && this.bus.healthy()) {
+      this.queued.push(payload)
+      return
+    }
+    if (!this.bus.healthy()) {
+      this.deliverAlone(payload)
+      return
+    }
+    this.append(payload)
+  }
+
+  private append (payload: ChangePayload): void {
+    withTimeout(this.bus.append(changeTopic(payload.resource), payload), this.options.appendTimeout).then(
+      (envelope) => { this.sequencer.offer(toEvent(envelope)) },
+      (error: unknown) => {
+        this.log.warn({ err: error, resource: payload.resource }, 'realtime cluster: append failed; delivering locally only')
+        this.deliverAlone(payload)
+      }
+    )
+  }
+
+  /** Delivers to this node's clients under a node-local epoch (resumes across it resync). */
+  private deliverAlone (payload: ChangePayload): void {
+    if (!this.diverged) {
+      this.diverged = true
+      this.hub.epoch = `local-${randomUUID()}`
+      this.log.warn('realtime cluster: bus unreachable; serving local clients only until it returns')
+    }
+    const seq = this.hub.lastSeq(payload.resource) + 1
+    this.sequencer.reset(payload.resource, seq)
+    this.hub.acceptChange({ ...payload, seq })
+  }
+
+  private onChange (envelope: Envelope): void {
+    if (envelope.origin === this.nodeId || this.closed) return
+    const event = toEvent(envelope)
+    const known = this.epochs.get(event.resource)
+    if (known !== undefined && envelope.epoch !== known && this.recovering === null && !this.diverged) {
+      // The log was rotated or Redis lost its data: numbering restarts under the new epoch.
+      this.adopt(event.resource, { epoch: envelope.epoch as string, lastSeq: event.seq - 1 }, true)
+    }
+    this.sequencer.offer(event)
+  }
+
+  /** Takes the cluster's numbering for `resource`; `notify` tells its subscribers to re-list. */
+  private adopt (resource: string, head: LogHead, notify: boolean): void {
+    this.epochs.set(resource, head.epoch)
+    this.hub.epoch = head.epoch
+    this.hub.resetHistory(resource, head.lastSeq)
+    this.sequencer.reset(resource, head.lastSeq)
+    if (notify) this.notifyResync(resource)
+  }
+
+  /** Subscribers of `resource` may have missed events: tell each connection once. */
+  private notifyResync (resource: string): void {
+    const frame = JSON.stringify({
+      type: 'error',
+      code: ErrorCodes.RESYNC_REQUIRED,
+      message: `Events of "${resource}" may have been missed; list again`,
+      details: { resource, epoch: this.hub.epoch, seq: this.hub.lastSeq(resource) }
+    })
+    const connections = new Set<{ send: (frame: string) => boolean }>()
+    this.hub.indexes.get(resource)?.forEach((subscription) => connections.add(subscription.connection))
+    for (const connection of connections) connection.send(frame)
+  }
+
+  /** A hole stayed open: read it from the log; if the log lost it too, resync the resource. */
+  private async fillGap (resource: string, from: number): Promise<void> {
+    try {
+      const read = await this.bus.readLog(changeTopic(resource), from - 1)
+      if (read.entries !== null && read.epoch === this.epochs.get(resource)) {
+        for (const envelope of read.entries) this.sequencer.offer(toEvent(envelope))
+        return
+      }
+    } catch (error) {
+      this.log.warn({ err: error, resource }, 'realtime cluster: could not read the log to fill a gap')
+    }
+    if (this.sequencer.expected(resource) !== from) return
+    const next = this.sequencer.firstPending(resource)
+    if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.hub.epoch, lastSeq: next - 1 }, true)
+  }
+
+  private relay (call: RelayedCall): void {
+    if (!this.bus.healthy()) {
+      this.log.warn({ kind: call.kind }, 'realtime cluster: bus unreachable; call reached this instance only')
+      return
+    }
+    this.bus.publish(RELAY_TOPIC, call).catch((error: unknown) => {
+      this.log.warn({ err: error, kind: call.kind }, 'realtime cluster: relaying a call failed')
+    })
+  }
+
+  private onRelay (envelope: Envelope): void {
+    if (envelope.origin === this.nodeId) return
+    const call = envelope.payload as RelayedCall
+    if (call.kind === 'broadcast') this.hub.broadcastLocal(call.message)
+    else if (call.kind === 'broadcastToResource') this.hub.broadcastToResourceLocal(call.resource, call.message)
+    else if (call.kind === 'sendToClient') this.hub.connections.get(call.clientId)?.sendMessage(call.message)
+  }
+
+  private onControl (envelope: Envelope): void {
+    if (envelope.origin === this.nodeId || (envelope.payload as { kind?: string }).kind !== 'resync') return
+    void this.resyncAll()
+  }
+
+  private async resyncAll (): Promise<void> {
+    try {
+      for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), true)
+    } catch (error) {
+      this.log.warn({ err: error }, 'realtime cluster: resync after an epoch change failed')
+    }
+  }
+
+  private onHealthChange (healthy: boolean): void {
+    if (this.closed) return
+    this.log[healthy ? 'info' : 'warn']({ nodeId: this.nodeId }, healthy ? 'realtime cluster: bus reachable again' : 'realtime cluster: bus unreachable')
+    if (healthy && this.recovering === null) this.recovering = this.recover()
+  }
+
+  /**
+   * Back in touch with the bus. A node that delivered changes alone rotates the epoch (nobody
+   * else saw them). Otherwise it reads what it missed from the log; only what the log no
+   * longer holds becomes a resync.
+   */
+  private async recover (): Promise<void> {
+    try {
+      if (this.diverged) {
+        await this.bus.rotateEpoch()
+        await this.bus.publish(CONTROL_TOPIC, { kind: 'resync' })
+      }
+      for (const name of this.resources) {
+        const topic = changeTopic(name)
+        const head = await this.bus.head(topic)
+        if (!this.diverged && head.epoch === this.epochs.get(name)) {
+          const read = await this.bus.readLog(topic, this.hub.lastSeq(name))
+          if (read.entries !== null && read.epoch === head.epoch) {
+            for (const envelope of read.entries) this.sequencer.offer(toEvent(envelope))
+            continue
+          }
+        }
+        this.adopt(name, head, true)
+      }
+      this.diverged = false
+    } catch (error) {
+      this.log.warn({ err: error }, 'realtime cluster: recovery failed; retrying')
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null
+        if (!this.closed && this.bus.healthy() && this.recovering === null) this.recovering = this.recover()
+      }, this.options.appendTimeout)
+    } finally {
+      this.recovering = null
+      for (const payload of this.queued.splice(0)) {
+        if (this.bus.healthy()) this.append(payload)
+        else this.deliverAlone(payload)
+      }
+    }
+  }
+
+  async close (ownsBus: boolean): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.sequencer.close()
+    this.hub.relay = null
+    if (ownsBus) {
+      await this.bus.close()
+      return
+    }
+    for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe()
+  }
+}
+
+export function toEvent (envelope: Envelope): ChangeEvent {
+  const payload = envelope.payload as ChangePayload
+  return { resource: payload.resource, type: payload.type, id: payload.id, before: payload.before, after: payload.after, timestamp: payload.timestamp, seq: envelope.seq as number }
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`no answer from the bus within ${ms}ms`)) }, ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
