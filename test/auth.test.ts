@@ -51,6 +51,8 @@ t.test('issuer and audience are enforced when configured on the HS256 driver', a
   t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u', iss: 'https://me', aud: 'app' })}`)).status, 101)
   t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u', iss: 'https://evil', aud: 'app' })}`)).status, 401, 'wrong issuer')
   t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u', iss: 'https://me', aud: 'other' })}`)).status, 401, 'wrong audience')
+  t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u', iss: 'https://me' })}`)).status, 401, 'missing audience')
+  t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u', aud: 'app' })}`)).status, 401, 'missing issuer')
 })
 
 t.test('optional auth: anonymous connects with user null; a presented bad token is still refused', async (t) => {

@@ -28,6 +28,11 @@ function driverFrom (name: string, verify: Verify, log: FastifyBaseLogger): Auth
   }
 }
 
+/** Configured iss/aud must also be present (fast-jwt only compares claims that exist). */
+function requiredClaims (config: { issuer?: string, audience?: string | string[] }): string[] {
+  return [...(config.issuer !== undefined ? ['iss'] : []), ...(config.audience !== undefined ? ['aud'] : [])]
+}
+
 /** HS256/384/512 with a shared secret. `alg: none` and asymmetric algorithms are refused. */
 export function createHmacDriver (
   config: { secret: string, algorithms?: string[], issuer?: string, audience?: string | string[], clockTolerance?: number },
@@ -38,6 +43,7 @@ export function createHmacDriver (
     algorithms: (config.algorithms ?? HMAC) as Algorithm[],
     ...(config.issuer !== undefined ? { allowedIss: config.issuer } : {}),
     ...(config.audience !== undefined ? { allowedAud: config.audience } : {}),
+    requiredClaims: requiredClaims(config),
     clockTolerance: config.clockTolerance ?? 0
   })
   return driverFrom('jwt', verifier, log)
@@ -65,6 +71,8 @@ export function createJwksDriver (
     algorithms: (config.algorithms ?? ['RS256', 'ES256']) as Algorithm[],
     allowedIss: config.issuer,
     allowedAud: config.audience,
+    // fast-jwt checks iss/aud only when present: a token without them must not slip through.
+    requiredClaims: ['iss', 'aud'],
     clockTolerance: config.clockTolerance ?? 0
   })
   return driverFrom(name, verifier, log)
