@@ -1,4 +1,6 @@
 import type { CompiledFilter } from './access/filter.js'
+import type { Bus } from './bus/types.js'
+import type { RedisOption } from './cluster/options.js'
 import { createProjector, type Projector } from './access/projection.js'
 import type { ChannelsOptions } from './channels/options.js'
 import { InvalidOptionError, UnknownResourceError } from './errors.js'
@@ -73,8 +75,10 @@ export interface RealtimeOptions {
   health?: boolean | HealthOptions
   /** GET /metrics in Prometheus text (src/observability/metrics.ts). `false` disables. @default enabled at '/metrics' */
   metrics?: boolean | MetricsOptions
-  bus?: unknown
-  redis?: unknown
+  /** A ready-made Bus (e.g. a MemoryBus on a shared MemoryBroker); caller-owned (src/cluster/options.ts). */
+  bus?: Bus
+  /** Redis for several instances: a URL, an ioredis client, or { url | client, subscriber?, prefix?, commandTimeout? } (src/cluster/options.ts). */
+  redis?: RedisOption
   /** Per-socket send limit (src/observability/backpressure.ts). `false` disables. @default { maxBufferedBytes: 4194304, policy: 'close' } */
   backpressure?: boolean | BackpressureOptions
   /** Open sockets at most; further upgrades get 503. @default unlimited */
@@ -88,7 +92,8 @@ export interface RealtimeOptions {
   tickets?: TicketOptions
   /** Upgrade attempts per IP (src/upgrade/connection-rate.ts). @default off */
   connectionRateLimit?: ConnectionRateLimitOptions | false
-  nodeId?: unknown
+  /** This instance's id on the bus. @default `${hostname}-${pid}-${random}` */
+  nodeId?: string
 }
 
 export interface ResolvedResource {

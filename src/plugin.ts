@@ -13,6 +13,8 @@ import { checkExistingWebsocketServer, installOperations, resolveOperationsOptio
 import { installChannels } from './channels/install.js'
 import { resolveChannelsOptions } from './channels/options.js'
 import { setupUpgrade } from './upgrade/index.js'
+import { installCluster } from './cluster/install.js'
+import type { ClusterOptions } from './cluster/options.js'
 import type { RealtimeUser } from './types.js'
 
 declare module 'fastify' {
@@ -45,7 +47,9 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
   })
-  const bridge = new ResourceBridge(options.resources, (change) => { hub.publishChange(change) }, log)
+  // With `redis`/`bus`, changes are numbered cluster-wide before delivery (src/cluster).
+  const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
+  const bridge = new ResourceBridge(options.resources, cluster.sink, log)
 
   checkExistingWebsocketServer(fastify, ops)
   if (!fastify.hasDecorator('websocketServer')) {
@@ -94,6 +98,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   fastify.addHook('onClose', async () => {
     shutdown()
     operations.close()
+    await cluster.close()
     hub.emit('server.stopped')
   })
 }

@@ -103,6 +103,8 @@ export class Hub extends EventEmitter<HubEvents> {
    * instances (the hub itself delivers locally first). Null on a single instance.
    */
   relay: HubRelay | null = null
+  /** False while the cluster bus is unreachable or this instance is catching up (always true alone). */
+  busHealthy: () => boolean = () => true
   readonly counters = {
     connections: 0,
     disconnections: 0,

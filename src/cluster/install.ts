@@ -1,0 +1,53 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { RawChange, Hub } from '../hub/hub.js'
+import { ClusterCoordinator } from './coordinator.js'
+import { resolveCluster, type ClusterOptions } from './options.js'
+import { setCoordinator } from './registry.js'
+
+export interface ClusterHandle {
+  /** Where the bridge sends s3db changes. */
+  readonly sink: (change: RawChange) => void
+  readonly coordinator: ClusterCoordinator | null
+  close: () => Promise<void>
+}
+
+/** Longest wait for Redis to number a change before it is delivered locally without it, ms. */
+const APPEND_TIMEOUT = 2000
+/** How long a hole in the seq order may stay open before it is read from the log, ms. */
+const GAP_TIMEOUT = 500
+
+/**
+ * With `redis` or `bus`, joins the cluster before the bridge attaches (so the first change is
+ * already numbered cluster-wide) and adds the `bus` readiness check. Without, the hub numbers
+ * changes itself, exactly as on a single instance.
+ */
+export async function installCluster (hub: Hub, input: ClusterOptions, log: FastifyBaseLogger): Promise<ClusterHandle> {
+  const resolved = resolveCluster(input, hub.options.historySize, log)
+  if (resolved === null) {
+    return { sink: (change) => { hub.publishChange(change) }, coordinator: null, close: async () => {} }
+  }
+  const coordinator = new ClusterCoordinator(hub, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
+  try {
+    await coordinator.start()
+  } catch (error) {
+    if (resolved.ownsBus) await resolved.bus.close()
+    throw error
+  }
+  setCoordinator(hub, coordinator)
+  hub.busHealthy = () => coordinator.healthy()
+  hub.addReadinessCheck({
+    name: 'bus',
+    check: () => ({ healthy: coordinator.healthy(), kind: resolved.bus.kind, nodeId: resolved.nodeId, connected: resolved.bus.healthy() })
+  })
+  let closed = false
+  return {
+    sink: (change) => { coordinator.publishChange(change) },
+    coordinator,
+    close: async () => {
+      if (closed) return
+      closed = true
+      setCoordinator(hub, null)
+      await coordinator.close(resolved.ownsBus)
+    }
+  }
+}
