@@ -1,0 +1,257 @@
+import { Channel, type ChannelHost } from './channels.js'
+import { ClientErrorCodes, RealtimeError } from './errors.js'
+import { Link, type LinkEvents } from './link.js'
+import { resolveClientOptions, type ResolvedClientOptions } from './options.js'
+import { ClientSubscription, type SubscriptionHost } from './subscriptions.js'
+import type {
+  ClientOptions, ConnectionState, Filter, ListOptions, Page, RecordData, RecordMap,
+  ResourceName, ServerFrame, StoredRecord, SubscribeOptions, SubscriptionEvent
+} from './types.js'
+
+export type ClientEvents = LinkEvents
+
+function isDisconnect (error: unknown): boolean {
+  return error instanceof RealtimeError && error.code === ClientErrorCodes.DISCONNECTED
+}
+
+/**
+ * The s3db-realtime client. Typed by resource when given a record map:
+ * `new RealtimeClient<{ messages: { content: string } }>({ url })`.
+ */
+export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
+  private readonly options: ResolvedClientOptions
+  private readonly link: Link
+  private readonly subscriptions = new Set<ClientSubscription<unknown>>()
+  private readonly channels = new Map<string, Channel<object>>()
+  private readonly subscriptionHost: SubscriptionHost
+  private readonly channelHost: ChannelHost
+
+  constructor (options: ClientOptions) {
+    this.options = resolveClientOptions(options)
+    this.link = new Link(this.options, {
+      restore: async (reconnected) => { await this.restore(reconnected) },
+      dropped: () => { for (const s of this.subscriptions) s.detach() },
+      push: (frame) => { this.push(frame) }
+    })
+    this.subscriptionHost = {
+      requestNow: async (message, onReply) => await this.link.requestNow(message, onReply),
+      listAll: async (resource, filter) => await this.collect(resource, { filter, limit: this.options.resyncPageSize }, true) as RecordData[]
+    }
+    this.channelHost = {
+      requestNow: async (message) => await this.link.requestNow(message),
+      request: async (message) => await this.link.request(message),
+      forget: (name, channel) => { if (this.channels.get(name) === channel) this.channels.delete(name) }
+    }
+  }
+
+  get state (): ConnectionState { return this.link.state }
+  get clientId (): string | null { return this.link.clientId }
+  /** The user the server authenticated (null when anonymous). */
+  get user (): unknown { return this.link.user }
+
+  /** Listens to connection events: state, open, reconnecting, closed, authenticated, error, message. */
+  on<K extends keyof ClientEvents> (event: K, listener: (...args: ClientEvents[K]) => void): () => void {
+    return this.link.events.on(event, listener)
+  }
+
+  /** Opens the connection (requests also open it on first use). */
+  async connect (): Promise<void> { await this.link.connect() }
+
+  /** Closes for good; pending requests fail with CLIENT_CLOSED. `connect()` starts over. */
+  close (): void { this.link.close() }
+
+  async get<K extends ResourceName<R>> (resource: K, id: string, options: { partition?: string } = {}): Promise<StoredRecord<R, K>> {
+    const reply = await this.link.request({ type: 'get', resource, id, ...options })
+    return reply.data as StoredRecord<R, K>
+  }
+
+  /** One page; pass the returned cursor back for the next one. */
+  async listPage<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): Promise<Page<StoredRecord<R, K>>> {
+    return await this.page(resource, options, false)
+  }
+
+  /** Every page, lazily: `for await (const page of client.list('messages', { filter }))`. */
+  async * list<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): AsyncGenerator<Page<StoredRecord<R, K>>, void, undefined> {
+    let cursor = options.cursor ?? null
+    do {
+      const page: Page<StoredRecord<R, K>> = await this.page(resource, { ...options, cursor }, false)
+      yield page
+      cursor = page.cursor
+    } while (cursor !== null)
+  }
+
+  /** Every matching record, all pages collected. */
+  async listAll<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): Promise<Array<StoredRecord<R, K>>> {
+    return await this.collect(resource, options, false) as Array<StoredRecord<R, K>>
+  }
+
+  async insert<K extends ResourceName<R>> (resource: K, data: R[K]): Promise<StoredRecord<R, K>> {
+    const reply = await this.link.request({ type: 'insert', resource, data })
+    return reply.data as StoredRecord<R, K>
+  }
+
+  async update<K extends ResourceName<R>> (resource: K, id: string, data: Partial<R[K]>): Promise<StoredRecord<R, K>> {
+    const reply = await this.link.request({ type: 'update', resource, id, data })
+    return reply.data as StoredRecord<R, K>
+  }
+
+  async delete<K extends ResourceName<R>> (resource: K, id: string): Promise<void> {
+    await this.link.request({ type: 'delete', resource, id })
+  }
+
+  /** Sends `message` to the other subscribers of `channel` (a resource name); resolves with how many got it. */
+  async publish (channel: string, message: unknown): Promise<number> {
+    const reply = await this.link.request({ type: 'publish', channel, message })
+    return typeof reply.delivered === 'number' ? reply.delivered : 0
+  }
+
+  /**
+   * Calls `handler` for every matching change, across reconnects, with no gap and no duplicate
+   * (or a `snapshot` when the server cannot replay what was missed). Resolves, once the server
+   * confirmed, with a function that unsubscribes.
+   */
+  async subscribe<K extends ResourceName<R>> (
+    resource: K,
+    options: SubscribeOptions,
+    handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
+  ): Promise<() => Promise<void>> {
+    if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
+    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler)
+    const erased = subscription as ClientSubscription<unknown>
+    // In the set before the request: replayed events arrive right behind the reply.
+    this.subscriptions.add(erased)
+    try {
+      await this.untilConfirmed(async () => { await subscription.start(this.subscriptionHost) })
+    } catch (error) {
+      this.subscriptions.delete(erased)
+      subscription.removed = true
+      throw error
+    }
+    subscription.confirmed = true
+    return async () => { await this.unsubscribe(erased) }
+  }
+
+  /** Joins a channel (`presence-*` channels list members and announce joins and leaves). */
+  async join<U extends object = Record<string, unknown>> (channel: string, userInfo?: U): Promise<Channel<U>> {
+    const existing = this.channels.get(channel)
+    if (existing !== undefined) {
+      await existing.joined
+      return existing as unknown as Channel<U>
+    }
+    const created = new Channel<U>(channel, userInfo, this.channelHost, (error) => { this.report(error) })
+    const erased = created as unknown as Channel<object>
+    // In the map before the request: presence frames can follow right behind the reply.
+    this.channels.set(channel, erased)
+    created.joined = this.untilConfirmed(async () => { await created.join(false) })
+    try {
+      await created.joined
+    } catch (error) {
+      if (this.channels.get(channel) === erased) this.channels.delete(channel)
+      created.left = true
+      throw error
+    }
+    created.confirmed = true
+    return created
+  }
+
+  private report (error: unknown): void {
+    this.link.events.emit('error', error instanceof RealtimeError ? error : new RealtimeError('LISTENER_ERROR', String(error)))
+  }
+
+  /** Runs a first subscribe/join, retrying on the next socket when this one drops meanwhile. */
+  private async untilConfirmed (attempt: () => Promise<void>): Promise<void> {
+    for (;;) {
+      await this.link.whenOpen()
+      try {
+        await attempt()
+        return
+      } catch (error) {
+        if (!isDisconnect(error)) throw error
+      }
+    }
+  }
+
+  private async unsubscribe (subscription: ClientSubscription<unknown>): Promise<void> {
+    if (subscription.removed) return
+    subscription.removed = true
+    subscription.active = false
+    this.subscriptions.delete(subscription)
+    const serverId = subscription.serverId
+    // Identical subscriptions share one server subscription: keep it while another uses it.
+    if (serverId === null || [...this.subscriptions].some((s) => s.serverId === serverId)) return
+    try {
+      await this.link.requestNow({ type: 'unsubscribe', subscriptionId: serverId })
+    } catch (error) {
+      if (!isDisconnect(error)) throw error // gone with the socket anyway
+    }
+  }
+
+  private async page (resource: string, options: ListOptions, now: boolean): Promise<Page<never>> {
+    const message: Record<string, unknown> = { type: 'list', resource }
+    if (options.filter !== undefined) message.filter = options.filter
+    if (options.partition !== undefined) message.partition = options.partition
+    if (options.limit !== undefined) message.limit = options.limit
+    if (options.cursor !== undefined && options.cursor !== null) message.cursor = options.cursor
+    const reply = now ? await this.link.requestNow(message) : await this.link.request(message)
+    return { data: Array.isArray(reply.data) ? reply.data as never[] : [], cursor: typeof reply.cursor === 'string' ? reply.cursor : null }
+  }
+
+  private async collect (resource: string, options: ListOptions & { filter?: Filter }, now: boolean): Promise<unknown[]> {
+    const out: unknown[] = []
+    let cursor = options.cursor ?? null
+    do {
+      const page = await this.page(resource, { ...options, cursor }, now)
+      out.push(...page.data)
+      cursor = page.cursor
+    } while (cursor !== null)
+    return out
+  }
+
+  /** On every new socket: subscriptions first (resuming from their seq), then channels. */
+  private async restore (reconnected: boolean): Promise<void> {
+    if (!reconnected && this.subscriptions.size === 0 && this.channels.size === 0) return
+    await Promise.all([...this.subscriptions].filter((s) => s.confirmed).map(async (subscription) => {
+      try {
+        await subscription.start(this.subscriptionHost)
+      } catch (error) {
+        if (isDisconnect(error)) throw error
+        // The server now refuses it (roles changed, resource gone): tell the app, stop trying.
+        this.subscriptions.delete(subscription)
+        subscription.removed = true
+        this.report(error)
+      }
+    }))
+    await Promise.all([...this.channels.values()].filter((c) => c.confirmed).map(async (channel) => {
+      try {
+        await channel.join(true)
+      } catch (error) {
+        if (isDisconnect(error)) throw error
+        this.channels.delete(channel.name)
+        channel.left = true
+        this.report(error)
+      }
+    }))
+  }
+
+  private push (frame: ServerFrame): void {
+    if (frame.type === 'event') {
+      for (const subscription of this.subscriptions) if (subscription.resource === frame.resource) subscription.handleEvent(frame)
+      return
+    }
+    if (frame.type === 'message') {
+      this.link.events.emit('message', {
+        channel: String(frame.channel),
+        data: frame.data,
+        from: frame.from,
+        timestamp: typeof frame.timestamp === 'string' ? frame.timestamp : ''
+      })
+      return
+    }
+    if (typeof frame.channel === 'string') this.channels.get(frame.channel)?.handleFrame(frame)
+  }
+}
+
+/** `createClient<{ messages: Message }>({ url })`: the same as `new RealtimeClient(…)`. */
+export function createClient<R extends RecordMap = Record<string, RecordData>> (options: ClientOptions): RealtimeClient<R> {
+  return new RealtimeClient<R>(options)
+}

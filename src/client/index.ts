@@ -1,0 +1,16 @@
+/// <reference lib="dom" />
+/**
+ * s3db-realtime/client: a dependency-free client for browsers and Node. Browsers load it as an
+ * ES module (the demo serves dist/client at /client/); Node uses the `ws` package when there is
+ * no global WebSocket.
+ */
+export { RealtimeClient, createClient, type ClientEvents } from './client.js'
+export { Channel, type ChannelEvents } from './channels.js'
+export { RealtimeError, ClientErrorCodes } from './errors.js'
+export { backoffDelay, resolveReconnect, type ResolvedReconnect } from './backoff.js'
+export { jwtExpiry } from './auth.js'
+export type {
+  ChangeType, ChannelMessage, ClientOptions, ConnectionState, Filter, ListOptions, Member, Page, PublishedMessage,
+  RecordData, RecordMap, ReconnectOptions, ResourceName, SocketFactory, SocketLike, StoredRecord, SubscribeOptions,
+  SubscriptionEvent, TokenProvider
+} from './types.js'

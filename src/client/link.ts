@@ -1,0 +1,261 @@
+import { jwtExpiry, refreshDelay, replyExpiry, withToken } from './auth.js'
+import { backoffDelay } from './backoff.js'
+import { Emitter } from './emitter.js'
+import { ClientErrorCodes, RealtimeError } from './errors.js'
+import type { ResolvedClientOptions } from './options.js'
+import { PendingRequests } from './requests.js'
+import { defaultSocketFactory, frameText } from './socket.js'
+import type { ConnectionState, PublishedMessage, ServerFrame, SocketFactory, SocketLike } from './types.js'
+
+export interface LinkEvents {
+  state: [ConnectionState]
+  open: [{ clientId: string, user: unknown, reconnected: boolean }]
+  reconnecting: [{ attempt: number, delay: number, code: number | null, reason: string }]
+  closed: [{ code: number | null, reason: string }]
+  authenticated: [{ user: unknown, expiresAt: number | null }]
+  error: [RealtimeError]
+  /** A `publish` from another client (delivered for resources you subscribe to). */
+  message: [PublishedMessage]
+}
+
+/** What the link asks of the client above it. */
+export interface LinkHooks {
+  /** Runs on every new socket before it counts as open (re-subscribe, re-join). */
+  restore: (reconnected: boolean) => Promise<void>
+  /** The socket dropped (nothing is confirmed on the next one). */
+  dropped: () => void
+  /** A pushed frame (not a reply). */
+  push: (frame: ServerFrame) => void
+}
+
+function toError (error: unknown, code: string = ClientErrorCodes.CONNECT_FAILED): RealtimeError {
+  return error instanceof RealtimeError ? error : new RealtimeError(code, error instanceof Error ? error.message : String(error))
+}
+
+/**
+ * One logical connection over a succession of sockets: opens, waits for `connected`, restores,
+ * reconnects with jittered backoff, refreshes the token, and correlates requests with replies.
+ */
+export class Link {
+  state: ConnectionState = 'idle'
+  clientId: string | null = null
+  user: unknown = null
+  readonly events: Emitter<LinkEvents>
+  private socket: SocketLike | null = null
+  private opening: SocketLike | null = null
+  private readonly pending = new PendingRequests()
+  private waiters: Array<{ resolve: () => void, reject: (error: RealtimeError) => void }> = []
+  private attempt = 0
+  private everConnected = false
+  private closing = false
+  private token: string | null = null
+  private factory: Promise<SocketFactory> | null = null
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  private connectTimer: ReturnType<typeof setTimeout> | undefined
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor (private readonly options: ResolvedClientOptions, private readonly hooks: LinkHooks) {
+    this.events = new Emitter<LinkEvents>((error) => { this.events.emit('error', toError(error, 'LISTENER_ERROR')) })
+  }
+
+  /** Starts connecting (if idle or closed); resolves once open, rejects if it ends closed. */
+  async connect (): Promise<void> {
+    if (this.state === 'idle' || this.state === 'closed') {
+      this.closing = false
+      this.attempt = 0
+      void this.open()
+    }
+    await this.whenOpen()
+  }
+
+  /** Resolves when the link is open; an idle link starts connecting. */
+  async whenOpen (): Promise<void> {
+    if (this.state === 'open') return
+    if (this.state === 'idle') return await this.connect()
+    if (this.state === 'closed') throw new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, 'The client is closed; call connect() again')
+    await new Promise<void>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
+  }
+
+  /** Sends when open (waiting through reconnects); the timeout counts from now. */
+  async request (message: Record<string, unknown>): Promise<ServerFrame> {
+    if (this.state === 'open' && this.socket !== null) return await this.requestNow(message)
+    const { requestId, reply } = this.pending.create(String(message.type), this.options.requestTimeout)
+    this.whenOpen().then(() => {
+      if (this.pending.has(requestId)) this.write(requestId, message)
+    }, (error: unknown) => { this.pending.reject(requestId, toError(error, ClientErrorCodes.CLIENT_CLOSED)) })
+    return await reply
+  }
+
+  /** Sends on the current socket right away (restores use it before the link is open). */
+  async requestNow (message: Record<string, unknown>, onReply?: (frame: ServerFrame) => void): Promise<ServerFrame> {
+    if (this.socket === null) throw new RealtimeError(ClientErrorCodes.DISCONNECTED, `Not connected ("${String(message.type)}")`)
+    const { requestId, reply } = this.pending.create(String(message.type), this.options.requestTimeout, onReply)
+    this.write(requestId, message)
+    return await reply
+  }
+
+  private write (requestId: string, message: Record<string, unknown>): void {
+    const socket = this.socket
+    if (socket === null) {
+      this.pending.reject(requestId, new RealtimeError(ClientErrorCodes.DISCONNECTED, 'Not connected', undefined, requestId))
+      return
+    }
+    try {
+      socket.send(JSON.stringify({ ...message, requestId }))
+      this.pending.markSent(requestId)
+    } catch (error) {
+      this.pending.reject(requestId, toError(error, ClientErrorCodes.DISCONNECTED))
+    }
+  }
+
+  /** Closes for good (until `connect()`): pending and queued requests fail with CLIENT_CLOSED. */
+  close (): void {
+    this.closing = true
+    clearTimeout(this.reconnectTimer)
+    const socket = this.socket ?? this.opening
+    if (socket === null) {
+      if (this.state !== 'closed' && this.state !== 'idle') this.finish(1000, 'Client closed')
+      else this.state = 'closed'
+      return
+    }
+    try { socket.close(1000, 'Client closed') } catch {} // a socket still connecting may refuse: it is dropped below either way
+    this.dropped(socket, 1000, 'Client closed')
+  }
+
+  private setState (state: ConnectionState): void {
+    if (this.state === state) return
+    this.state = state
+    this.events.emit('state', state)
+  }
+
+  private async open (): Promise<void> {
+    this.setState(this.everConnected || this.attempt > 0 ? 'reconnecting' : 'connecting')
+    let socket: SocketLike
+    try {
+      this.factory ??= this.options.socketFactory !== null ? Promise.resolve(this.options.socketFactory) : defaultSocketFactory()
+      const factory = await this.factory
+      const token = this.options.token === null ? null : await this.options.token()
+      if (this.closing) return
+      this.token = token
+      socket = factory(withToken(this.options.url, token))
+    } catch (error) {
+      this.events.emit('error', toError(error))
+      this.retry(null, 'Could not open a socket')
+      return
+    }
+    this.opening = socket
+    this.connectTimer = setTimeout(() => {
+      try { socket.close(4000, 'Connect timeout') } catch {} // see close()
+      this.dropped(socket, null, 'Connect timeout')
+    }, this.options.connectTimeout)
+    socket.onmessage = (event) => { this.receive(socket, event.data) }
+    socket.onclose = (event) => { this.dropped(socket, event.code, event.reason) }
+    socket.onerror = () => {} // a close event always follows, and that is where we act
+  }
+
+  private receive (socket: SocketLike, data: unknown): void {
+    if (socket !== this.socket && socket !== this.opening) return
+    let frame: ServerFrame
+    try {
+      const parsed: unknown = JSON.parse(frameText(data) ?? '')
+      if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { type?: unknown }).type !== 'string') throw new Error('no type')
+      frame = parsed as ServerFrame
+    } catch {
+      this.events.emit('error', new RealtimeError(ClientErrorCodes.BAD_FRAME, 'The server sent a frame that is not a typed JSON object'))
+      return
+    }
+    if (frame.type === 'connected' && socket === this.opening) {
+      void this.connected(socket, frame)
+      return
+    }
+    if (this.pending.resolveFrame(frame)) return
+    if (frame.type === 'error') this.events.emit('error', RealtimeError.fromFrame(frame))
+    else this.hooks.push(frame)
+  }
+
+  private async connected (socket: SocketLike, frame: ServerFrame): Promise<void> {
+    clearTimeout(this.connectTimer)
+    this.opening = null
+    this.socket = socket
+    this.clientId = typeof frame.clientId === 'string' ? frame.clientId : null
+    this.user = frame.user ?? null
+    this.scheduleRefresh(this.token === null ? null : jwtExpiry(this.token))
+    const reconnected = this.everConnected
+    this.everConnected = true
+    try {
+      await this.hooks.restore(reconnected)
+    } catch (error) {
+      if (this.socket !== socket) return // dropped mid-restore: the next socket restores again
+      this.events.emit('error', toError(error))
+    }
+    if (this.socket !== socket) return
+    // Reset only once fully open, so a server that accepts and drops at once still backs off.
+    this.attempt = 0
+    this.setState('open')
+    for (const waiter of this.waiters.splice(0)) waiter.resolve()
+    this.events.emit('open', { clientId: this.clientId ?? '', user: this.user, reconnected })
+  }
+
+  private dropped (socket: SocketLike, code: number | null, reason: string): void {
+    if (socket === this.opening) this.opening = null
+    else if (socket === this.socket) this.socket = null
+    else return
+    socket.onmessage = null
+    socket.onclose = null
+    clearTimeout(this.connectTimer)
+    clearTimeout(this.refreshTimer)
+    this.pending.rejectAll(ClientErrorCodes.DISCONNECTED, 'Connection lost before the reply', true)
+    this.hooks.dropped()
+    if (this.closing) this.finish(code, reason)
+    else this.retry(code, reason)
+  }
+
+  private retry (code: number | null, reason: string): void {
+    const policy = this.options.reconnect
+    if (policy === null || this.attempt >= policy.maxAttempts) {
+      this.finish(code, reason)
+      return
+    }
+    const delay = backoffDelay(policy, this.attempt)
+    this.attempt++
+    this.setState('reconnecting')
+    this.events.emit('reconnecting', { attempt: this.attempt, delay, code, reason })
+    this.reconnectTimer = setTimeout(() => { void this.open() }, delay)
+  }
+
+  private finish (code: number | null, reason: string): void {
+    this.closing = true
+    clearTimeout(this.reconnectTimer)
+    clearTimeout(this.refreshTimer)
+    this.pending.rejectAll(ClientErrorCodes.CLIENT_CLOSED, 'Client closed', false)
+    const error = new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, `Connection closed: ${reason}`)
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+    this.setState('closed')
+    this.events.emit('closed', { code, reason })
+  }
+
+  private scheduleRefresh (expiresAt: number | null): void {
+    clearTimeout(this.refreshTimer)
+    if (expiresAt === null || !this.options.canRefresh) return
+    this.refreshTimer = setTimeout(() => { void this.refresh() }, refreshDelay(expiresAt, this.options.refreshBeforeExpiry))
+  }
+
+  /** Swaps the token on the live socket (`{type:'auth'}`) before the server would close it. */
+  private async refresh (): Promise<void> {
+    const socket = this.socket
+    if (socket === null || this.options.token === null) return
+    try {
+      const token = await this.options.token()
+      // The same token cannot extend anything; the server's 4001 close then triggers a reconnect.
+      if (token === null || token === this.token || this.socket !== socket) return
+      const reply = await this.requestNow({ type: 'auth', token })
+      this.token = token
+      if (reply.user !== undefined) this.user = reply.user
+      const expiresAt = replyExpiry(reply.expiresAt) ?? jwtExpiry(token)
+      this.scheduleRefresh(expiresAt)
+      this.events.emit('authenticated', { user: this.user, expiresAt })
+    } catch (error) {
+      this.events.emit('error', toError(error, 'UNAUTHORIZED'))
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Public types of the s3db-realtime client. Kept free of server imports: the client is served to
+ * browsers as-is from dist/client, so nothing here may reach outside src/client.
+ */
+
+/** A record as the server sends it. */
+export type RecordData = Record<string, unknown>
+
+/** Maps resource names to record types: `createClient<{ messages: Message }>(…)`. */
+export type RecordMap = Record<string, object>
+
+/** The resource names of a record map (any string when the map is the untyped default). */
+export type ResourceName<R extends RecordMap> = keyof R & string
+
+/** A record of resource `K`, as stored: the user's fields plus the id s3db assigns. */
+export type StoredRecord<R extends RecordMap, K extends ResourceName<R>> = R[K] & { id: string }
+
+/** Equality filter on fields or dot paths (`'meta.kind'`); every entry must match. */
+export type Filter = Record<string, string | number | boolean | null>
+
+export type ChangeType = 'insert' | 'update' | 'delete'
+
+/** Where the connection is. `reconnecting` covers both the backoff wait and the retry itself. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'
+
+/** Reconnection policy: delay = min(maxDelay, initialDelay * factor^attempt), then jittered. */
+export interface ReconnectOptions {
+  /** First retry delay, ms. @default 500 */
+  initialDelay?: number
+  /** Upper bound of a retry delay, ms. @default 10000 */
+  maxDelay?: number
+  /** Growth per failed attempt. @default 2 */
+  factor?: number
+  /** Fraction of the delay that is randomized (0 = none, 1 = full jitter). @default 0.5 */
+  jitter?: number
+  /** Attempts before giving up and moving to `closed`. @default Infinity */
+  maxAttempts?: number
+}
+
+/** Gives the token for each (re)connect and each refresh; null connects anonymously. */
+export type TokenProvider = () => string | null | Promise<string | null>
+
+/** The subset of the WebSocket API the client uses (browser WebSocket and `ws` both fit). */
+export interface SocketLike {
+  readonly readyState: number
+  send (data: string): void
+  close (code?: number, reason?: string): void
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number, reason: string }) => void) | null
+  onerror: ((event: unknown) => void) | null
+}
+export type SocketFactory = (url: string) => SocketLike
+
+export interface ClientOptions {
+  /** WebSocket URL, e.g. `ws://localhost:3000/ws`. */
+  url: string
+  /** A token, or a provider called on every (re)connect and refresh. Sent as `?token=`. */
+  token?: string | TokenProvider
+  /** How long a request waits for its reply, ms. @default 10000 */
+  requestTimeout?: number
+  /** How long opening a socket (until the server's `connected`) may take, ms. @default 10000 */
+  connectTimeout?: number
+  /** Reconnection policy, or false to stay closed after a drop. @default {} (enabled) */
+  reconnect?: ReconnectOptions | false
+  /** Refresh the token this many ms before it expires (JWT `exp` or the server's `expiresAt`). @default 30000 */
+  refreshBeforeExpiry?: number
+  /** Page size used when re-listing after RESYNC_REQUIRED. @default 100 */
+  resyncPageSize?: number
+  /** Opens sockets; defaults to the global WebSocket, else the `ws` package (Node). */
+  socketFactory?: SocketFactory
+}
+
+/** What a subscription handler receives. */
+export type SubscriptionEvent<T> =
+  | { event: ChangeType, data: T, seq: number, timestamp: string, left?: boolean }
+  /** The resource was emptied (`deleteAll`): clear your view. */
+  | { event: 'reset', seq: number, timestamp: string }
+  /** The client could not resume (server restarted, history too short): replace your view. */
+  | { event: 'snapshot', data: T[] }
+
+export interface SubscribeOptions {
+  filter?: Filter
+  events?: ChangeType[]
+}
+
+export interface ListOptions {
+  filter?: Filter
+  partition?: string
+  /** Records per page (the server caps it). */
+  limit?: number
+  /** Start from a cursor a previous page returned. */
+  cursor?: string | null
+}
+
+/** One page of a `list`. */
+export interface Page<T> {
+  data: T[]
+  /** Pass to `list({cursor})` for the next page; null on the last one. */
+  cursor: string | null
+}
+
+/**
+ * A channel member: a user (or, anonymous, one connection). Two tabs of one user are one member;
+ * `clientId` is one of that user's connections in the channel.
+ */
+export interface Member<U extends object = Record<string, unknown>> {
+  id: string
+  clientId: string
+  userInfo: U
+  joinedAt: string
+  updatedAt?: string
+}
+
+/** A `channel:message` from another member. */
+export interface ChannelMessage {
+  channel: string
+  event: string
+  data: unknown
+  from: unknown
+  timestamp: string
+}
+
+/** A `publish` from another client, pushed to subscribers of the resource named `channel`. */
+export interface PublishedMessage {
+  channel: string
+  data: unknown
+  from: unknown
+  timestamp: string
+}
+
+/** A frame from the server (every frame is a JSON object with a string `type`). */
+export type ServerFrame = Record<string, unknown> & { type: string }
