@@ -45,7 +45,7 @@ export class RealtimeMetrics {
     this.counter(`${p}disconnects_total`, 'WebSocket connections closed, by close code', ['code'], () => samples(this.disconnectsByCode, 'code'))
     this.counter(`${p}connections_rejected_total`, 'Upgrades refused with 503, by reason', ['reason'], () =>
       Object.entries(rejected).map(([reason, n]): Sample => [{ reason }, n]))
-    this.counter(`${p}messages_received_total`, 'Client messages received, by type (invalid: unparsable or unknown type)', ['type'], () => {
+    this.counter(`${p}messages_received_total`, 'Client messages received, by type (unknown: unregistered type; invalid: not a JSON object)', ['type'], () => {
       let known = 0
       for (const n of this.received.values()) known += n
       return [...samples(this.received, 'type'), [{ type: 'invalid' }, Math.max(0, counts.messagesReceived - known)]]
