@@ -1,0 +1,62 @@
+import t from 'tap'
+import { buildApp, sleep } from './helpers/app.js'
+import { connect } from './helpers/client.js'
+import { SECRET } from './helpers/jwt.js'
+import { tryUpgrade } from './helpers/upgrade.js'
+
+const required = { auth: { required: true, drivers: [{ driver: 'jwt' as const, config: { secret: SECRET } }] } }
+
+t.test('issueTicket: a ticket connects once as its user, then is refused', async (t) => {
+  const { url, app } = await buildApp(t, required)
+  const issued = app.realtime.issueTicket({ id: 'u1', role: 'member' })
+  t.type(issued.ticket, 'string')
+  t.ok(issued.ticket.length >= 40, 'long random ticket')
+  t.ok(Date.parse(issued.expiresAt) > Date.now())
+  const { client, connected } = await connect(`${url}?ticket=${issued.ticket}`)
+  t.same(connected.user, { id: 'u1', role: 'member' })
+  client.close()
+  t.equal((await tryUpgrade(`${url}?ticket=${issued.ticket}`)).status, 401, 'single use')
+  t.equal((await tryUpgrade(`${url}?ticket=made-up`)).status, 401, 'unknown ticket')
+  const short = app.realtime.issueTicket({ id: 'u1' }, { ttlMs: 1 })
+  await sleep(20)
+  t.equal((await tryUpgrade(`${url}?ticket=${short.ticket}`)).status, 401, 'expired ticket')
+  t.throws(() => app.realtime.issueTicket({ role: 'x' } as never), TypeError, 'a user needs an id')
+})
+
+t.test('two upgrades racing with one ticket: exactly one wins', async (t) => {
+  const { url, app } = await buildApp(t, required)
+  const { ticket } = app.realtime.issueTicket({ id: 'u1' })
+  const results = await Promise.all([tryUpgrade(`${url}?ticket=${ticket}`), tryUpgrade(`${url}?ticket=${ticket}`)])
+  t.same(results.map((r) => r.status).sort(), [101, 401])
+})
+
+t.test('opt-in POST <path>/ticket, protected by the app\'s authenticate hook', async (t) => {
+  const { url, app } = await buildApp(t, {
+    ...required,
+    tickets: {
+      ttlMs: 10_000,
+      route: {
+        authenticate: async (request) => request.headers['x-session'] === 'valid-session' ? { id: 'browser-user', role: 'member' } : null
+      }
+    }
+  })
+  const base = url.replace(/^ws/, 'http')
+  const refused = await app.inject({ method: 'POST', url: '/ws/ticket' })
+  t.equal(refused.statusCode, 401)
+  t.equal(refused.json().code, 'UNAUTHORIZED')
+  const res = await fetch(`${base}/ticket`, { method: 'POST', headers: { 'x-session': 'valid-session' } })
+  t.equal(res.status, 200)
+  t.equal(res.headers.get('cache-control'), 'no-store')
+  const body = await res.json() as { ticket: string, expiresAt: string }
+  const { client, connected } = await connect(`${url}?ticket=${body.ticket}`)
+  t.same(connected.user, { id: 'browser-user', role: 'member' })
+  client.close()
+})
+
+t.test('ticket route is off unless configured; invalid ticket options throw', async (t) => {
+  const { app } = await buildApp(t)
+  t.equal((await app.inject({ method: 'POST', url: '/ws/ticket' })).statusCode, 404)
+  for (const tickets of [{ ttlMs: 0 }, { route: true }, { route: { authenticate: 'x' } }, { nope: 1 }, 'x']) {
+    await t.rejects(buildApp(t, { tickets } as never), { code: 'S3DB_REALTIME_INVALID_OPTION' }, JSON.stringify(tickets))
+  }
+})
