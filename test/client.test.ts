@@ -78,10 +78,11 @@ t.test('subscribe delivers matching changes to the right handler and unsubscribe
   const stopGeneral = await client.subscribe('messages', { filter: { channel: 'general' } }, (e) => general.push(e))
   await client.subscribe('messages', { filter: { channel: 'random' }, events: ['insert'] }, (e) => random.push(e))
 
-  await db.resources.messages.insert({ id: 'g1', content: 'a', channel: 'general' })
-  await db.resources.messages.insert({ id: 'r1', content: 'b', channel: 'random' })
-  await db.resources.messages.update('g1', { content: 'a2' })
-  await db.resources.messages.update('r1', { content: 'b2' })
+  const messages = db.resources.messages!
+  await messages.insert({ id: 'g1', content: 'a', channel: 'general' })
+  await messages.insert({ id: 'r1', content: 'b', channel: 'random' })
+  await messages.update('g1', { content: 'a2' })
+  await messages.update('r1', { content: 'b2' })
   // A round trip after the writes: every event the server sent before its reply has been handled.
   await client.get('messages', 'g1')
 
@@ -89,8 +90,8 @@ t.test('subscribe delivers matching changes to the right handler and unsubscribe
   t.same(random.map((e) => e.event === 'snapshot' || e.event === 'reset' ? e.event : `${e.event}:${e.data.id}`), ['insert:r1'], 'events option narrows to inserts')
 
   await stopGeneral()
-  await db.resources.messages.insert({ id: 'g2', content: 'c', channel: 'general' })
-  await db.resources.messages.insert({ id: 'r2', content: 'd', channel: 'random' })
+  await messages.insert({ id: 'g2', content: 'c', channel: 'general' })
+  await messages.insert({ id: 'r2', content: 'd', channel: 'random' })
   await client.get('messages', 'g2')
   t.equal(general.length, 2, 'no events after unsubscribe')
   t.equal(random.length, 2, 'the other subscription keeps going')

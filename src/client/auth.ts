@@ -40,11 +40,11 @@ export function replyExpiry (value: unknown): number | null {
   return null
 }
 
-/** Adds `?token=` (or `&token=`) to the socket URL. */
-export function withToken (url: string, token: string | null): string {
-  if (token === null || token === '') return url
+/** Adds `?token=` (or `?ticket=`) to the socket URL. */
+export function withCredential (url: string, param: 'token' | 'ticket', value: string | null): string {
+  if (value === null || value === '') return url
   const parsed = new URL(url)
-  parsed.searchParams.set('token', token)
+  parsed.searchParams.set(param, value)
   return parsed.toString()
 }
 

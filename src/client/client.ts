@@ -247,7 +247,24 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       })
       return
     }
+    if (frame.type === 'unsubscribed') {
+      this.dropRefused(frame)
+      return
+    }
     if (typeof frame.channel === 'string') this.channels.get(frame.channel)?.handleFrame(frame)
+  }
+
+  /** The server ended a subscription on its own (a refreshed token no longer allows it). */
+  private dropRefused (frame: ServerFrame): void {
+    const ids = Array.isArray(frame.subscriptionIds) ? frame.subscriptionIds : [frame.subscriptionId]
+    for (const subscription of [...this.subscriptions]) {
+      if (subscription.serverId === null || !ids.includes(subscription.serverId)) continue
+      this.subscriptions.delete(subscription)
+      subscription.removed = true
+      subscription.active = false
+      const code = typeof frame.reason === 'string' ? frame.reason : 'FORBIDDEN'
+      this.report(new RealtimeError(code, `The server ended the subscription to "${subscription.resource}"`, { resource: subscription.resource, filter: subscription.filter }))
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { jwtExpiry, refreshDelay, replyExpiry, withToken } from './auth.js'
+import { jwtExpiry, refreshDelay, replyExpiry, withCredential } from './auth.js'
 import { backoffDelay } from './backoff.js'
 import { Emitter } from './emitter.js'
 import { ClientErrorCodes, RealtimeError } from './errors.js'
@@ -137,7 +137,7 @@ export class Link {
       const token = this.options.token === null ? null : await this.options.token()
       if (this.closing) return
       this.token = token
-      socket = factory(withToken(this.options.url, token))
+      socket = factory(withCredential(this.options.url, this.options.credentialParam, token))
     } catch (error) {
       this.events.emit('error', toError(error))
       this.retry(null, 'Could not open a socket')
@@ -179,7 +179,7 @@ export class Link {
     this.socket = socket
     this.clientId = typeof frame.clientId === 'string' ? frame.clientId : null
     this.user = frame.user ?? null
-    this.scheduleRefresh(this.token === null ? null : jwtExpiry(this.token))
+    this.scheduleRefresh(this.token === null || this.options.credentialParam === 'ticket' ? null : jwtExpiry(this.token))
     const reconnected = this.everConnected
     this.everConnected = true
     try {

@@ -5,6 +5,8 @@ import type { ClientOptions, SocketFactory, TokenProvider } from './types.js'
 export interface ResolvedClientOptions {
   readonly url: string
   readonly token: TokenProvider | null
+  /** The query parameter the credential travels in. */
+  readonly credentialParam: 'token' | 'ticket'
   /** Only a provider function can hand out a fresher token; a fixed string is never refreshed. */
   readonly canRefresh: boolean
   readonly requestTimeout: number
@@ -29,11 +31,14 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
   if (options.reconnect !== undefined && options.reconnect !== false && (options.reconnect === null || typeof options.reconnect !== 'object')) {
     throw new TypeError('reconnect must be an options object or false')
   }
+  if (options.ticket !== undefined && typeof options.ticket !== 'function') throw new TypeError('ticket must be a function returning a ticket')
+  if (options.ticket !== undefined && options.token !== undefined) throw new TypeError('give token or ticket, not both')
   const resyncPageSize = positive(options.resyncPageSize, 'resyncPageSize', 100)
   if (!Number.isInteger(resyncPageSize)) throw new TypeError('resyncPageSize must be an integer')
   return {
     url: options.url,
-    token: toProvider(options.token),
+    token: options.ticket ?? toProvider(options.token),
+    credentialParam: options.ticket !== undefined ? 'ticket' : 'token',
     canRefresh: typeof options.token === 'function',
     requestTimeout: positive(options.requestTimeout, 'requestTimeout', 10_000),
     connectTimeout: positive(options.connectTimeout, 'connectTimeout', 10_000),

@@ -57,6 +57,11 @@ export interface ClientOptions {
   url: string
   /** A token, or a provider called on every (re)connect and refresh. Sent as `?token=`. */
   token?: string | TokenProvider
+  /**
+   * Instead of `token`: fetches a one-time ticket for each (re)connect (e.g. from the server's
+   * `POST /ws/ticket` route), sent as `?ticket=`, so no long-lived token appears in URLs.
+   */
+  ticket?: TokenProvider
   /** How long a request waits for its reply, ms. @default 10000 */
   requestTimeout?: number
   /** How long opening a socket (until the server's `connected`) may take, ms. @default 10000 */
