@@ -78,5 +78,5 @@ t.test('compression with an app-registered @fastify/websocket lacking perMessage
   const app = Fastify({ logger: false })
   t.teardown(async () => { await app.close() })
   await app.register(websocket)
-  await t.rejects(app.register(s3dbRealtime, { database: db, compression: true }).after(), { code: 'S3DB_REALTIME_INVALID_OPTION' })
+  await t.rejects(async () => { await app.register(s3dbRealtime, { database: db, compression: true }) }, { code: 'S3DB_REALTIME_INVALID_OPTION' })
 })
