@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { checkResourceRoles, hasAnyRole, requireResource } from '../../access/access.js'
+import { publishReaches, requirePublishVisible } from '../../access/visibility.js'
 import type { Connection } from '../../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import type { Hub } from '../../hub/hub.js'
@@ -46,10 +47,12 @@ export function projectPublished (resource: ResolvedResource, message: unknown):
  * Sends an encoded `message` frame once to every connection subscribed to the resource, except
  * the sender; returns how many got it. Kept separate so a bus can deliver remote publishes.
  */
-export function deliverPublished (hub: Hub, resource: string, frame: string, excludeClientId: string | null): number {
+export function deliverPublished (hub: Hub, resource: string, frame: string, excludeClientId: string | null, message?: unknown): number {
   const recipients = new Set<Connection>()
+  const config = hub.options.resources.get(resource)
   hub.indexes.get(resource)?.forEach((subscription) => {
-    if (!subscription.filter.impossible && subscription.connection.id !== excludeClientId) recipients.add(subscription.connection)
+    // Guarded resources: only subscriptions whose filter the message matches (src/access/visibility.ts).
+    if (subscription.connection.id !== excludeClientId && publishReaches(config, subscription, message)) recipients.add(subscription.connection)
   })
   let delivered = 0
   for (const connection of recipients) if (connection.send(frame)) delivered++
@@ -62,6 +65,7 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
   const user = ctx.connection.user
   checkResourceRoles(resource, user)
   await checkPublishAuth(resource, user, message.message, ctx.log)
+  await requirePublishVisible(resource, user, message.message, ctx.log)
   const frame = JSON.stringify({
     type: 'message',
     channel: resource.name,
@@ -69,6 +73,6 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
     from: { clientId: ctx.connection.id, userId: user?.id ?? null },
     timestamp: new Date().toISOString()
   })
-  const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id)
+  const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id, message.message)
   ctx.reply({ type: 'published', channel: resource.name, delivered })
 }

@@ -7,6 +7,7 @@ import type { RecordData } from '../../types.js'
 import type { RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
 import { parseFilter } from './subscriptions.js'
+import { forcedFilterFor } from '../../access/visibility.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -28,7 +29,7 @@ async function readRecord (resource: ResolvedResource, id: string): Promise<Reco
  */
 async function readVisible (ctx: RequestContext, resource: ResolvedResource, id: string): Promise<RecordData> {
   const record = await readRecord(resource, id)
-  const forced = await listForcedFilter(resource, ctx.connection.user, {}, ctx.log)
+  const forced = await forcedFilterFor(resource, ctx.connection.user, record, ctx.log)
   if (forced !== null && !matchesFilter(record, combineFilters({}, forced))) throw notFound()
   return record
 }
@@ -64,7 +65,7 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
   const data: RecordData = { ...message.data }
   // `create` may set fields (a tenant id, an owner) on the data before it is written.
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
-  const forced = await listForcedFilter(resource, ctx.connection.user, {}, ctx.log)
+  const forced = await forcedFilterFor(resource, ctx.connection.user, data, ctx.log)
   if (forced !== null && !matchesFilter(data, combineFilters({}, forced))) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Record would be outside what you may see')
   }
@@ -78,7 +79,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   delete data.id // the id is the message's `id`, never a field to rewrite
   await requireAllowed(resource, 'update', ctx.log, ctx.connection.user, { id: message.id, data })
   const existing = await readVisible(ctx, resource, message.id)
-  const forced = await listForcedFilter(resource, ctx.connection.user, {}, ctx.log)
+  const forced = await forcedFilterFor(resource, ctx.connection.user, { ...existing, ...data }, ctx.log)
   if (forced !== null && !matchesFilter({ ...existing, ...data }, combineFilters({}, forced))) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Update would move the record outside what you may see')
   }

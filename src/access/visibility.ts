@@ -1,0 +1,63 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { ErrorCodes, ProtocolError } from '../errors.js'
+import type { Subscription } from '../hub/subscription-index.js'
+import type { ResolvedResource } from '../options.js'
+import type { Filter, RealtimeUser } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+import { listForcedFilter } from './access.js'
+import { combineFilters, matchesFilter } from './filter.js'
+
+/**
+ * One record's top-level scalar fields as a filter: what the `list` guard is asked when the
+ * question is about a single record (get, insert, update, delete, publish). A guard such as
+ * "members may list a room" (`ctx.filter.roomId`) then answers for the record's own room
+ * instead of for "everything".
+ */
+export function recordAsFilter (record: unknown): Filter {
+  const filter: Filter = {}
+  if (!isPlainObject(record)) return filter
+  for (const [key, value] of Object.entries(record)) {
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') filter[key] = value
+  }
+  return filter
+}
+
+/**
+ * The `list` guard's forced filter for one record (null: no restriction). Throws FORBIDDEN when
+ * the guard refuses the record outright.
+ */
+export async function forcedFilterFor (
+  resource: ResolvedResource, user: RealtimeUser | null, record: unknown, log: FastifyBaseLogger
+): Promise<Filter | null> {
+  return await listForcedFilter(resource, user, recordAsFilter(record), log)
+}
+
+/** Row-level security is configured: published messages are then treated like records. */
+export function hasRowGuards (resource: ResolvedResource): boolean {
+  return resource.guard.list !== undefined || resource.guard.subscribe !== undefined
+}
+
+/**
+ * A publish to a guarded resource must be something the sender could list: otherwise a user
+ * of tenant A could push a message shaped like tenant B's data into B's subscriptions.
+ */
+export async function requirePublishVisible (
+  resource: ResolvedResource, user: RealtimeUser | null, message: unknown, log: FastifyBaseLogger
+): Promise<void> {
+  if (!hasRowGuards(resource)) return
+  const forced = await forcedFilterFor(resource, user, message, log)
+  if (forced !== null && !matchesFilter(message, combineFilters({}, forced))) {
+    throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Message would be outside what you may see')
+  }
+}
+
+/**
+ * Whether a published message reaches a subscription. On guarded resources the message must
+ * match the subscription's effective filter, like a record would (a room's typing notice stays
+ * in the room); on unguarded resources every subscriber of the resource gets it.
+ */
+export function publishReaches (resource: ResolvedResource | undefined, subscription: Subscription, message: unknown): boolean {
+  if (subscription.filter.impossible || resource === undefined) return false
+  if (!hasRowGuards(resource)) return true
+  return matchesFilter(message, subscription.filter)
+}
