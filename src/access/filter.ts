@@ -17,6 +17,8 @@ export interface CompiledFilter {
   readonly filter: Filter
   readonly conditions: readonly Condition[]
   readonly impossible: boolean
+  /** The guard-forced part alone (absent: none). A record outside it is not the subscriber's to see. */
+  readonly forced?: CompiledFilter
 }
 
 export function compileFilter (filter: Filter, impossible = false): CompiledFilter {
@@ -51,7 +53,7 @@ export function combineFilters (client: Filter, forced: Filter | null): Compiled
     if (Object.prototype.hasOwnProperty.call(forced, path) && forced[path] !== value) impossible = true
     merged[path] = Object.prototype.hasOwnProperty.call(forced, path) ? forced[path] as FilterValue : value
   }
-  return compileFilter(merged, impossible)
+  return { ...compileFilter(merged, impossible), forced: compileFilter(forced) }
 }
 
 /**

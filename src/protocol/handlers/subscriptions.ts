@@ -61,7 +61,7 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   })
   for (const event of missed) {
     const match = matchForSubscription(event, subscription)
-    if (match !== null) connection.send(encodeEvent(event, resource.project, match === 'left'))
+    if (match !== null) connection.send(encodeEvent(event, resource.project, match !== 'plain', match === 'left-hidden'))
   }
 }
 
