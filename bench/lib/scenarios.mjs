@@ -1,0 +1,151 @@
+// One system, one run: every scenario against fresh server and client processes.
+import { BenchConnection } from './conn.mjs'
+import { Histogram } from './histogram.mjs'
+import { spawnProc } from './procs.mjs'
+import { channelOf, now, sleep } from './common.mjs'
+
+/** Waits until the clients saw `expected` deliveries (bounded), then collects their reports. */
+async function collect (clients, expected, timeoutMs) {
+  const deadline = now() + timeoutMs
+  while (now() < deadline) {
+    const statuses = await Promise.all(clients.map((c) => c.rpc('status')))
+    const received = statuses.reduce((sum, s) => sum + s.received, 0)
+    if (process.env.BENCH_DEBUG) console.log('collect', received, expected)
+    if (received >= expected) break
+    await sleep(50)
+  }
+  await sleep(150) // let duplicates or strays that trail the last expected frame arrive
+  const reports = await Promise.all(clients.map((c) => c.rpc('report')))
+  const histogram = new Histogram()
+  const merged = { expected, received: 0, lost: 0, duplicated: 0, misrouted: 0, firstAt: Infinity, lastAt: -Infinity }
+  for (const r of reports) {
+    for (const key of ['received', 'lost', 'duplicated', 'misrouted']) merged[key] += r[key]
+    if (r.firstAt !== null) merged.firstAt = Math.min(merged.firstAt, r.firstAt)
+    if (r.lastAt !== null) merged.lastAt = Math.max(merged.lastAt, r.lastAt)
+    histogram.merge(Histogram.fromJSON(r.histogram))
+  }
+  return { ...merged, latency: histogram.summary() }
+}
+
+/** Arms the clients with `events`, runs `trigger`, and returns delivery counts and latency. */
+async function deliver (clients, events, trigger, timeoutMs) {
+  // `trigger(events)` publishes them (fire, socket inserts or db inserts).
+  const armed = await Promise.all(clients.map((c) => c.rpc('arm', { events })))
+  const expected = armed.reduce((sum, a) => sum + a.expected, 0)
+  const startedAt = now()
+  const triggered = await trigger(events)
+  const result = await collect(clients, expected, timeoutMs)
+  return { ...result, startedAt, triggered }
+}
+
+async function authProbe (url) {
+  try {
+    const conn = await BenchConnection.open(url, null, () => {}, 5_000)
+    conn.close()
+    return false
+  } catch {
+    return true
+  }
+}
+
+export async function runSystem (system, config, log) {
+  const server = await spawnProc('server.mjs', [system], ['--expose-gc'])
+  const clients = [await spawnProc('client.mjs'), await spawnProc('client.mjs')]
+  const out = { system, scenarios: {}, memory: {}, failures: [] }
+  let n = 1
+  const makeEvents = (count, resource, channelFor) => Array.from({ length: count }, (_, k) => ({ n: n++, resource, channel: channelFor(k) }))
+  const check = (name, r) => {
+    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`${system} ${name}: ${r[key]} ${key}`)
+  }
+  const fire = (events) => server.rpc('fire', { events })
+  try {
+    const info = await server.rpc('info')
+    out.info = info
+    out.authEnforced = await authProbe(info.url)
+    let open = 0
+    let authenticated = 0
+    const openTo = async (size) => {
+      const mid = open + Math.floor((size - open) / 2)
+      const results = await Promise.all([
+        clients[0].rpc('connect', { url: info.url, from: open, to: mid }),
+        clients[1].rpc('connect', { url: info.url, from: mid, to: size })
+      ])
+      for (const r of results) {
+        authenticated += r.authenticated
+        if (r.failures > 0) out.failures.push(`${system}: ${r.failures} connections failed at ${size}`)
+      }
+      open = size
+    }
+
+    // (c) selective with 100 subscribers: all of them on ch-0, so every event reaches 100.
+    await openTo(100)
+    log(`${system}: selective fan-out, 100 subscribers`)
+    const small = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
+    check('selective@100', small)
+    out.scenarios.selective100 = small
+
+    // (a) memory per idle, authenticated, subscribed connection above the 100-connection baseline.
+    const base = await server.rpc('memory')
+    for (const size of config.sizes) {
+      log(`${system}: opening ${size} connections`)
+      await openTo(size)
+      const m = await server.rpc('memory')
+      out.memory[size] = { heapPerConn: (m.heap - base.heap) / (size - 100), rssPerConn: (m.rss - base.rss) / (size - 100), connections: m.connections }
+    }
+    out.authenticated = authenticated
+    const max = open
+    const channels = Math.ceil(max / 100)
+
+    // (c) the same 1%-style events (100 recipients each) with `max` subscribers connected.
+    log(`${system}: selective fan-out, ${max} subscribers`)
+    const large = await deliver(clients, makeEvents(config.events, 'messages', (k) => channelOf((k % channels) * 100)), fire, 60_000)
+    check(`selective@${max}`, large)
+    out.scenarios.selectiveMax = large
+
+    // (d) write-to-screen with `max` connected: socket insert, then a direct db insert.
+    await clients[0].rpc('writers', { url: info.url, count: 1 })
+    const probe = system === 'bundled'
+    const writes = probe ? 5 : config.writes
+    const timeout = probe ? 2_000 : 30_000
+    log(`${system}: write-to-screen`)
+    const writeEvents = () => makeEvents(writes, 'messages', (k) => channelOf((k % channels) * 100))
+    const wtsSocket = await deliver(clients, writeEvents(), (events) => clients[0].rpc('socketInserts', { events, gapMs: config.writeGapMs }), timeout)
+    out.scenarios.wtsSocket = { ...wtsSocket, probe }
+    const wtsDb = await deliver(clients, writeEvents(), async (events) => {
+      for (const e of events) {
+        await server.rpc('dbInsert', e)
+        await sleep(config.writeGapMs)
+      }
+    }, timeout)
+    out.scenarios.wtsDb = { ...wtsDb, probe }
+    if (!probe) {
+      check('write-to-screen socket', wtsSocket)
+      check('write-to-screen db', wtsDb)
+    }
+
+    // (b) full fan-out: every connection also subscribes to `feed` without a filter.
+    log(`${system}: full fan-out to ${max}`)
+    const feed = await Promise.all(clients.map((c) => c.rpc('subscribeFeed')))
+    if (feed.some((f) => f.failures > 0)) out.failures.push(`${system}: feed subscribe failures`)
+    const full = await deliver(clients, makeEvents(config.fanoutEvents, 'feed', () => 'feed'), fire, 120_000)
+    check('full fan-out', full)
+    full.deliveriesPerSec = full.received / ((full.lastAt - full.startedAt) / 1000)
+    out.scenarios.full = full
+
+    // (e) CRUD over the socket vs REST on the same server.
+    if (system !== 'raw') {
+      out.crud = {}
+      for (const op of ['get', 'insert']) {
+        for (const mode of info.restUrl === null ? ['socket'] : ['socket', 'rest']) {
+          log(`${system}: crud ${op} over ${mode}`)
+          out.crud[`${op}-${mode}`] = await clients[1].rpc('crud', { mode, op, url: info.url, restUrl: info.restUrl, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps })
+        }
+      }
+    }
+  } catch (error) {
+    out.failures.push(`${system}: ${error.message}`)
+  } finally {
+    await Promise.all([server.stop(), ...clients.map((c) => c.stop())])
+  }
+  return out
+}

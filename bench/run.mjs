@@ -1,0 +1,59 @@
+// Entry point: `npm run bench` (3 runs, up to 10k connections) or `npm run bench:quick`.
+// Runs every system in turn with fresh processes, aggregates medians and min-max over runs,
+// writes bench/results/*.json and the Markdown + SVG report, and exits non-zero when any
+// delivery was lost, duplicated or misrouted (or a scenario failed).
+import fs from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { runSystem } from './lib/scenarios.mjs'
+import { writeReport } from './report.mjs'
+
+const quick = process.argv.includes('--quick')
+const runsArg = process.argv.find((a) => a.startsWith('--runs='))
+const CONFIG = quick
+  ? { mode: 'quick', runs: 1, sizes: [500, 1000], events: 50, fanoutEvents: 50, writes: 30, writeGapMs: 2, crudConcurrency: 16, crudMs: 700, crudMaxOps: 20_000 }
+  : { mode: 'full', runs: 3, sizes: [1000, 5000, 10_000], events: 200, fanoutEvents: 200, writes: 100, writeGapMs: 5, crudConcurrency: 16, crudMs: 3000, crudMaxOps: 200_000 }
+if (runsArg !== undefined) CONFIG.runs = Math.max(1, Math.min(9, Number(runsArg.slice(7)) || 1))
+const SYSTEMS = ['raw', 'realtime', 'bundled']
+
+const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+if (!fs.existsSync(distIndex)) {
+  console.error('dist/ is missing: run `npm run build` first (npm run bench does it for you)')
+  process.exit(2)
+}
+
+const log = (line) => { console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`) }
+const machine = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGb: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${os.type()} ${os.release()}`,
+  loadAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' ')
+}
+
+const runs = []
+const started = Date.now()
+for (let r = 0; r < CONFIG.runs; r++) {
+  const run = {}
+  for (const system of SYSTEMS) {
+    log(`run ${r + 1}/${CONFIG.runs}: ${system}`)
+    run[system] = await runSystem(system, CONFIG, log)
+  }
+  runs.push(run)
+}
+const failures = runs.flatMap((run) => Object.values(run).flatMap((s) => s.failures))
+const results = { machine, config: CONFIG, durationSec: Math.round((Date.now() - started) / 1000), failures, runs }
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+fs.mkdirSync(resultsDir, { recursive: true })
+const stamp = machine.date.replace(/[:.]/g, '-')
+fs.writeFileSync(`${resultsDir}${CONFIG.mode}-${stamp}.json`, JSON.stringify(results, null, 1))
+const written = writeReport(results)
+log(`wrote ${written.join(', ')}`)
+if (failures.length > 0) {
+  console.error(`FAILED: ${failures.length} problem(s):\n  ${failures.join('\n  ')}`)
+  process.exit(1)
+}
+log('no lost, duplicated or misrouted deliveries')

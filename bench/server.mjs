@@ -1,0 +1,66 @@
+// One system under test in its own process, driven over IPC by run.mjs.
+// Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled>
+import net from 'node:net'
+import { createBenchDatabase, eventRecord, ipcServe, now, tick } from './lib/common.mjs'
+import { startRaw } from './servers/raw.mjs'
+import { startRealtime } from './servers/realtime.mjs'
+import { startBundled } from './servers/bundled.mjs'
+
+const STARTERS = { raw: startRaw, realtime: startRealtime, bundled: startBundled }
+const system = process.argv[2]
+if (STARTERS[system] === undefined) throw new Error(`unknown system ${system}`)
+if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
+
+async function freePort () {
+  const probe = net.createServer()
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address()
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+/** heapUsed + external after full collections (the issue's measure), plus rss for context. */
+async function memory () {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc()
+    await tick()
+  }
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external, rss: m.rss }
+}
+
+const db = await createBenchDatabase()
+const server = await STARTERS[system]({ db, port: await freePort() })
+
+ipcServe({
+  info: () => ({ system, url: server.url, restUrl: server.restUrl, authConfigured: server.authConfigured ?? true, node: process.version }),
+  memory: async () => ({ ...(await memory()), connections: server.connections() }),
+  /**
+   * Fires events (`{resource, channel, n}`), yielding to the event loop between them so socket
+   * writes flush, and reports the server CPU (user+system) the whole loop used.
+   */
+  fire: async ({ events }) => {
+    const cpu = process.cpuUsage()
+    const start = now()
+    for (const e of events) {
+      server.fire(e.resource, eventRecord(e.n, e.channel))
+      await tick()
+    }
+    const used = process.cpuUsage(cpu)
+    return { cpuMicros: used.user + used.system, wallMs: now() - start }
+  },
+  /** A real s3db insert on the server (write-to-screen "through the db"); t0 is before the write. */
+  dbInsert: async ({ resource, channel, n }) => {
+    const record = await db.resources[resource].insert(eventRecord(n, channel))
+    // The floor has no bridge: a hand-rolled server publishes right after its own write.
+    server.afterDbWrite?.(resource, record)
+    return true
+  },
+  close: async () => {
+    await server.close()
+    await db.disconnect().catch(() => {})
+    setTimeout(() => process.exit(0), 50)
+    return true
+  }
+})
+process.send({ ready: true })
