@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { buildApp } from './helpers/app.js'
+import type { Message, TestClient } from './helpers/client.js'
+import { createDatabase } from './helpers/db.js'
+import { startRedis } from './helpers/redis.js'
+
+async function until (check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
+
+t.test('Redis outage: local clients keep being served, readiness fails, and the gap is RESYNC_REQUIRED', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://outage-${randomUUID()}/db`
+  const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const onA = await a.client()
+  const onB = await b.client()
+  const sub = await onA.request({ type: 'subscribe', resource: 'messages' })
+  await onB.request({ type: 'subscribe', resource: 'messages' })
+  await a.db.resources.messages!.insert({ id: 'one', content: 'before', channel: 'g' })
+  const first = await onB.waitType('event')
+  await onA.waitType('event')
+  const ready = async (app: typeof a): Promise<number> => (await app.app.inject({ method: 'GET', url: '/health/ready' })).statusCode
+
+  t.equal(await ready(a), 200, 'ready with Redis up')
+  await redis.stop()
+  await until(() => !a.app.realtime.busHealthy(), 'the bus to be reported down')
+  const report = await a.app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(report.statusCode, 503, 'not ready while Redis is away')
+  t.equal(report.json().checks.bus.status, 'unhealthy', 'the bus check says why')
+
+  await a.db.resources.messages!.insert({ id: 'two', content: 'during', channel: 'g' })
+  const during = await onA.waitType('event')
+  t.equal(during.data.id, 'two', 'a local client still gets changes made on its instance')
+
+  await redis.start()
+  await until(() => a.app.realtime.busHealthy() && b.app.realtime.busHealthy(), 'both instances back in the cluster')
+  await until(async () => await ready(a) === 200, 'ready again')
+  const pushed = await onB.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
+  t.equal(pushed.details.resource, 'messages', 'a client elsewhere learns it missed changes instead of missing them silently')
+  await onA.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
+
+  const late = await b.client()
+  const resumed = await late.request({ type: 'subscribe', resource: 'messages', since: first.seq, epoch: sub.epoch })
+  t.equal(resumed.code, 'RESYNC_REQUIRED', 'resuming across the outage asks for a re-list')
+
+  onA.received.length = 0
+  onB.received.length = 0
+  await b.db.resources.messages!.insert({ id: 'three', content: 'after', channel: 'g' })
+  const [x, y] = [await onA.waitType('event'), await onB.waitType('event')]
+  t.equal(x.data.id, 'three', 'the cluster works again')
+  t.equal(x.seq, y.seq, 'one numbering again')
+  t.equal(a.app.realtime.epoch, b.app.realtime.epoch, 'one epoch again')
+  t.not(a.app.realtime.epoch, sub.epoch, 'a new epoch')
+  t.equal(eventsOf(onB).length, 0, 'no duplicate')
+})
