@@ -12,3 +12,8 @@ export type { RealtimeOptions, ResourceConfig, ResourceOptions, ResourceGuards, 
 export type { Hub, HubMetrics, ServerInfo, ClientView, HubEvents } from './hub/hub.js'
 export type { ClientInfo } from './connection/connection.js'
 export type { Filter, FilterValue, RealtimeUser, ChangeType, DatabaseLike, ResourceLike, RecordData } from './types.js'
+export { attachPublisher, type Publisher, type PublisherOptions } from './cluster/publisher.js'
+export { MemoryBus, MemoryBroker, type MemoryBusOptions } from './bus/memory.js'
+export { RedisBus, type RedisBusOptions } from './bus/redis.js'
+export type { Bus, Envelope, EnvelopeHandler, LogHead, LogRead, Unsubscribe, BusLogger } from './bus/types.js'
+export type { RedisOption, ClusterOptions } from './cluster/options.js'

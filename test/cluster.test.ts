@@ -152,7 +152,7 @@ t.test('invalid cluster options are refused at register', async (t) => {
   ]
   for (const [options, message] of cases) {
     const app = Fastify()
-    await t.rejects(app.register(plugin, { database: db, resources: { messages: true }, ...options } as never).ready(), { code: 'S3DB_REALTIME_INVALID_OPTION', message }, JSON.stringify(Object.keys(options)))
+    await t.rejects(async () => { await app.register(plugin, { database: db, resources: { messages: true }, ...options } as never).ready() }, { code: 'S3DB_REALTIME_INVALID_OPTION', message }, JSON.stringify(Object.keys(options)))
     await app.close()
   }
 })

@@ -11,7 +11,7 @@ type ChangePayload = RawChange & { timestamp: string }
 
 export const changeTopic = (resource: string): string => `change:${resource}`
 const RELAY_TOPIC = 'relay'
-const CONTROL_TOPIC = 'control'
+export const CONTROL_TOPIC = 'control'
 
 export interface CoordinatorOptions {
   /** Longest wait for Redis to number a change before it is delivered locally without it, ms. */

@@ -1,0 +1,84 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { ResourceBridge } from '../bridge/bridge.js'
+import type { BusLogger } from '../bus/types.js'
+import type { RawChange } from '../hub/hub.js'
+import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
+import type { DatabaseLike } from '../types.js'
+import { CONTROL_TOPIC, changeTopic } from './coordinator.js'
+import { resolveCluster, type ClusterOptions } from './options.js'
+
+export interface PublisherOptions extends ClusterOptions {
+  /** Resources whose changes are forwarded. @default every resource of the database */
+  resources?: string[]
+  /** Entries kept per resource in the Redis stream; use the servers' `historySize`. @default 1000 */
+  historySize?: number
+  /** Where failures are reported (a pino/Fastify logger fits). @default silent */
+  log?: BusLogger
+}
+
+export interface Publisher {
+  /** This worker's node id on the bus. */
+  readonly nodeId: string
+  /** Changes the bus could not take (they are announced to clients as a resync once it is back). */
+  readonly dropped: number
+  /** Detaches from the database and closes what it created. Idempotent. */
+  close: () => Promise<void>
+}
+
+/**
+ * For a process that writes to s3db without serving sockets (a worker, a cron job): forwards
+ * its resource changes to the cluster, numbered like any instance's, so every server's clients
+ * see them. Changes the bus cannot take are counted, and once it is back the epoch is rotated so
+ * clients re-list instead of silently missing them.
+ */
+export async function attachPublisher (database: DatabaseLike, options: PublisherOptions): Promise<Publisher> {
+  if (options === null || typeof options !== 'object') fail('attachPublisher needs options with redis or bus')
+  const historySize = positiveInteger(options.historySize, 'historySize', 1000, 0)
+  const log = options.log ?? { warn: () => {} }
+  const names = options.resources ?? Object.keys(database.resources)
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail('resources must be an array of resource names')
+  const core = resolveCoreOptions({ database, resources: Object.fromEntries(names.map((n) => [n, true])) })
+  const { redis, bus: givenBus, nodeId } = options
+  const cluster = resolveCluster({ ...(redis !== undefined ? { redis } : {}), ...(givenBus !== undefined ? { bus: givenBus } : {}), ...(nodeId !== undefined ? { nodeId } : {}) }, historySize, log)
+  if (cluster === null) fail('attachPublisher needs redis or bus')
+  const { bus } = cluster
+  await bus.start()
+
+  let dropped = 0
+  let diverged = false
+  bus.onHealthChange((healthy) => {
+    if (!healthy || !diverged) return
+    bus.rotateEpoch()
+      .then(async () => { await bus.publish(CONTROL_TOPIC, { kind: 'resync' }) })
+      .then(() => { diverged = false }, (error: unknown) => { log.warn({ err: error }, 'realtime publisher: could not announce lost changes') })
+  })
+  const sink = (change: RawChange): void => {
+    const payload = { ...change, timestamp: new Date().toISOString() }
+    bus.append(changeTopic(change.resource), payload).catch((error: unknown) => {
+      dropped++
+      diverged = true
+      log.warn({ err: error, resource: change.resource }, 'realtime publisher: the bus did not take a change')
+    })
+  }
+  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log))
+  bridge.attach()
+  let closed = false
+  return {
+    nodeId: bus.nodeId,
+    get dropped () { return dropped },
+    close: async () => {
+      if (closed) return
+      closed = true
+      bridge.detach()
+      if (cluster.ownsBus) await bus.close()
+    }
+  }
+}
+
+/** The bridge logs through a Fastify logger; a worker may only have `warn`. */
+function bridgeLogger (log: BusLogger): FastifyBaseLogger {
+  const warn = (obj: object, msg: string): void => { log.warn(obj, msg) }
+  const quiet = (): void => {}
+  const logger = { level: 'warn', fatal: warn, error: warn, warn, info: quiet, debug: quiet, trace: quiet, silent: quiet, child: () => logger }
+  return logger as unknown as FastifyBaseLogger
+}
