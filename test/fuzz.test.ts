@@ -14,7 +14,7 @@ const CODES = new Set<string>(Object.values(ErrorCodes))
 
 async function snapshot (db: Awaited<ReturnType<typeof buildApp>>['db']): Promise<string> {
   const rows = [...await db.resources.messages!.list(), ...await db.resources.users!.list()] as Array<Record<string, unknown>>
-  return JSON.stringify(rows.map((r) => ({ ...r, _etag: undefined })).sort((a, b) => String(a.id).localeCompare(String(b.id))))
+  return JSON.stringify(rows.map((r): Record<string, unknown> => ({ ...r, _etag: undefined })).sort((a, b) => String(a.id).localeCompare(String(b.id))))
 }
 
 t.test('thousands of random and mutated messages: server stays up, replies stay valid, data unchanged', async (t) => {

@@ -10,7 +10,7 @@ type CreateResource = Parameters<Db['createResource']>[0]
 /** A memory s3db with extra resources for the seed's Examples. */
 export async function exampleDatabase (t: Test, resources: Array<Record<string, unknown>>): Promise<Db> {
   const db = await createDatabase(t)
-  for (const definition of resources) await db.createResource(definition as CreateResource)
+  for (const definition of resources) await db.createResource(definition as unknown as CreateResource)
   return db
 }
 
