@@ -3,8 +3,10 @@
  * WebSocket at /ws and a page at /, backed by an embedded s3db (memory://, or file://$DATA_DIR so
  * data survives restarts).
  */
-import { resolve } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Database } from 's3db.js'
 import s3dbRealtime from 's3db-realtime'
 
@@ -85,14 +87,36 @@ function registerRestRoutes (app: FastifyInstance, db: Db): void {
   })
 }
 
+/**
+ * The demo trusts whatever name the page picks: enough to show presence. A real app would look
+ * at its own session or OAuth token here and return that user.
+ */
+function demoUser (request: FastifyRequest): { id: string, name: string } | null {
+  const body = request.body as { id?: unknown, name?: unknown } | undefined
+  const valid = (v: unknown, max: number): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= max
+  if (body === undefined || !valid(body.id, 64) || !valid(body.name, 40)) return null
+  return { id: `demo-${body.id}`, name: body.name.trim() }
+}
+
+/** The page (examples/public) at `/` and the built browser client (dist/client) at `/client/`. */
+async function registerStatic (app: FastifyInstance): Promise<void> {
+  // examples/server.ts and dist-examples/server.js both sit one level below the package root.
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+  await app.register(fastifyStatic, { root: resolve(root, 'examples/public'), prefix: '/' })
+  await app.register(fastifyStatic, { root: resolve(root, 'dist/client'), prefix: '/client/', decorateReply: false })
+}
+
 export async function buildServer (db: Db): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
   await app.register(s3dbRealtime, {
     database: db,
     path: '/ws',
-    resources: { messages: true, users: { protected: PROTECTED.users } }
+    resources: { messages: true, users: { protected: PROTECTED.users } },
+    // Demo sign-in for presence: POST /ws/ticket {id, name} -> one-time ticket for the socket.
+    tickets: { route: { authenticate: demoUser } }
   })
   registerRestRoutes(app, db)
+  await registerStatic(app)
   return app
 }
 

@@ -116,7 +116,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
   ): Promise<() => Promise<void>> {
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
-    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler)
+    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler, options.snapshot === true)
     const erased = subscription as ClientSubscription<unknown>
     // In the set before the request: replayed events arrive right behind the reply.
     this.subscriptions.add(erased)

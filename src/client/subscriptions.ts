@@ -32,7 +32,8 @@ export class ClientSubscription<T> {
     readonly resource: string,
     readonly filter: Filter,
     readonly events: ChangeType[] | undefined,
-    private readonly handler: (event: SubscriptionEvent<T>) => void
+    private readonly handler: (event: SubscriptionEvent<T>) => void,
+    private readonly withSnapshot = false
   ) {}
 
   /** The socket dropped: nothing is confirmed on the next one until it says so. */
@@ -43,6 +44,10 @@ export class ClientSubscription<T> {
 
   /** (Re)subscribes on the current socket, resuming from `lastSeq` when it can. */
   async start (host: SubscriptionHost): Promise<void> {
+    if (!this.confirmed && this.withSnapshot) {
+      await this.resync(host)
+      return
+    }
     if (this.lastSeq === null || this.epoch === null) {
       await this.subscribe(host, {})
       return

@@ -87,6 +87,12 @@ export type SubscriptionEvent<T> =
 export interface SubscribeOptions {
   filter?: Filter
   events?: ChangeType[]
+  /**
+   * Start with `{event:'snapshot', data}` holding every matching record, then the live changes:
+   * a view built from it misses nothing that happened between listing and subscribing.
+   * @default false
+   */
+  snapshot?: boolean
 }
 
 export interface ListOptions {
