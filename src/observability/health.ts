@@ -14,7 +14,7 @@ function clientOf (database: DatabaseLike): ListingClient | null {
 }
 
 /**
- * `s3db`: a real round trip to the bucket (a one-key listing), so a reachable-but-broken
+ * `s3db`: a real round trip to the bucket (a one-key listing of s3db.json), so a reachable-but-broken
  * bucket (wrong credentials, missing bucket) reports unhealthy, not just a dropped connection.
  */
 export function s3dbCheck (database: DatabaseLike): () => Promise<ReadinessAnswer> {
@@ -25,7 +25,15 @@ export function s3dbCheck (database: DatabaseLike): () => Promise<ReadinessAnswe
     }
     const client = clientOf(database)
     if (client === null) return { healthy: false, connected: true, resources, error: 'database has no storage client' }
-    await client.listObjects({ maxKeys: 1 })
+    try {
+      // Narrow to s3db's own metadata object: cheap on big buckets, and it exists once connected.
+      await client.listObjects({ prefix: 's3db.json', maxKeys: 1 })
+    } catch (error) {
+      // s3db wraps S3 failures ("Unknown error in listObjects"); the cause is what operators need.
+      const cause = (error as { original?: { name?: string, message?: string } }).original
+      const detail = cause === undefined ? '' : `: ${cause.name ?? 'Error'}: ${cause.message ?? ''}`
+      return { healthy: false, connected: true, resources, error: `${error instanceof Error ? error.message : String(error)}${detail}` }
+    }
     return { healthy: true, connected: true, resources }
   }
 }
