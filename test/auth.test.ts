@@ -103,3 +103,30 @@ t.test('invalid auth options throw a coded error at register', async (t) => {
     await t.rejects(buildApp(t, { auth } as never), { code: 'S3DB_REALTIME_INVALID_OPTION' }, JSON.stringify(auth))
   }
 })
+
+t.test('WebSocketPlugin (the seed API) takes the same auth, cors and rateLimit options', async (t) => {
+  const { WebSocketPlugin } = await import('../src/index.js')
+  const { createDatabase } = await import('./helpers/db.js')
+  const db = await createDatabase(t)
+  const plugin = new WebSocketPlugin({
+    port: 0,
+    host: '127.0.0.1',
+    startupBanner: false,
+    logLevel: 'silent',
+    auth: { required: true, drivers: [{ driver: 'jwt', config: { secret: SECRET } }] },
+    cors: { origin: 'https://app.example' },
+    rateLimit: { enabled: true, maxRequests: 2 },
+    resources: { messages: true }
+  })
+  await db.usePlugin(plugin as never)
+  t.teardown(async () => { await plugin.stop() })
+  const url = `ws://127.0.0.1:${String(plugin.getServerInfo().port)}`
+  t.equal((await tryUpgrade(url)).status, 401, 'auth required on ws://host:port')
+  t.equal((await tryUpgrade(`${url}?token=${hsToken({ sub: 'u' })}`, { origin: 'https://evil.example' })).status, 403)
+  const { client, connected } = await connect(`${url}?token=${hsToken({ sub: 'u' })}`)
+  t.equal(connected.user.id, 'u')
+  await client.request({ type: 'ping' })
+  await client.request({ type: 'ping' })
+  t.match(await client.request({ type: 'ping' }), { code: 'RATE_LIMIT_EXCEEDED' })
+  client.close()
+})
