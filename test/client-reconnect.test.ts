@@ -83,6 +83,34 @@ t.test('after a dropped socket the subscription resumes from its seq: the missed
   t.same(states, ['connecting', 'open', 'reconnecting', 'open'])
 })
 
+t.test('two subscriptions on one resource resume independently: each sees its missed events exactly once', async (t) => {
+  const { url, db, app } = await buildApp(t)
+  const held = heldReconnects()
+  const client = createClient<Records>({ url, token: held.provider, reconnect: { initialDelay: 10 } })
+  t.teardown(() => { client.close() })
+  const narrow: Event[] = []
+  const wide: Event[] = []
+  await client.subscribe('messages', { filter: { channel: 'a' } }, (e) => narrow.push(e))
+  await client.subscribe('messages', {}, (e) => wide.push(e))
+  const messages = db.resources.messages!
+  await messages.insert({ id: 'a0', content: 'x', channel: 'a' })
+  await client.get('messages', 'a0')
+
+  killSockets(app)
+  await held.attempted()
+  await messages.insert({ id: 'a1', content: 'x', channel: 'a' })
+  await messages.insert({ id: 'b1', content: 'x', channel: 'b' })
+  await messages.insert({ id: 'a2', content: 'x', channel: 'a' })
+  const reopened = next(client, 'open')
+  held.release()
+  await reopened
+  await messages.insert({ id: 'b2', content: 'x', channel: 'b' })
+  await client.get('messages', 'b2')
+  // Both replays carry a1 and a2; the connection must not hand them to a handler twice.
+  t.same(describe(narrow), ['insert:a0', 'insert:a1', 'insert:a2'])
+  t.same(describe(wide), ['insert:a0', 'insert:a1', 'insert:b1', 'insert:a2', 'insert:b2'])
+})
+
 t.test('a request sent before the drop fails DISCONNECTED; one made while offline waits and succeeds', async (t) => {
   const slow = gate()
   const { url, db, app } = await buildApp(t, {

@@ -110,3 +110,45 @@ t.test('client options are validated up front', async (t) => {
   t.throws(() => createClient({ url: 'ws://x', reconnect: { factor: 0.5 } }), /reconnect\.factor/)
   t.throws(() => createClient({ url: 'ws://x', token: 42 as unknown as string }), /token/)
 })
+
+t.test('snapshot: true starts with every matching record, then only later changes', async (t) => {
+  const { url, db } = await buildApp(t)
+  const messages = db.resources.messages!
+  await messages.insert({ id: 'old1', content: 'before', channel: 'general' })
+  await messages.insert({ id: 'other', content: 'elsewhere', channel: 'random' })
+  const client = clientFor(t, url)
+  const events: Array<SubscriptionEvent<Message & { id: string }>> = []
+  await client.subscribe('messages', { filter: { channel: 'general' }, snapshot: true }, (e) => events.push(e))
+  await messages.insert({ id: 'new1', content: 'after', channel: 'general' })
+  await client.get('messages', 'new1')
+  t.equal(events.length, 2)
+  const [snapshot, insert] = events
+  t.same(snapshot?.event === 'snapshot' ? snapshot.data.map((r) => r.id) : null, ['old1'])
+  t.same(insert?.event === 'insert' ? insert.data.id : null, 'new1')
+})
+
+t.test('an update that moves a record out of the filter arrives with left: true', async (t) => {
+  const { url, db } = await buildApp(t)
+  const messages = db.resources.messages!
+  const client = clientFor(t, url)
+  const events: Array<SubscriptionEvent<Message & { id: string }>> = []
+  await client.subscribe('messages', { filter: { channel: 'a' } }, (e) => events.push(e))
+  await messages.insert({ id: 'm', content: 'x', channel: 'a' })
+  await messages.update('m', { channel: 'b' })
+  await client.get('messages', 'm')
+  t.same(events.map((e) => e.event === 'update' ? `${e.event}:${String(e.left)}` : e.event), ['insert', 'update:true'])
+})
+
+/** Compile-time checks of the typed API: each line below must fail to type-check. */
+export function typeChecks (client: RealtimeClient<Records>): void {
+  // @ts-expect-error unknown resource for a typed client
+  void client.get('nope', 'id')
+  // @ts-expect-error content must be a string
+  void client.insert('messages', { content: 1, channel: 'c' })
+  // @ts-expect-error update data is a partial of the record type
+  void client.update('users', 'id', { name: 42 })
+  void client.subscribe('messages', {}, (event) => {
+    // @ts-expect-error records of `messages` have no `email`
+    if (event.event === 'insert') void event.data.email
+  })
+}
