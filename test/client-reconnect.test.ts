@@ -158,6 +158,27 @@ t.test('a request with no reply rejects TIMEOUT; a late reply is ignored and the
   t.same(errors, [], 'the late reply is dropped quietly')
 })
 
+t.test('heartbeat: a socket that stops answering pings is closed and replaced', async (t) => {
+  const stuck = gate()
+  const { url, db } = await buildApp(t, {
+    resources: { messages: { guard: { get: async () => { await stuck.promise; return true } } }, users: true }
+  })
+  await db.resources.messages!.insert({ id: 'a', content: 'a', channel: 'c' })
+  const client = createClient<Records>({ url, requestTimeout: 300, heartbeatInterval: 100, reconnect: { initialDelay: 10 } })
+  t.teardown(() => { client.close(); stuck.open() })
+  await client.connect()
+  const firstId = client.clientId
+  const reconnecting = new Promise<{ reason: string }>((resolve) => { client.on('reconnecting', resolve) })
+  // The server handles a socket's messages in order: while this get hangs, pings go unanswered.
+  void client.get('messages', 'a').catch(() => {})
+  const info = await reconnecting
+  t.equal(info.reason, 'No reply to ping')
+  await next(client, 'open')
+  t.not(client.clientId, firstId, 'a fresh socket')
+  stuck.open()
+  t.equal((await client.get('messages', 'a')).content, 'a')
+})
+
 async function startServer (t: Test, db: Db, port: number, options: Partial<RealtimeOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   await app.register(s3dbRealtime, { database: db, resources: { messages: true }, ...options })

@@ -1,6 +1,7 @@
 import { jwtExpiry, refreshDelay, replyExpiry, withCredential } from './auth.js'
 import { backoffDelay } from './backoff.js'
 import { Emitter } from './emitter.js'
+import { ClientHeartbeat } from './heartbeat.js'
 import { ClientErrorCodes, RealtimeError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { PendingRequests } from './requests.js'
@@ -48,6 +49,9 @@ export class Link {
   private attempt = 0
   private everConnected = false
   private closing = false
+  /** Bumped by connect()/close(): an attempt from an older generation must not open a socket. */
+  private generation = 0
+  private readonly heartbeat: ClientHeartbeat
   private token: string | null = null
   private factory: Promise<SocketFactory> | null = null
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
@@ -56,6 +60,12 @@ export class Link {
 
   constructor (private readonly options: ResolvedClientOptions, private readonly hooks: LinkHooks) {
     this.events = new Emitter<LinkEvents>((error) => { this.events.emit('error', toError(error, 'LISTENER_ERROR')) })
+    this.heartbeat = new ClientHeartbeat(options.heartbeatInterval, async () => await this.requestNow({ type: 'ping' }), () => {
+      const socket = this.socket
+      if (socket === null) return
+      try { socket.close(4000, 'No pong') } catch {} // see close()
+      this.dropped(socket, null, 'No reply to ping')
+    })
   }
 
   /** Starts connecting (if idle or closed); resolves once open, rejects if it ends closed. */
@@ -63,6 +73,7 @@ export class Link {
     if (this.state === 'idle' || this.state === 'closed') {
       this.closing = false
       this.attempt = 0
+      this.generation++
       void this.open()
     }
     await this.whenOpen()
@@ -111,6 +122,7 @@ export class Link {
   /** Closes for good (until `connect()`): pending and queued requests fail with CLIENT_CLOSED. */
   close (): void {
     this.closing = true
+    this.generation++
     clearTimeout(this.reconnectTimer)
     const socket = this.socket ?? this.opening
     if (socket === null) {
@@ -129,16 +141,18 @@ export class Link {
   }
 
   private async open (): Promise<void> {
+    const generation = this.generation
     this.setState(this.everConnected || this.attempt > 0 ? 'reconnecting' : 'connecting')
     let socket: SocketLike
     try {
       this.factory ??= this.options.socketFactory !== null ? Promise.resolve(this.options.socketFactory) : defaultSocketFactory()
       const factory = await this.factory
       const token = this.options.token === null ? null : await this.options.token()
-      if (this.closing) return
+      if (this.closing || generation !== this.generation) return
       this.token = token
       socket = factory(withCredential(this.options.url, this.options.credentialParam, token))
     } catch (error) {
+      if (this.closing || generation !== this.generation) return
       this.events.emit('error', toError(error))
       this.retry(null, 'Could not open a socket')
       return
@@ -191,6 +205,7 @@ export class Link {
     if (this.socket !== socket) return
     // Reset only once fully open, so a server that accepts and drops at once still backs off.
     this.attempt = 0
+    this.heartbeat.start()
     this.setState('open')
     for (const waiter of this.waiters.splice(0)) waiter.resolve()
     this.events.emit('open', { clientId: this.clientId ?? '', user: this.user, reconnected })
@@ -202,6 +217,7 @@ export class Link {
     else return
     socket.onmessage = null
     socket.onclose = null
+    this.heartbeat.stop()
     clearTimeout(this.connectTimer)
     clearTimeout(this.refreshTimer)
     this.pending.rejectAll(ClientErrorCodes.DISCONNECTED, 'Connection lost before the reply', true)
@@ -225,6 +241,7 @@ export class Link {
 
   private finish (code: number | null, reason: string): void {
     this.closing = true
+    this.heartbeat.stop()
     clearTimeout(this.reconnectTimer)
     clearTimeout(this.refreshTimer)
     this.pending.rejectAll(ClientErrorCodes.CLIENT_CLOSED, 'Client closed', false)

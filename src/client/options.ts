@@ -13,6 +13,8 @@ export interface ResolvedClientOptions {
   readonly connectTimeout: number
   readonly reconnect: ResolvedReconnect | null
   readonly refreshBeforeExpiry: number
+  /** 0 = off. */
+  readonly heartbeatInterval: number
   readonly resyncPageSize: number
   readonly socketFactory: SocketFactory | null
 }
@@ -45,6 +47,7 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
     reconnect: options.reconnect === false ? null : resolveReconnect(options.reconnect ?? {}),
     refreshBeforeExpiry: positive(options.refreshBeforeExpiry, 'refreshBeforeExpiry', 30_000),
     resyncPageSize,
+    heartbeatInterval: options.heartbeatInterval === 0 ? 0 : positive(options.heartbeatInterval, 'heartbeatInterval', 25_000),
     socketFactory: options.socketFactory ?? null
   }
 }

@@ -70,6 +70,12 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false
   /** Refresh the token this many ms before it expires (JWT `exp` or the server's `expiresAt`). @default 30000 */
   refreshBeforeExpiry?: number
+  /**
+   * Send `{type:'ping'}` this often, ms; no reply within `requestTimeout` closes the socket and
+   * reconnects (a peer that vanished without closing is otherwise noticed only much later).
+   * 0 turns it off. @default 25000
+   */
+  heartbeatInterval?: number
   /** Page size used when re-listing after RESYNC_REQUIRED. @default 100 */
   resyncPageSize?: number
   /** Opens sockets; defaults to the global WebSocket, else the `ws` package (Node). */
