@@ -93,3 +93,43 @@ t.test('thousands of random and mutated messages: server stays up, replies stay 
   t.equal((await fresh.request({ type: 'ping' })).type, 'pong')
   fresh.close()
 })
+
+t.test('fuzzing a writer: only writes its guards allow ever land', async (t) => {
+  const { url, db } = await buildApp(t, {
+    auth: { drivers: [{ driver: 'jwt', config: { secret: SECRET } }] },
+    resources: {
+      messages: {
+        guard: {
+          list: (user) => ({ author: String(user?.id) }),
+          create: (user, data) => { data.author = String(user?.id); return data.channel === 'public' },
+          update: () => true,
+          delete: () => true
+        }
+      },
+      users: false
+    }
+  })
+  await db.resources.messages!.insert({ id: 'theirs', content: 'not yours', channel: 'public', author: 'someone-else' })
+  await db.resources.users!.insert({ id: 'u1', name: 'Ann' })
+  const { client: ws } = await connect(`${url}?token=${hsToken({ sub: 'writer' })}`)
+  t.teardown(() => { ws.close() })
+  const templates: Array<Record<string, unknown>> = [
+    { type: 'insert', resource: 'messages', data: { content: 'x', channel: 'public' } },
+    { type: 'insert', resource: 'messages', data: { content: 'x', channel: 'public', author: 'someone-else' } },
+    { type: 'update', resource: 'messages', id: 'theirs', data: { content: 'pwned' } },
+    { type: 'delete', resource: 'messages', id: 'theirs' },
+    { type: 'insert', resource: 'users', data: { name: 'x' } },
+    { type: 'update', resource: 'messages', id: 'theirs', data: { author: 'writer' } }
+  ]
+  const random = prng(0xBADC0DE)
+  for (let i = 0; i < 1500; i++) ws.send({ ...randomMessage(random, templates), requestId: `w${i}` })
+  t.equal((await ws.request({ type: 'ping' }, 60_000)).type, 'pong')
+  t.notOk(ws.received.some((m) => m.code === 'INTERNAL_ERROR'), 'no internal errors')
+  const theirs = await db.resources.messages!.get('theirs')
+  t.same([theirs.content, theirs.author, theirs.channel], ['not yours', 'someone-else', 'public'], 'the other author\'s record is untouched')
+  const all = await db.resources.messages!.list() as Array<Record<string, unknown>>
+  const written = all.filter((r) => r.id !== 'theirs')
+  t.ok(written.length > 0, 'some inserts were allowed')
+  t.ok(written.every((r) => r.author === 'writer'), 'every record the writer could touch is its own')
+  t.equal((await db.resources.users!.list()).length, 1, 'the disabled resource was never written')
+})
