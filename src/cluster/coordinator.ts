@@ -111,6 +111,9 @@ export class ClusterCoordinator {
     const seq = this.hub.lastSeq(payload.resource) + 1
     this.sequencer.reset(payload.resource, seq)
     this.hub.acceptChange({ ...payload, seq })
+    // An append that timed out while the bus looks healthy may still have run in Redis: our
+    // numbering and the cluster's now disagree, and no health change will come to fix it.
+    if (this.bus.healthy() && this.recovering === null) this.recovering = this.recover()
   }
 
   private onChange (envelope: Envelope): void {
