@@ -90,6 +90,11 @@ t.test('the demo page in headless Chromium: chat, presence, live table, and surv
   const screenshot = join(SCREENSHOT_DIR, 'browser-demo.png')
   await ann.screenshot({ path: screenshot, fullPage: true })
   t.ok(statSync(screenshot).size > 1000, `screenshot saved to ${screenshot}`)
+  // Closing a tab is leaving: the other page's presence list drops that person.
+  await bob.close()
+  await ann.waitForSelector('#members li:text-is("Bob")', { state: 'detached' })
+  t.equal(await ann.textContent('#member-count'), '1')
+
   // Failed ticket fetches while the server was down are expected noise in the console.
   t.same(problems.filter((p) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(p)), [], 'no page errors')
 })

@@ -84,6 +84,10 @@ export interface ClientOptions {
 
 /** What a subscription handler receives. */
 export type SubscriptionEvent<T> =
+  /**
+   * `left: true` (updates only): the record no longer matches this subscription — remove it from
+   * the view. When the server may not show its new state, `data` carries only the `id`.
+   */
   | { event: ChangeType, data: T, seq: number, timestamp: string, left?: boolean }
   /** The resource was emptied (`deleteAll`): clear your view. */
   | { event: 'reset', seq: number, timestamp: string }
