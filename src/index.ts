@@ -8,6 +8,9 @@ export { s3dbRealtime }
 
 export { WebSocketPlugin, type WebSocketPluginOptions } from './compat/websocket-plugin.js'
 export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResourceError, type ErrorCode } from './errors.js'
+export { installGracefulShutdown, detachExitingSignalHandlers, type GracefulShutdownOptions } from './observability/shutdown.js'
+export type { HealthOptions, MetricsOptions, BackpressureOptions, BackpressurePolicy, CompressionOptions } from './observability/options.js'
+export type { ReadinessCheck, ReadinessAnswer, CheckResult, ReadinessReport } from './observability/readiness.js'
 export type { RealtimeOptions, ResourceConfig, ResourceOptions, ResourceGuards, GuardResult, LogLevel } from './options.js'
 export type { Hub, HubMetrics, ServerInfo, ClientView, HubEvents } from './hub/hub.js'
 export type { ClientInfo } from './connection/connection.js'

@@ -1,32 +1,20 @@
 import Fastify from 'fastify'
 import websocket from '@fastify/websocket'
 import t from 'tap'
-import { WebSocket } from 'ws'
 import s3dbRealtime from '../src/index.js'
 import { buildApp } from './helpers/app.js'
 import { connect } from './helpers/client.js'
 import { createDatabase } from './helpers/db.js'
-
-/** Resolves with the HTTP status of a refused upgrade, or 101 when the socket opened. */
-async function upgradeStatus (url: string, options?: ConstructorParameters<typeof WebSocket>[2]): Promise<{ status: number, retryAfter?: string }> {
-  return await new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, options)
-    socket.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined })
-      socket.terminate()
-    })
-    socket.on('open', () => { socket.close(); resolve({ status: 101 }) })
-    socket.on('error', reject)
-  })
-}
+import { tryUpgrade } from './helpers/upgrade.js'
 
 t.test('maxConnections: upgrades beyond the limit get 503 before the handshake, and are counted', async (t) => {
   const { url, client, app } = await buildApp(t, { maxConnections: 2 })
   const a = await client()
   await client()
-  const refused = await upgradeStatus(url)
+  const refused = await tryUpgrade(url)
   t.equal(refused.status, 503)
-  t.equal(refused.retryAfter, '5')
+  t.equal(refused.headers['retry-after'], '5')
+  t.match(refused.body, /Too many connections/)
   t.equal(app.realtime.connections.size, 2, 'no third socket was opened')
   t.equal(app.realtime.getMetrics().connectionsRejected, 1)
   const metrics = await (await fetch(url.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics'))).text()
