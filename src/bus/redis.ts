@@ -76,7 +76,13 @@ export class RedisBus implements Bus {
   }
 
   async start (): Promise<void> {
-    await Promise.all([connect(this.client), connect(this.subscriber)])
+    try {
+      await Promise.all([connect(this.client), connect(this.subscriber)])
+    } catch (error) {
+      // Fail fast at startup with a message that says what was being reached.
+      const options = this.client.options
+      throw new Error(`s3db-realtime: cannot reach Redis at ${options.host ?? '?'}:${String(options.port ?? '?')}: ${(error as Error).message}`, { cause: error })
+    }
     this.updateHealth()
   }
 

@@ -32,10 +32,10 @@ export class ClusterCoordinator {
   private readonly sequencer: Sequencer
   private readonly epochs = new Map<string, string>()
   private readonly unsubscribes: Unsubscribe[] = []
-  /** Changes raised while recovering; appended, in order, once recovery is done. */
-  private readonly queued: ChangePayload[] = []
   /** Set once a change was delivered without the bus: the cluster never saw it. */
   private diverged = false
+  /** Changes delivered without the bus so far (a recovery only clears what it saw). */
+  private aloneCount = 0
   private recovering: Promise<void> | null = null
   private retryTimer: NodeJS.Timeout | null = null
   private closed = false
@@ -80,10 +80,8 @@ export class ClusterCoordinator {
   publishChange (raw: RawChange): void {
     if (this.closed) return
     const payload: ChangePayload = { ...raw, timestamp: new Date().toISOString() }
-    if (this.recovering !== null && this.bus.healthy()) {
-      this.queued.push(payload)
-      return
-    }
+    // During a recovery changes are appended as usual: the catch-up read (or the resync after
+    // an epoch rotation) covers any that race with it, and holding them back would reorder them.
     if (!this.bus.healthy()) {
       this.deliverAlone(payload)
       return
@@ -108,6 +106,7 @@ export class ClusterCoordinator {
       this.hub.epoch = `local-${randomUUID()}`
       this.log.warn('realtime cluster: bus unreachable; serving local clients only until it returns')
     }
+    this.aloneCount++
     const seq = this.hub.lastSeq(payload.resource) + 1
     this.sequencer.reset(payload.resource, seq)
     this.hub.acceptChange({ ...payload, seq })
@@ -208,6 +207,7 @@ export class ClusterCoordinator {
    * longer holds becomes a resync.
    */
   private async recover (): Promise<void> {
+    const alone = this.aloneCount
     try {
       if (this.diverged) {
         await this.bus.rotateEpoch()
@@ -225,7 +225,8 @@ export class ClusterCoordinator {
         }
         this.adopt(name, head, true)
       }
-      this.diverged = false
+      // A change delivered alone during this recovery needs another round (scheduled below).
+      if (this.aloneCount === alone) this.diverged = false
     } catch (error) {
       this.log.warn({ err: error }, 'realtime cluster: recovery failed; retrying')
       this.retryTimer = setTimeout(() => {
@@ -234,10 +235,7 @@ export class ClusterCoordinator {
       }, this.options.appendTimeout)
     } finally {
       this.recovering = null
-      for (const payload of this.queued.splice(0)) {
-        if (this.bus.healthy()) this.append(payload)
-        else this.deliverAlone(payload)
-      }
+      if (this.diverged && this.aloneCount !== alone && !this.closed && this.bus.healthy()) this.recovering = this.recover()
     }
   }
 
