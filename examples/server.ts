@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Database } from 's3db.js'
-import s3dbRealtime from 's3db-realtime'
+import s3dbRealtime, { installGracefulShutdown } from 's3db-realtime'
 
 type Db = InstanceType<typeof Database>
 
 export async function createDatabase (dataDir = process.env.DATA_DIR): Promise<Db> {
   const connectionString = dataDir !== undefined && dataDir !== '' ? `file://${resolve(dataDir)}` : 'memory://demo/realtime'
-  const db = new Database({ connectionString, logLevel: 'silent' } as ConstructorParameters<typeof Database>[0])
+  // exitOnSignal: false lets the graceful shutdown below decide when the process exits.
+  const db = new Database({ connectionString, logLevel: 'silent', exitOnSignal: false } as ConstructorParameters<typeof Database>[0])
   await db.connect()
   const existing = db.resources as Record<string, unknown>
   if (existing.messages === undefined) {
@@ -125,14 +126,9 @@ async function main (): Promise<void> {
   const app = await buildServer(db)
   const port = Number(process.env.PORT ?? 3000)
   const host = process.env.HOST ?? '0.0.0.0'
-  const stop = async (signal: string): Promise<void> => {
-    app.log.info({ signal }, 'shutting down')
-    await app.close()
-    await db.disconnect()
-    process.exit(0)
-  }
-  process.once('SIGTERM', (s) => { void stop(s) })
-  process.once('SIGINT', (s) => { void stop(s) })
+  // SIGTERM/SIGINT: stop accepting, close sockets with 1001, finish requests, close s3db, exit
+  // (within SHUTDOWN_DELAY ms, default 10000).
+  installGracefulShutdown(app, { database: db, delay: Number(process.env.SHUTDOWN_DELAY ?? 10_000) })
   await app.listen({ port, host })
   app.log.info(`s3db-realtime demo: http://localhost:${port}  (WebSocket at ws://localhost:${port}/ws)`)
 }
