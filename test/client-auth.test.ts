@@ -88,3 +88,35 @@ t.test('a ticket provider is asked for a one-time ticket on every connect', asyn
   t.throws(() => createClient({ url, ticket: async () => 'x', token: 'y' }), /not both/)
   t.ok(new RealtimeError('X', 'y') instanceof Error)
 })
+
+t.test('a refresh that loses a role: the server ends the subscription and the client reports FORBIDDEN', async (t) => {
+  const { url, db } = await buildApp(t, { ...auth, resources: { messages: true, users: { auth: ['admin'] } } })
+  let calls = 0
+  let allowRefresh = (): void => {}
+  const refreshAllowed = new Promise<void>((resolve) => { allowRefresh = resolve })
+  const client = createClient({
+    url,
+    // The second token (the refresh) is for the same user, demoted; held until the test is ready.
+    token: async () => {
+      calls++
+      if (calls > 1) await refreshAllowed
+      return hsToken({ sub: 'u1', role: calls === 1 ? 'admin' : 'member' }, { expiresIn: 3000 })
+    },
+    refreshBeforeExpiry: 2500
+  })
+  t.teardown(() => { client.close() })
+  const seen: string[] = []
+  const refusal = new Promise<RealtimeError>((resolve) => { client.on('error', resolve) })
+  await client.subscribe('users', {}, (e) => { if (e.event === 'insert') seen.push(String(e.data.name)) })
+  await db.resources.users!.insert({ name: 'before' })
+  await client.listPage('messages', { limit: 1 })
+  allowRefresh()
+
+  const refused = await refusal
+  t.equal(refused.code, 'FORBIDDEN')
+  t.match(refused.details, { resource: 'users' })
+  await db.resources.users!.insert({ name: 'after' })
+  await client.listPage('messages', { limit: 1 })
+  t.same(seen, ['before'], 'nothing after the server ended it')
+  t.equal(client.state, 'open', 'the connection itself stays')
+})

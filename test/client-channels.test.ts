@@ -58,6 +58,7 @@ t.test('presence: members, joins, leaves, updates and channel messages between t
   const bobMember = await joined.until((m) => m.id === 'bob')
   t.equal(bobMember.userInfo.name, 'Bob')
   t.same(annRoom.members.map((m) => m.id).sort(), ['ann', 'bob'], 'members follow joins')
+  t.equal(annRoom.memberCount, 2)
 
   t.equal(await bobRoom.send('chat', { text: 'hi' }), 1)
   const message = await messages.until((m) => m.event === 'chat')
@@ -70,6 +71,7 @@ t.test('presence: members, joins, leaves, updates and channel messages between t
   await bobRoom.leave()
   await left.until((m) => m.id === 'bob')
   t.same(annRoom.members.map((m) => m.id), ['ann'])
+  t.equal(annRoom.memberCount, 1, 'the count follows leaves')
   const error = await bobRoom.send('chat', 'after leaving').then(() => null, (e: unknown) => e)
   t.equal((error as RealtimeError).code, 'NOT_IN_CHANNEL')
 })

@@ -127,12 +127,13 @@ export class Channel<U extends object = Record<string, unknown>> {
       case 'presence:member_joined':
       case 'presence:member_updated':
         if (!isMember<U>(frame.member)) return
+        if (frame.type === 'presence:member_joined' && !this.membersById.has(frame.member.id) && this.memberCount !== null) this.memberCount++
         this.membersById.set(frame.member.id, frame.member)
         this.emitter.emit(frame.type === 'presence:member_joined' ? 'member_joined' : 'member_updated', frame.member)
         return
       case 'presence:member_left':
         if (!isMember<U>(frame.member)) return
-        this.membersById.delete(frame.member.id)
+        if (this.membersById.delete(frame.member.id) && this.memberCount !== null) this.memberCount--
         this.emitter.emit('member_left', frame.member)
         return
       case 'presence:count':
