@@ -36,7 +36,7 @@ t.test('maxConnections only applies to the WebSocket route', async (t) => {
 })
 
 t.test('invalid maxConnections / compression options are refused', async (t) => {
-  for (const options of [{ maxConnections: 0 }, { maxConnections: 1.5 }, { compression: 'gzip' }, { compression: { threshold: -1 } }, { compression: { level: 9 } }]) {
+  for (const options of [{ maxConnections: 0 }, { maxConnections: 1.5 }, { limits: { maxConnections: 5 } }, { drainTimeout: -1 }, { compression: 'gzip' }, { compression: { threshold: -1 } }, { compression: { level: 9 } }]) {
     await t.rejects(buildApp(t, options as never), { code: 'S3DB_REALTIME_INVALID_OPTION' }, JSON.stringify(options))
   }
 })

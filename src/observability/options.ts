@@ -151,6 +151,9 @@ function resolveCompression (input: unknown): ResolvedOperations['compression'] 
 
 /** Resolves the option groups this module owns; throws InvalidOptionError on bad input. */
 export function resolveOperationsOptions (input: Record<string, unknown>): ResolvedOperations {
+  if (input.limits !== undefined) {
+    fail('limits is not an option group; use maxConnections, maxPayloadSize, maxSubscriptionsPerConnection, backpressure or channels.maxMembers')
+  }
   const maxConnections = input.maxConnections === undefined || input.maxConnections === null
     ? null
     : positiveInteger(input.maxConnections, 'maxConnections', 0)
