@@ -152,3 +152,24 @@ export function typeChecks (client: RealtimeClient<Records>): void {
     if (event.event === 'insert') void event.data.email
   })
 }
+
+t.test('a handler that throws is reported as LISTENER_ERROR and the stream goes on', async (t) => {
+  const { url, db } = await buildApp(t)
+  const messages = db.resources.messages!
+  const client = clientFor(t, url)
+  const errors: RealtimeError[] = []
+  client.on('error', (e) => errors.push(e))
+  const ids: string[] = []
+  await client.subscribe('messages', {}, (e) => {
+    if (e.event !== 'insert') return
+    ids.push(e.data.id)
+    if (e.data.id === 'boom') throw new Error('app bug')
+  })
+  await messages.insert({ id: 'boom', content: 'x', channel: 'c' })
+  await messages.insert({ id: 'fine', content: 'y', channel: 'c' })
+  await client.get('messages', 'fine')
+  t.same(ids, ['boom', 'fine'])
+  t.equal(errors.length, 1)
+  t.equal(errors[0]?.code, 'LISTENER_ERROR')
+  t.match(String((errors[0]?.details as Error).message), 'app bug')
+})

@@ -116,7 +116,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
   ): Promise<() => Promise<void>> {
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
-    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler, options.snapshot === true)
+    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler, options.snapshot === true, (error) => { this.report(error) })
     const erased = subscription as ClientSubscription<unknown>
     // In the set before the request: replayed events arrive right behind the reply.
     this.subscriptions.add(erased)
@@ -155,7 +155,8 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   }
 
   private report (error: unknown): void {
-    this.link.events.emit('error', error instanceof RealtimeError ? error : new RealtimeError('LISTENER_ERROR', String(error)))
+    // A throwing application handler surfaces here with the original error in `details`.
+    this.link.events.emit('error', error instanceof RealtimeError ? error : new RealtimeError('LISTENER_ERROR', String(error), error))
   }
 
   /** Runs a first subscribe/join, retrying on the next socket when this one drops meanwhile. */

@@ -1,6 +1,11 @@
 /** Listener maps: event name -> argument tuple. */
 export type EventMap<E> = { [K in keyof E]: unknown[] }
 
+/** Like an uncaught exception in a plain event handler: reported, never swallowed. */
+export function rethrowLater (error: unknown): void {
+  setTimeout(() => { throw error }, 0)
+}
+
 /**
  * A tiny typed event emitter (node:events is not available in browsers). A throwing listener
  * must not break delivery to the others or the client's own frame handling, so errors are
@@ -9,7 +14,7 @@ export type EventMap<E> = { [K in keyof E]: unknown[] }
 export class Emitter<E extends EventMap<E>> {
   private readonly listeners = new Map<keyof E, Set<Function>>()
 
-  constructor (private readonly onListenerError: (error: unknown) => void = (error) => { setTimeout(() => { throw error }, 0) }) {}
+  constructor (private readonly onListenerError: (error: unknown, event: keyof E) => void = rethrowLater) {}
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E> (event: K, listener: (...args: E[K]) => void): () => void {
@@ -30,7 +35,7 @@ export class Emitter<E extends EventMap<E>> {
       try {
         (listener as (...a: E[K]) => void)(...args)
       } catch (error) {
-        this.onListenerError(error)
+        this.onListenerError(error, event)
       }
     }
   }

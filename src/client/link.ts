@@ -1,6 +1,6 @@
 import { jwtExpiry, refreshDelay, replyExpiry, withCredential } from './auth.js'
 import { backoffDelay } from './backoff.js'
-import { Emitter } from './emitter.js'
+import { Emitter, rethrowLater } from './emitter.js'
 import { ClientHeartbeat } from './heartbeat.js'
 import { ClientErrorCodes, RealtimeError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
@@ -59,7 +59,11 @@ export class Link {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (private readonly options: ResolvedClientOptions, private readonly hooks: LinkHooks) {
-    this.events = new Emitter<LinkEvents>((error) => { this.events.emit('error', toError(error, 'LISTENER_ERROR')) })
+    // A throwing `error` listener cannot be reported through `error` again (that would loop).
+    this.events = new Emitter<LinkEvents>((error, event) => {
+      if (event === 'error') rethrowLater(error)
+      else this.events.emit('error', new RealtimeError('LISTENER_ERROR', String(error), error))
+    })
     this.heartbeat = new ClientHeartbeat(options.heartbeatInterval, async () => await this.requestNow({ type: 'ping' }), () => {
       const socket = this.socket
       if (socket === null) return

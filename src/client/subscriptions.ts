@@ -33,8 +33,18 @@ export class ClientSubscription<T> {
     readonly filter: Filter,
     readonly events: ChangeType[] | undefined,
     private readonly handler: (event: SubscriptionEvent<T>) => void,
-    private readonly withSnapshot = false
+    private readonly withSnapshot: boolean,
+    private readonly onHandlerError: (error: unknown) => void
   ) {}
+
+  /** A throwing handler must not break the frame loop (or, in Node, crash the process). */
+  private emit (event: SubscriptionEvent<T>): void {
+    try {
+      this.handler(event)
+    } catch (error) {
+      this.onHandlerError(error)
+    }
+  }
 
   /** The socket dropped: nothing is confirmed on the next one until it says so. */
   detach (): void {
@@ -83,7 +93,7 @@ export class ClientSubscription<T> {
       const buffered = this.buffer
       this.buffer = null
       if (this.removed) return
-      this.handler({ event: 'snapshot', data: records })
+      this.emit({ event: 'snapshot', data: records })
       const known = new Set(records.map((r) => (r as { id?: unknown }).id))
       for (const frame of buffered) {
         // The listing already holds what these inserts created.
@@ -114,7 +124,7 @@ export class ClientSubscription<T> {
     const timestamp = typeof frame.timestamp === 'string' ? frame.timestamp : ''
     const seq = typeof frame.seq === 'number' ? frame.seq : 0
     if (event === 'reset') {
-      this.handler({ event: 'reset', seq, timestamp })
+      this.emit({ event: 'reset', seq, timestamp })
       return
     }
     if (event !== 'insert' && event !== 'update' && event !== 'delete') return
@@ -126,6 +136,6 @@ export class ClientSubscription<T> {
     if (!matches && event !== 'update') return
     const out: SubscriptionEvent<T> = { event, data: frame.data as T, seq, timestamp }
     if (left) out.left = true
-    this.handler(out)
+    this.emit(out)
   }
 }
