@@ -42,13 +42,16 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   // Auth, origin and connection-rate hooks for the upgrade; `auth` refresh and message rate limit.
   const upgrade = await setupUpgrade(fastify, rawOptions, options, hub, log)
   upgrade.registerMessages(dispatcher)
-  const channels = installChannels(hub, dispatcher, resolveChannelsOptions(rawOptions.channels))
+  const channelOptions = resolveChannelsOptions(rawOptions.channels)
+  // With `redis`/`bus`, changes are numbered cluster-wide before delivery, and channel pushes
+  // and presence are shared through the bus (src/cluster).
+  const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
+  const channels = installChannels(hub, dispatcher, channelOptions, cluster.presenceStore)
+  await cluster.attachChannels(channels)
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
   })
-  // With `redis`/`bus`, changes are numbered cluster-wide before delivery (src/cluster).
-  const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
   const bridge = new ResourceBridge(options.resources, cluster.sink, log)
 
   checkExistingWebsocketServer(fastify, ops)

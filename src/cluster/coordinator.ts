@@ -4,6 +4,7 @@ import type { Bus, Envelope, LogHead, Unsubscribe } from '../bus/types.js'
 import { ErrorCodes } from '../errors.js'
 import type { ChangeEvent } from '../hub/history.js'
 import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
+import { deliverPublished } from '../protocol/handlers/publish.js'
 import { Sequencer } from './sequencer.js'
 
 /** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
@@ -180,6 +181,7 @@ export class ClusterCoordinator {
     if (call.kind === 'broadcast') this.hub.broadcastLocal(call.message)
     else if (call.kind === 'broadcastToResource') this.hub.broadcastToResourceLocal(call.resource, call.message)
     else if (call.kind === 'sendToClient') this.hub.connections.get(call.clientId)?.sendMessage(call.message)
+    else if (call.kind === 'publish') deliverPublished(this.hub, call.resource, call.frame, call.excludeClientId, call.message)
   }
 
   private onControl (envelope: Envelope): void {

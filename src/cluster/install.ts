@@ -3,11 +3,18 @@ import type { RawChange, Hub } from '../hub/hub.js'
 import { ClusterCoordinator } from './coordinator.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
 import { setCoordinator } from './registry.js'
+import type { ChannelService } from '../channels/service.js'
+import { clusterChannels, PRESENCE_TOPIC } from './channels.js'
+import { ClusterPresenceStore } from './presence.js'
 
 export interface ClusterHandle {
   /** Where the bridge sends s3db changes. */
   readonly sink: (change: RawChange) => void
   readonly coordinator: ClusterCoordinator | null
+  /** The cluster-wide presence store to give the channels module (undefined: its default). */
+  readonly presenceStore: ClusterPresenceStore | undefined
+  /** Forwards channel pushes and presence through the bus (no-op alone). */
+  attachChannels: (service: ChannelService) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -24,8 +31,13 @@ const GAP_TIMEOUT = 500
 export async function installCluster (hub: Hub, input: ClusterOptions, log: FastifyBaseLogger): Promise<ClusterHandle> {
   const resolved = resolveCluster(input, hub.options.historySize, log)
   if (resolved === null) {
-    return { sink: (change) => { hub.publishChange(change) }, coordinator: null, close: async () => {} }
+    return { sink: (change) => { hub.publishChange(change) }, coordinator: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
   }
+  const { bus } = resolved
+  const presenceStore = new ClusterPresenceStore((op) => {
+    if (bus.healthy()) bus.publish(PRESENCE_TOPIC, op).catch((error: unknown) => { log.warn({ err: error }, 'realtime cluster: presence update not sent') })
+  })
+  let stopChannels: (() => Promise<void>) | null = null
   const coordinator = new ClusterCoordinator(hub, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
   try {
     await coordinator.start()
@@ -43,10 +55,15 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
   return {
     sink: (change) => { coordinator.publishChange(change) },
     coordinator,
+    presenceStore,
+    attachChannels: async (service) => {
+      stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: resolved.presenceLease })
+    },
     close: async () => {
       if (closed) return
       closed = true
       setCoordinator(hub, null)
+      await stopChannels?.()
       await coordinator.close(resolved.ownsBus)
     }
   }

@@ -18,6 +18,8 @@ export type RedisOption = string | Redis | {
   prefix?: string
   /** Per-command timeout on connections the plugin creates, ms. @default 2000 */
   commandTimeout?: number
+  /** Presence lease of an instance, ms: members of an instance silent for 3 leases leave. @default 5000 */
+  presenceLease?: number
 }
 
 export interface ClusterOptions {
@@ -34,8 +36,10 @@ export interface ResolvedCluster {
   /** True when the plugin created the bus (it then closes it at shutdown). */
   readonly ownsBus: boolean
   readonly nodeId: string
+  readonly presenceLease: number
 }
 
+const DEFAULT_LEASE = 5000
 const BUS_METHODS = ['start', 'publish', 'subscribe', 'append', 'readLog', 'head', 'rotateEpoch', 'healthy', 'onHealthChange', 'close'] as const
 
 function isRedisClient (value: unknown): value is Redis {
@@ -65,15 +69,15 @@ export function resolveCluster (input: ClusterOptions, historySize: number, log:
   if (bus !== undefined) {
     if (!isBus(bus)) fail(`bus must implement ${BUS_METHODS.join(', ')} and have a nodeId`)
     if (input.nodeId !== undefined && input.nodeId !== bus.nodeId) fail('nodeId differs from bus.nodeId; set it on the bus')
-    return { bus, ownsBus: false, nodeId: bus.nodeId }
+    return { bus, ownsBus: false, nodeId: bus.nodeId, presenceLease: DEFAULT_LEASE }
   }
   if (redis === undefined) return null
   const common = { nodeId, historySize, log }
-  if (typeof redis === 'string') return { bus: new RedisBus({ ...common, url: validUrl(redis, 'redis') }), ownsBus: true, nodeId }
-  if (isRedisClient(redis)) return { bus: new RedisBus({ ...common, client: redis }), ownsBus: true, nodeId }
+  if (typeof redis === 'string') return { bus: new RedisBus({ ...common, url: validUrl(redis, 'redis') }), ownsBus: true, nodeId, presenceLease: DEFAULT_LEASE }
+  if (isRedisClient(redis)) return { bus: new RedisBus({ ...common, client: redis }), ownsBus: true, nodeId, presenceLease: DEFAULT_LEASE }
   if (!isPlainObject(redis)) fail('redis must be a URL, an ioredis client, or { url | client, subscriber?, prefix?, commandTimeout? }')
   for (const key of Object.keys(redis)) {
-    if (!['url', 'client', 'subscriber', 'prefix', 'commandTimeout'].includes(key)) fail(`redis.${key} is not a known option`)
+    if (!['url', 'client', 'subscriber', 'prefix', 'commandTimeout', 'presenceLease'].includes(key)) fail(`redis.${key} is not a known option`)
   }
   const options = redis as Exclude<RedisOption, string | Redis>
   if ((options.url === undefined) === (options.client === undefined)) fail('redis needs exactly one of url or client')
@@ -83,6 +87,7 @@ export function resolveCluster (input: ClusterOptions, historySize: number, log:
     fail('redis.prefix must be a non-empty string of at most 100 characters')
   }
   const commandTimeout = positiveInteger(options.commandTimeout, 'redis.commandTimeout', 2000)
+  const presenceLease = positiveInteger(options.presenceLease, 'redis.presenceLease', DEFAULT_LEASE, 100)
   return {
     bus: new RedisBus({
       ...common,
@@ -93,6 +98,7 @@ export function resolveCluster (input: ClusterOptions, historySize: number, log:
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {})
     }),
     ownsBus: true,
-    nodeId
+    nodeId,
+    presenceLease
   }
 }

@@ -27,6 +27,8 @@ export type RelayedCall =
   | { kind: 'broadcast', message: object }
   | { kind: 'broadcastToResource', resource: string, message: object }
   | { kind: 'sendToClient', clientId: string, message: object }
+  /** A client's `publish` (src/protocol/handlers/publish.ts): the encoded frame, minus its sender. */
+  | { kind: 'publish', resource: string, frame: string, excludeClientId: string | null, message: unknown }
 export type HubRelay = (call: RelayedCall) => void
 
 /** The counters the seed's `getMetrics()` documents, plus a few that operators ask for. */

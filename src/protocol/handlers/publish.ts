@@ -74,5 +74,7 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
     timestamp: new Date().toISOString()
   })
   const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id, message.message)
+  // Clustered: the other instances deliver it to their subscribers (`delivered` counts this one).
+  ctx.hub.relay?.({ kind: 'publish', resource: resource.name, frame, excludeClientId: ctx.connection.id, message: message.message })
   ctx.reply({ type: 'published', channel: resource.name, delivered })
 }

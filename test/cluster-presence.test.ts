@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { buildApp, type TestApp } from './helpers/app.js'
+import { createDatabase } from './helpers/db.js'
+import { startRedis } from './helpers/redis.js'
+import { openClient, testUserHook } from './helpers/users.js'
+
+const ann = { id: 'ann', name: 'Ann' }
+const bob = { id: 'bob', name: 'Bob' }
+const cat = { id: 'cat', name: 'Cat' }
+
+t.test('channels and presence across two instances: union of members, each push once', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://presence-${randomUUID()}/db`
+  const node = async (name: string): Promise<TestApp> => await buildApp(t, { redis: { url: redis.url, presenceLease: 200 }, nodeId: name }, {
+    db: await createDatabase(t, { connectionString: bucket }),
+    before: testUserHook
+  })
+  const appA = await node('a')
+  const appB = await node('b')
+  const [urlA, urlB] = [appA.url, appB.url]
+  const a = await openClient(t, urlA, ann)
+  const b = await openClient(t, urlB, bob)
+
+  const joinedA = await a.request({ type: 'join', channel: 'presence-room', userInfo: { status: 'online' } })
+  t.same(joinedA.members.map((m: { id: string }) => m.id), ['ann'])
+  // Replication is asynchronous: wait until B's view has Ann (server API), then join there.
+  for (let i = 0; appB.app.realtime.getChannelMembers('presence-room').length === 0; i++) {
+    if (i > 500) throw new Error('B never saw Ann')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.same(appB.app.realtime.getChannel('presence-room')?.memberCount, 1, 'getChannel on B counts the member on A')
+  const joinedB = await b.request({ type: 'join', channel: 'presence-room', userInfo: { status: 'away' } })
+  t.same(joinedB.members.map((m: { id: string }) => m.id).sort(), ['ann', 'bob'], 'members are the union across instances')
+
+  const bobJoined = await a.waitFor((m) => m.type === 'presence:member_joined' && m.member.id === 'bob')
+  t.equal(bobJoined.member.userInfo.status, 'away', 'a join on B reaches a member on A')
+
+  await b.request({ type: 'channel:update', channel: 'presence-room', userInfo: { typing: true } })
+  const updated = await a.waitType('presence:member_updated')
+  t.same(updated.member.userInfo, { status: 'away', typing: true })
+
+  const sent = await a.request({ type: 'channel:message', channel: 'presence-room', event: 'chat', data: { text: 'hi' } })
+  t.equal(sent.delivered, 0, 'delivered counts this instance only')
+  const chat = await b.waitType('channel:message')
+  t.same([chat.event, chat.data, chat.from.userId], ['chat', { text: 'hi' }, 'ann'])
+
+  // A second tab of Bob on A: still one member, no second member_joined.
+  const b2 = await openClient(t, urlA, bob)
+  const again = await b2.request({ type: 'join', channel: 'presence-room' })
+  t.equal(again.memberCount, 2, 'one user on two instances is one member')
+
+  await b.request({ type: 'leave', channel: 'presence-room' })
+  await b2.request({ type: 'leave', channel: 'presence-room' })
+  const left = await a.waitFor((m) => m.type === 'presence:member_left' && m.member.id === 'bob')
+  t.equal(left.channel, 'presence-room')
+  await a.request({ type: 'ping' })
+  await b.request({ type: 'ping' })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await a.request({ type: 'ping' })
+  t.equal(a.ofType('presence:member_left').length, 0, 'member_left once')
+  t.equal(a.ofType('presence:member_joined').filter((m) => m.member.id === 'bob').length, 0, 'no second member_joined for the second tab')
+  t.equal(b.ofType('channel:message').length, 0, 'the chat message arrived once')
+})
+
+t.test('publish reaches subscribers of the resource on every instance, never the sender', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://publish-${randomUUID()}/db`
+  const a = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }), before: testUserHook })
+  const b = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }), before: testUserHook })
+  const sender = await openClient(t, a.url, ann)
+  const onA = await openClient(t, a.url, cat)
+  const onB = await openClient(t, b.url, bob)
+  await sender.request({ type: 'subscribe', resource: 'messages' })
+  await onA.request({ type: 'subscribe', resource: 'messages' })
+  await onB.request({ type: 'subscribe', resource: 'messages' })
+  const published = await sender.request({ type: 'publish', channel: 'messages', message: { text: 'typing…' } })
+  t.equal(published.delivered, 1, 'counts this instance')
+  const got = await onB.waitType('message')
+  t.same([got.channel, got.data, got.from.userId], ['messages', { text: 'typing…' }, 'ann'])
+  await onA.waitType('message')
+  await sender.request({ type: 'ping' })
+  await onB.request({ type: 'ping' })
+  t.equal(sender.ofType('message').length, 0, 'never back to the sender')
+  t.equal(onB.ofType('message').length, 0, 'once')
+})
