@@ -38,6 +38,18 @@ t.test('public channel: anyone joins, channel:message reaches the others only, l
   t.equal(a.ofType('channel:message').length, 0, 'the sender never gets its own message')
 })
 
+t.test('without guards, private and presence channels admit any authenticated user and no anonymous one', async (t) => {
+  const { url } = await buildApp(t, {}, withUsers)
+  const anon = await openClient(t, url)
+  const user = await openClient(t, url, { id: 'u1' })
+  for (const channel of ['private-x', 'presence-x']) {
+    const denied = await anon.request({ type: 'join', channel })
+    t.equal(denied.code, 'FORBIDDEN', `anonymous refused from ${channel}`)
+    t.equal((await user.request({ type: 'join', channel })).type, 'channel:joined', `user admitted to ${channel}`)
+  }
+  t.equal((await anon.request({ type: 'join', channel: 'lobby' })).channelType, 'public', 'unprefixed names are public')
+})
+
 t.test('private channels need a user, then the most specific guard by glob decides', async (t) => {
   const calls: Array<{ user: string, channel: string, info: unknown }> = []
   const { client } = await buildApp(t, {
