@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { connect, type Message, type TestClient } from './helpers/client.js'
 import { startRedis } from './helpers/redis.js'
+import { openClient } from './helpers/users.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-node.ts', import.meta.url))
 
@@ -76,11 +77,11 @@ async function writeBurst (writer: TestClient, prefix: string, total: number): P
   return ops
 }
 
-t.test('three instances in separate processes, one Redis: exactly-once delivery, kill -9, resume', async (t) => {
+t.test('three instances in separate processes, one Redis: exactly-once delivery, presence, kill -9, resume', async (t) => {
   const redis = await startRedis(t)
   const dir = await mkdtemp(join(tmpdir(), 's3db-realtime-cluster-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const env = (id: string): Record<string, string> => ({ BUCKET: `file://${dir}`, REDIS_URL: redis.url, NODE_ID: id })
+  const env = (id: string): Record<string, string> => ({ BUCKET: `file://${dir}`, REDIS_URL: redis.url, NODE_ID: id, PRESENCE_LEASE: '300' })
   // The first creates the resource in the shared bucket; the others then load it.
   const nodes: Node[] = [await startNode(t, env('n1'))]
   nodes.push(...await Promise.all([startNode(t, env('n2')), startNode(t, env('n3'))]))
@@ -120,6 +121,14 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   for (const e of eventsOf(all[2] as TestClient)) order.set(e.data.id, [...(order.get(e.data.id) ?? []), e.event])
   t.ok([...order.values()].every((seq) => seq.join(',') === ['insert', 'update', 'delete'].slice(0, seq.length).join(',')), 'per-record order kept')
 
+  // Cluster presence: one member per instance; each sees the others join.
+  const members = await Promise.all(['ann', 'bob', 'carl'].map(async (id, i) => await openClient(t, (nodes[i] as Node).url, { id })))
+  for (const member of members) await member.request({ type: 'join', channel: 'presence-lobby' })
+  const annOnN1 = members[0] as TestClient
+  const bobOnN2 = members[1] as TestClient
+  await annOnN1.waitFor((m) => m.type === 'presence:member_joined' && m.member.id === 'carl')
+  await bobOnN2.waitFor((m) => m.type === 'presence:member_joined' && m.member.id === 'carl')
+
   // kill -9 one instance: its clients drop; the others go on; a dropped client resumes elsewhere.
   const victim = nodes[2] as Node
   const dropped = all[2] as TestClient
@@ -139,6 +148,16 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   t.equal(reply.type, 'subscribed', 'the dropped client resumes on another instance')
   await until(() => eventsOf(back).length === 25, 'the 25 matching events it missed')
   t.same(eventsOf(back).map((e) => e.data.id), [...Array(25).keys()].map((i) => `after-${i * 2}`), 'exactly the missed matching events, in order')
+  // Carl's instance died without a word: its lease runs out and Carl leaves, once, everywhere.
+  for (const member of [annOnN1, bobOnN2]) {
+    const left = await member.waitFor((m) => m.type === 'presence:member_left' && m.member.id === 'carl', 10_000)
+    t.equal(left.channel, 'presence-lobby', 'members of a kill -9\'d instance leave')
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1500)) // 5 more leases: a duplicate would show
+  for (const member of [annOnN1, bobOnN2]) {
+    await member.request({ type: 'ping' })
+    t.equal(member.ofType('presence:member_left').length, 0, 'member_left sent once')
+  }
   const health = await fetch(`http://127.0.0.1:${(nodes[0] as Node).port}/health/ready`)
   t.equal(health.status, 200, 'survivors stay ready')
 })
