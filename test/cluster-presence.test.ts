@@ -3,7 +3,7 @@ import t from 'tap'
 import { buildApp, type TestApp } from './helpers/app.js'
 import { createDatabase } from './helpers/db.js'
 import { startRedis } from './helpers/redis.js'
-import { openClient, testUserHook } from './helpers/users.js'
+import { clusterJwtAuth, openAs } from './helpers/cluster-users.js'
 
 const ann = { id: 'ann', name: 'Ann' }
 const bob = { id: 'bob', name: 'Bob' }
@@ -12,15 +12,14 @@ const cat = { id: 'cat', name: 'Cat' }
 t.test('channels and presence across two instances: union of members, each push once', async (t) => {
   const redis = await startRedis(t)
   const bucket = `memory://presence-${randomUUID()}/db`
-  const node = async (name: string): Promise<TestApp> => await buildApp(t, { redis: { url: redis.url, presenceLease: 200 }, nodeId: name }, {
-    db: await createDatabase(t, { connectionString: bucket }),
-    before: testUserHook
+  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: { url: redis.url, presenceLease: 200 }, nodeId: name }, {
+    db: await createDatabase(t, { connectionString: bucket })
   })
   const appA = await node('a')
   const appB = await node('b')
   const [urlA, urlB] = [appA.url, appB.url]
-  const a = await openClient(t, urlA, ann)
-  const b = await openClient(t, urlB, bob)
+  const a = await openAs(t, urlA, ann)
+  const b = await openAs(t, urlB, bob)
 
   const joinedA = await a.request({ type: 'join', channel: 'presence-room', userInfo: { status: 'online' } })
   t.same(joinedA.members.map((m: { id: string }) => m.id), ['ann'])
@@ -46,7 +45,7 @@ t.test('channels and presence across two instances: union of members, each push 
   t.same([chat.event, chat.data, chat.from.userId], ['chat', { text: 'hi' }, 'ann'])
 
   // A second tab of Bob on A: still one member, no second member_joined.
-  const b2 = await openClient(t, urlA, bob)
+  const b2 = await openAs(t, urlA, bob)
   const again = await b2.request({ type: 'join', channel: 'presence-room' })
   t.equal(again.memberCount, 2, 'one user on two instances is one member')
 
@@ -66,11 +65,11 @@ t.test('channels and presence across two instances: union of members, each push 
 t.test('publish reaches subscribers of the resource on every instance, never the sender', async (t) => {
   const redis = await startRedis(t)
   const bucket = `memory://publish-${randomUUID()}/db`
-  const a = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }), before: testUserHook })
-  const b = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }), before: testUserHook })
-  const sender = await openClient(t, a.url, ann)
-  const onA = await openClient(t, a.url, cat)
-  const onB = await openClient(t, b.url, bob)
+  const a = await buildApp(t, { ...clusterJwtAuth, redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, { ...clusterJwtAuth, redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const sender = await openAs(t, a.url, ann)
+  const onA = await openAs(t, a.url, cat)
+  const onB = await openAs(t, b.url, bob)
   await sender.request({ type: 'subscribe', resource: 'messages' })
   await onA.request({ type: 'subscribe', resource: 'messages' })
   await onB.request({ type: 'subscribe', resource: 'messages' })

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { connect, type Message, type TestClient } from './helpers/client.js'
 import { startRedis } from './helpers/redis.js'
-import { openClient } from './helpers/users.js'
+import { openAs } from './helpers/cluster-users.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-node.ts', import.meta.url))
 
@@ -122,7 +122,7 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   t.ok([...order.values()].every((seq) => seq.join(',') === ['insert', 'update', 'delete'].slice(0, seq.length).join(',')), 'per-record order kept')
 
   // Cluster presence: one member per instance; each sees the others join.
-  const members = await Promise.all(['ann', 'bob', 'carl'].map(async (id, i) => await openClient(t, (nodes[i] as Node).url, { id })))
+  const members = await Promise.all(['ann', 'bob', 'carl'].map(async (id, i) => await openAs(t, (nodes[i] as Node).url, { id })))
   for (const member of members) await member.request({ type: 'join', channel: 'presence-lobby' })
   const annOnN1 = members[0] as TestClient
   const bobOnN2 = members[1] as TestClient
