@@ -1,11 +1,10 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import { openClient, testUserHook } from './helpers/users.js'
+import { openClient, jwtAuth } from './helpers/users.js'
 
-const withUsers = { before: testUserHook }
 
 t.test('server API: getChannel, listChannels, getChannelMembers, broadcastToChannel, getChannelStats', async (t) => {
-  const { url, app } = await buildApp(t, {}, withUsers)
+  const { url, app } = await buildApp(t, jwtAuth)
   const hub = app.realtime
   t.equal(hub.getChannel('presence-team'), null, 'unknown channel')
   t.same(hub.getChannelMembers('presence-team'), [])

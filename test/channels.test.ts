@@ -1,11 +1,10 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import { asUser, openClient, testUserHook } from './helpers/users.js'
+import { asUser, openClient, jwtAuth } from './helpers/users.js'
 
-const withUsers = { before: testUserHook }
 
 t.test('public channel: anyone joins, channel:message reaches the others only, leave stops delivery', async (t) => {
-  const { client, url } = await buildApp(t, {}, withUsers)
+  const { client, url } = await buildApp(t, jwtAuth)
   const a = await openClient(t, url)
   const b = await client()
   const outsider = await client()
@@ -39,7 +38,7 @@ t.test('public channel: anyone joins, channel:message reaches the others only, l
 })
 
 t.test('without guards, private and presence channels admit any authenticated user and no anonymous one', async (t) => {
-  const { url } = await buildApp(t, {}, withUsers)
+  const { url } = await buildApp(t, jwtAuth)
   const anon = await openClient(t, url)
   const user = await openClient(t, url, { id: 'u1' })
   for (const channel of ['private-x', 'presence-x']) {
@@ -53,6 +52,7 @@ t.test('without guards, private and presence channels admit any authenticated us
 t.test('private channels need a user, then the most specific guard by glob decides', async (t) => {
   const calls: Array<{ user: string, channel: string, info: unknown }> = []
   const { client } = await buildApp(t, {
+    ...jwtAuth,
     channels: {
       guards: {
         '*': (user, channel, info) => { calls.push({ user: user.id, channel, info }); return user.role === 'admin' },
@@ -60,7 +60,7 @@ t.test('private channels need a user, then the most specific guard by glob decid
         'private-boom': () => { throw new Error('database password is hunter2') }
       }
     }
-  }, withUsers)
+  })
   const anon = await client()
   const denied = await anon.request({ type: 'join', channel: 'private-team-red' })
   t.equal(denied.code, 'FORBIDDEN', 'anonymous clients cannot join private channels')
@@ -89,7 +89,7 @@ t.test('private channels need a user, then the most specific guard by glob decid
 })
 
 t.test('invalid channel messages get INVALID_REQUEST and lose nothing', async (t) => {
-  const { client } = await buildApp(t, { channels: { maxUserInfoSize: 64 } }, withUsers)
+  const { client } = await buildApp(t, { ...jwtAuth, channels: { maxUserInfoSize: 64 } })
   const ws = await client('', asUser({ id: 'u1' }))
   await ws.request({ type: 'join', channel: 'presence-room', userInfo: { name: 'Ann' } })
   const cases: Array<[Record<string, unknown>, string]> = [
@@ -121,7 +121,7 @@ t.test('invalid channel messages get INVALID_REQUEST and lose nothing', async (t
 })
 
 t.test('channels.enabled false answers CHANNELS_DISABLED; publish still works', async (t) => {
-  const { client } = await buildApp(t, { channels: { enabled: false } }, withUsers)
+  const { client } = await buildApp(t, { ...jwtAuth, channels: { enabled: false } })
   const ws = await client()
   for (const message of [
     { type: 'join', channel: 'public-a' },
@@ -136,7 +136,7 @@ t.test('channels.enabled false answers CHANNELS_DISABLED; publish still works', 
 })
 
 t.test('a connection may be in at most maxChannelsPerConnection channels', async (t) => {
-  const { client, app } = await buildApp(t, { channels: { maxChannelsPerConnection: 2 } }, withUsers)
+  const { client, app } = await buildApp(t, { ...jwtAuth, channels: { maxChannelsPerConnection: 2 } })
   const ws = await client()
   await ws.request({ type: 'join', channel: 'public-1' })
   await ws.request({ type: 'join', channel: 'public-2' })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import { openClient, testUserHook } from './helpers/users.js'
+import { openClient, jwtAuth } from './helpers/users.js'
 
 /**
  * 1,000 join/leave/disconnect cycles across presence, private and public channels, with the
@@ -8,7 +8,7 @@ import { openClient, testUserHook } from './helpers/users.js'
  * frame. Afterwards the hub must hold no channel, no member and no per-socket channel entry.
  */
 t.test('after 1,000 join/leave/disconnect cycles no empty channel and no stale member remain', async (t) => {
-  const { url, app } = await buildApp(t, {}, { before: testUserHook })
+  const { url, app } = await buildApp(t, jwtAuth)
   const observer = await openClient(t, url, { id: 'observer' })
   await observer.request({ type: 'join', channel: 'presence-0' })
   const batch = 50

@@ -1,13 +1,12 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import { openClient, testUserHook } from './helpers/users.js'
+import { openClient, jwtAuth } from './helpers/users.js'
 
-const withUsers = { before: testUserHook }
 const ann = { id: 'ann', name: 'Ann' }
 const bob = { id: 'bob', name: 'Bob' }
 
 t.test('presence: members list, member_joined, member_updated (never leave+join), member_left', async (t) => {
-  const { url } = await buildApp(t, {}, withUsers)
+  const { url } = await buildApp(t, jwtAuth)
   const a = await openClient(t, url, ann)
   const b = await openClient(t, url, bob)
   const joinedA = await a.request({ type: 'join', channel: 'presence-room', userInfo: { status: 'online' } })
@@ -47,7 +46,7 @@ t.test('presence: members list, member_joined, member_updated (never leave+join)
 })
 
 t.test('one user with two tabs is one member: joined once, left when the last tab goes', async (t) => {
-  const { url, app } = await buildApp(t, {}, withUsers)
+  const { url, app } = await buildApp(t, jwtAuth)
   const observer = await openClient(t, url, bob)
   await observer.request({ type: 'join', channel: 'presence-doc' })
   const tab1 = await openClient(t, url, ann)
@@ -81,7 +80,7 @@ t.test('one user with two tabs is one member: joined once, left when the last ta
 })
 
 t.test('a killed socket is detected by the heartbeat and leaves as presence:member_left', async (t) => {
-  const { url, app } = await buildApp(t, { heartbeatInterval: 50, heartbeatTimeout: 100 }, withUsers)
+  const { url, app } = await buildApp(t, { ...jwtAuth, heartbeatInterval: 50, heartbeatTimeout: 100 })
   const observer = await openClient(t, url, bob)
   await observer.request({ type: 'join', channel: 'presence-live' })
   const ghost = await openClient(t, url, ann)
@@ -98,7 +97,7 @@ t.test('a killed socket is detected by the heartbeat and leaves as presence:memb
 })
 
 t.test('a clean disconnect emits member_left and hub channel.left with reason', async (t) => {
-  const { url, app } = await buildApp(t, {}, withUsers)
+  const { url, app } = await buildApp(t, jwtAuth)
   const events: string[] = []
   app.realtime.on('channel.joined', (e) => events.push(`joined ${e.channel} ${e.member.id}`))
   app.realtime.on('channel.left', (e) => events.push(`left ${e.channel} ${e.member.id} ${e.reason ?? ''}`))
@@ -119,7 +118,7 @@ t.test('a clean disconnect emits member_left and hub channel.left with reason', 
 })
 
 t.test('maxMembers caps users per channel; another tab of a member still gets in', async (t) => {
-  const { url } = await buildApp(t, { channels: { maxMembers: 2 } }, withUsers)
+  const { url } = await buildApp(t, { ...jwtAuth, channels: { maxMembers: 2 } })
   const a = await openClient(t, url, ann)
   const b = await openClient(t, url, bob)
   const c = await openClient(t, url, { id: 'cid' })
@@ -135,7 +134,7 @@ t.test('maxMembers caps users per channel; another tab of a member still gets in
 })
 
 t.test('above presenceSummaryThreshold joins and leaves arrive as presence:count summaries', async (t) => {
-  const { url } = await buildApp(t, { channels: { presenceSummaryThreshold: 2, presenceSummaryInterval: 50 } }, withUsers)
+  const { url } = await buildApp(t, { ...jwtAuth, channels: { presenceSummaryThreshold: 2, presenceSummaryInterval: 50 } })
   const observer = await openClient(t, url, { id: 'obs' })
   await observer.request({ type: 'join', channel: 'presence-big' })
   const u1 = await openClient(t, url, { id: 'u1' })

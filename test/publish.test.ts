@@ -1,11 +1,10 @@
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import { openClient, testUserHook } from './helpers/users.js'
+import { openClient, jwtAuth } from './helpers/users.js'
 
-const withUsers = { before: testUserHook }
 
 t.test('publish reaches subscribers of the resource, never the sender or non-subscribers', async (t) => {
-  const { url } = await buildApp(t, {}, withUsers)
+  const { url } = await buildApp(t, jwtAuth)
   const sender = await openClient(t, url, { id: 'ann' })
   const sub1 = await openClient(t, url)
   const sub2 = await openClient(t, url)
@@ -36,8 +35,9 @@ t.test('publish reaches subscribers of the resource, never the sender or non-sub
 
 t.test('protected fields are stripped from a published record, the sender object untouched', async (t) => {
   const { url } = await buildApp(t, {
+    ...jwtAuth,
     resources: { users: { protected: ['password', 'meta.secret'] } }
-  }, withUsers)
+  })
   const sender = await openClient(t, url, { id: 'ann' })
   const sub = await openClient(t, url)
   await sub.request({ type: 'subscribe', resource: 'users' })
@@ -54,6 +54,7 @@ t.test('protected fields are stripped from a published record, the sender object
 t.test('publishAuth by roles or by function; resource auth applies too', async (t) => {
   const seen: unknown[] = []
   const { url } = await buildApp(t, {
+    ...jwtAuth,
     resources: {
       messages: { publishAuth: ['editor'] },
       users: {
@@ -64,7 +65,7 @@ t.test('publishAuth by roles or by function; resource auth applies too', async (
         }
       }
     }
-  }, withUsers)
+  })
   const anon = await openClient(t, url)
   const editor = await openClient(t, url, { id: 'ed', roles: ['editor'] })
   const ann = await openClient(t, url, { id: 'ann', role: 'viewer' })
@@ -79,7 +80,7 @@ t.test('publishAuth by roles or by function; resource auth applies too', async (
   t.notMatch(boom.message, /secret internals/)
   t.same(seen, [{ hi: 1 }, { hi: 2 }, { boom: true }], 'the function sees the message')
 
-  const locked = await buildApp(t, { resources: { messages: { auth: ['admin'] } } }, withUsers)
+  const locked = await buildApp(t, { ...jwtAuth, resources: { messages: { auth: ['admin'] } } })
   const viewer = await openClient(t, locked.url, { id: 'v', role: 'viewer' })
   t.equal((await viewer.request({ type: 'publish', channel: 'messages', message: 'x' })).code, 'FORBIDDEN', 'resource roles gate publish')
   const admin = await openClient(t, locked.url, { id: 'a', role: 'admin' })
@@ -87,7 +88,7 @@ t.test('publishAuth by roles or by function; resource auth applies too', async (
 })
 
 t.test('bad publish requests get clear errors', async (t) => {
-  const { client } = await buildApp(t, {}, withUsers)
+  const { client } = await buildApp(t, jwtAuth)
   const ws = await client()
   t.equal((await ws.request({ type: 'publish', channel: 'nope', message: 'x' })).code, 'RESOURCE_NOT_FOUND')
   const missing = await ws.request({ type: 'publish', channel: 'messages' })

@@ -1,23 +1,16 @@
-import type { FastifyInstance } from 'fastify'
 import type { RealtimeUser } from '../../src/index.js'
 import { connect, type TestClient } from './client.js'
+import { hsToken, SECRET } from './jwt.js'
 
 /**
- * Test fixture of the upgrade contract: whoever authenticates the upgrade sets
- * `request.realtimeUser`. Here it comes from an `x-test-user` header (JSON), so channel tests do
- * not depend on a particular auth driver. Pass as buildApp's `before`.
+ * Plugin options that authenticate sockets with the real JWT driver (HS256, the shared test
+ * secret). Spread into buildApp options: `buildApp(t, { ...jwtAuth, channels: … })`.
  */
-export function testUserHook (app: FastifyInstance): void {
-  // preHandler runs after the route's own onRequest auth hook, which sets null for anonymous.
-  app.addHook('preHandler', async (request) => {
-    const header = request.headers['x-test-user']
-    if (typeof header === 'string') request.realtimeUser = JSON.parse(header) as RealtimeUser
-  })
-}
+export const jwtAuth = { auth: { drivers: [{ driver: 'jwt' as const, config: { secret: SECRET } }] } }
 
-/** Headers that make the fixture authenticate the socket as `user`. */
+/** Headers that authenticate the upgrade as `user` (every field becomes a claim). */
 export function asUser (user: RealtimeUser): Record<string, string> {
-  return { 'x-test-user': JSON.stringify(user) }
+  return { authorization: `Bearer ${hsToken(user)}` }
 }
 
 /** A TestClient that also knows its server-assigned clientId; closed at teardown. */
