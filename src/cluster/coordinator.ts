@@ -81,12 +81,10 @@ export class ClusterCoordinator {
   publishChange (raw: RawChange): void {
     if (this.closed) return
     const payload: ChangePayload = { ...raw, timestamp: new Date().toISOString() }
-    // During a recovery changes are appended as usual: the catch-up read (or the resync after
-    // an epoch rotation) covers any that race with it, and holding them back would reorder them.
-    if (!this.bus.healthy()) {
-      this.deliverAlone(payload)
-      return
-    }
+    // Always try the append: it needs only the command connection (a dropped subscriber
+    // connection must not split numbering), and it fails fast when Redis is away. During a
+    // recovery changes are appended as usual: the catch-up read (or the resync after an epoch
+    // rotation) covers any that race with it, and holding them back would reorder them.
     this.append(payload)
   }
 
