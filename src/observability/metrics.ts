@@ -38,31 +38,10 @@ export class RealtimeMetrics {
 
   constructor (options: ResolvedMetrics, hub: Hub, rejected: RejectionCounts) {
     this.registry = options.registry ?? new Registry()
-    const counts = hub.counters
-    const p = options.prefix
-    this.gauge(`${p}connections`, 'Open WebSocket connections', [], () => [[{}, hub.connections.size]])
-    this.counter(`${p}connects_total`, 'WebSocket connections accepted', [], () => [[{}, counts.connections]])
-    this.counter(`${p}disconnects_total`, 'WebSocket connections closed, by close code', ['code'], () => samples(this.disconnectsByCode, 'code'))
-    this.counter(`${p}connections_rejected_total`, 'Upgrades refused with 503, by reason', ['reason'], () =>
-      Object.entries(rejected).map(([reason, n]): Sample => [{ reason }, n]))
-    this.counter(`${p}messages_received_total`, 'Client messages received, by type (unknown: unregistered type; invalid: not a JSON object)', ['type'], () => {
-      let known = 0
-      for (const n of this.received.values()) known += n
-      return [...samples(this.received, 'type'), [{ type: 'invalid' }, Math.max(0, counts.messagesReceived - known)]]
-    })
-    this.counter(`${p}messages_sent_total`, 'Frames written to sockets, by type', ['type'], () => samples(this.sentByType, 'type'))
-    this.counter(`${p}errors_total`, 'Error frames sent to clients, by code', ['code'], () => samples(this.errorsByCode, 'code'))
-    this.gauge(`${p}subscriptions`, 'Active subscriptions, by resource', ['resource'], () =>
-      [...hub.indexes].map(([resource, index]): Sample => [{ resource }, index.size]))
-    this.counter(`${p}events_total`, 'Resource change events fanned out', [], () => [[{}, counts.events]])
-    this.counter(`${p}fanout_candidates_total`, 'Subscriptions examined by event fan-out (after the index lookup)', [], () => [[{}, hub.fanOutStats.candidates]])
-    this.counter(`${p}fanout_deliveries_total`, 'Event frames delivered by fan-out (matches)', [], () => [[{}, hub.fanOutStats.deliveries]])
-    this.counter(`${p}broadcasts_total`, 'broadcast/broadcastToResource calls', [], () => [[{}, counts.broadcasts]])
-    this.counter(`${p}send_dropped_total`, 'Frames dropped by the backpressure drop policy', [], () => [[{}, counts.messagesDropped]])
-    this.counter(`${p}slow_consumer_closes_total`, 'Sockets closed with 1013 by the backpressure close policy', [], () => [[{}, counts.slowConsumerCloses]])
-    this.counter(`${p}bus_errors_total`, 'Bus publish/subscribe failures', [], () => [[{}, counts.busErrors]])
+    this.connectionMetrics(options.prefix, hub, rejected)
+    this.trafficMetrics(options.prefix, hub)
     this.latency = new Histogram({
-      name: `${p}delivery_latency_seconds`,
+      name: `${options.prefix}delivery_latency_seconds`,
       help: 'Time from the s3db change event to the write on the subscribers\' sockets',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: []
@@ -73,6 +52,35 @@ export class RealtimeMetrics {
     hub.on('delivered', (event, sent) => {
       if (sent > 0) this.latency.observe(Math.max(0, Date.now() - Date.parse(event.timestamp)) / 1000)
     })
+  }
+
+  private connectionMetrics (p: string, hub: Hub, rejected: RejectionCounts): void {
+    const counts = hub.counters
+    this.gauge(`${p}connections`, 'Open WebSocket connections', [], () => [[{}, hub.connections.size]])
+    this.counter(`${p}connects_total`, 'WebSocket connections accepted', [], () => [[{}, counts.connections]])
+    this.counter(`${p}disconnects_total`, 'WebSocket connections closed, by close code', ['code'], () => samples(this.disconnectsByCode, 'code'))
+    this.counter(`${p}connections_rejected_total`, 'Upgrades refused with 503, by reason', ['reason'], () =>
+      Object.entries(rejected).map(([reason, n]): Sample => [{ reason }, n]))
+    this.gauge(`${p}subscriptions`, 'Active subscriptions, by resource', ['resource'], () =>
+      [...hub.indexes].map(([resource, index]): Sample => [{ resource }, index.size]))
+    this.counter(`${p}send_dropped_total`, 'Frames dropped by the backpressure drop policy', [], () => [[{}, counts.messagesDropped]])
+    this.counter(`${p}slow_consumer_closes_total`, 'Sockets closed with 1013 by the backpressure close policy', [], () => [[{}, counts.slowConsumerCloses]])
+  }
+
+  private trafficMetrics (p: string, hub: Hub): void {
+    const counts = hub.counters
+    this.counter(`${p}messages_received_total`, 'Client messages received, by type (unknown: unregistered type; invalid: not a JSON object)', ['type'], () => {
+      let known = 0
+      for (const n of this.received.values()) known += n
+      return [...samples(this.received, 'type'), [{ type: 'invalid' }, Math.max(0, counts.messagesReceived - known)]]
+    })
+    this.counter(`${p}messages_sent_total`, 'Frames written to sockets, by type', ['type'], () => samples(this.sentByType, 'type'))
+    this.counter(`${p}errors_total`, 'Error frames sent to clients, by code', ['code'], () => samples(this.errorsByCode, 'code'))
+    this.counter(`${p}events_total`, 'Resource change events fanned out', [], () => [[{}, counts.events]])
+    this.counter(`${p}fanout_candidates_total`, 'Subscriptions examined by event fan-out (after the index lookup)', [], () => [[{}, hub.fanOutStats.candidates]])
+    this.counter(`${p}fanout_deliveries_total`, 'Event frames delivered by fan-out (matches)', [], () => [[{}, hub.fanOutStats.deliveries]])
+    this.counter(`${p}broadcasts_total`, 'broadcast/broadcastToResource calls', [], () => [[{}, counts.broadcasts]])
+    this.counter(`${p}bus_errors_total`, 'Bus publish/subscribe failures', [], () => [[{}, counts.busErrors]])
   }
 
   /** A dispatcher pre-handler: counts each message by its (registered) type. */
