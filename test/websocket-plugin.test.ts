@@ -96,3 +96,30 @@ t.test("the seed's Quick Start + Browser Client work as written", async (t) => {
   await wsPlugin.stop()
   t.equal(wsPlugin.getServerInfo().isRunning, false)
 })
+
+t.test('WebSocketPlugin mirrors the channel API and forwards channel events', async (t) => {
+  const PORT = await freePort()
+  const db = new Database({ connectionString: 'memory://mybucket/channels' } as ConstructorParameters<typeof Database>[0])
+  await db.connect()
+  await db.createResource({ name: 'messages', attributes: { content: 'string' } } as Parameters<typeof db.createResource>[0])
+  const wsPlugin = new WebSocketPlugin({ port: PORT, host: '127.0.0.1', logLevel: 'silent', startupBanner: false, resources: { messages: true } })
+  const joined: string[] = []
+  wsPlugin.on('channel.joined', (e: { channel: string }) => joined.push(e.channel))
+  await db.usePlugin(wsPlugin as never)
+  t.teardown(async () => { await wsPlugin.stop(); await db.disconnect() })
+
+  const ws = new WebSocket(`ws://127.0.0.1:${PORT}`)
+  const frames: Array<Record<string, any>> = []
+  ws.on('message', (d) => frames.push(JSON.parse(String(d))))
+  t.teardown(() => ws.close())
+  await new Promise((resolve) => ws.once('open', resolve))
+  ws.send(JSON.stringify({ type: 'join', channel: 'public-lobby', requestId: 'j' }))
+  while (!frames.some((f) => f.requestId === 'j')) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(frames.find((f) => f.requestId === 'j')?.type, 'channel:joined')
+  t.same(joined, ['public-lobby'])
+  t.equal(wsPlugin.getChannel('public-lobby')?.name, 'public-lobby')
+  t.same(wsPlugin.listChannels().map((c) => c.name), ['public-lobby'])
+  t.equal(wsPlugin.broadcastToChannel('public-lobby', { type: 'note' }), 1)
+  t.equal(wsPlugin.getChannelStats().channels, 1)
+  t.equal(wsPlugin.realtime.getServerInfo().clients, 1)
+})

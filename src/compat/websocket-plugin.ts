@@ -5,7 +5,9 @@ import { fail } from '../options.js'
 import type { ClientView, Hub, HubEvents, HubMetrics, ServerInfo } from '../hub/hub.js'
 import type { ClientInfo } from '../connection/connection.js'
 import type { RealtimeOptions } from '../options.js'
-import type { DatabaseLike } from '../types.js'
+import type { DatabaseLike, RealtimeUser } from '../types.js'
+import type { IssuedTicket } from '../upgrade/types.js'
+import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
 import { realtimePlugin } from '../plugin.js'
 
 /** The seed's constructor options: the plugin's options plus the server it owns. */
@@ -20,7 +22,7 @@ export interface WebSocketPluginOptions extends Omit<RealtimeOptions, 'database'
   path?: string
 }
 
-const FORWARDED: Array<keyof HubEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected']
+const FORWARDED: Array<keyof HubEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected', 'channel.joined', 'channel.left']
 
 /**
  * The seed's API, unchanged: an s3db.js plugin (`await db.usePlugin(plugin)`) that starts its own
@@ -109,4 +111,13 @@ export class WebSocketPlugin extends EventEmitter {
   sendToClient (clientId: string, message: object): boolean { return this.hub.sendToClient(clientId, message) }
   broadcastToResource (resource: string, message: object): number { return this.hub.broadcastToResource(resource, message) }
   getMetrics (): HubMetrics { return this.hub.getMetrics() }
+  issueTicket (user: RealtimeUser, options?: { ttlMs?: number }): IssuedTicket { return this.hub.issueTicket(user, options) }
+  disconnectUser (userId: string, reason?: string): number { return this.hub.disconnectUser(userId, reason) }
+  getChannel (name: string): ChannelInfo | null { return this.app === null ? null : this.hub.getChannel(name) }
+  listChannels (filter?: { type?: ChannelType, prefix?: string }): ChannelSummary[] { return this.app === null ? [] : this.hub.listChannels(filter) }
+  getChannelMembers (name: string): PresenceMember[] { return this.app === null ? [] : this.hub.getChannelMembers(name) }
+  broadcastToChannel (name: string, message: Record<string, unknown>, excludeClientId?: string | null): number { return this.hub.broadcastToChannel(name, message, excludeClientId ?? null) }
+  getChannelStats (): ChannelStats { return this.hub.getChannelStats() }
+  /** The hub itself (`app.realtime` of the server this plugin runs), for anything not mirrored here. */
+  get realtime (): Hub { return this.hub }
 }
