@@ -128,4 +128,7 @@ t.test('WebSocketPlugin serves the health routes on its own port', async (t) => 
   const health = await getJson(`http://127.0.0.1:${port as number}/health`)
   t.equal(health.body.endpoints.websocket, '/')
   t.equal((await getJson(`http://127.0.0.1:${port as number}/health/live`)).body.status, 'alive')
+  const metrics = await fetch(`http://127.0.0.1:${port as number}/metrics`)
+  t.equal(metrics.status, 200, 'and /metrics')
+  t.match(await metrics.text(), /\ns3db_realtime_connections 0\n/)
 })
