@@ -39,8 +39,8 @@ t.test('effective filter = client AND forced: narrowing works, widening/overridi
     resources: {
       messages: {
         guard: {
-          list: async (user) => user?.role === 'admin' ? true : { author: user?.id },
-          subscribe: async (user) => user?.role === 'admin' ? true : { author: user?.id }
+          list: async (user) => user?.role === 'admin' ? true : { author: user?.id as string },
+          subscribe: async (user) => user?.role === 'admin' ? true : { author: user?.id as string }
         }
       }
     }
@@ -90,9 +90,9 @@ t.test('protected fields (dot paths) and s3db internals never leave the server; 
   for (const f of frames) t.notOk(leaks(f), `no protected field or internal in ${JSON.stringify(f).slice(0, 200)}`)
   t.equal(frames[4]!.data.meta.kind, 'k', 'sibling of a protected path kept')
   const after = await db.resources.messages!.get('p')
-  t.equal(after.meta.secret, 's3cr3t', 'stored record not mutated')
+  t.equal((after.meta as { secret: string }).secret, 's3cr3t', 'stored record not mutated')
   t.equal(after.author, 'ann')
-  t.equal(stored.meta.secret, 's3cr3t', 'published record object not mutated')
+  t.equal((stored.meta as { secret: string }).secret, 's3cr3t', 'published record object not mutated')
 })
 
 t.test('resource auth roles gate every operation, events included', async (t) => {
@@ -169,7 +169,7 @@ t.test('every s3db write path produces its event exactly once; deleteAll sends o
   await m.patch('i', { content: 'pat' })
   await m.replace('i', { ...d, content: 'rep' })
   const current = await m.get('i')
-  await m.updateConditional('i', { content: 'cond' }, { ifMatch: current._etag })
+  await m.updateConditional('i', { content: 'cond' }, { ifMatch: current._etag as string })
   await m.delete('im1')
   await m.deleteMany(['im2', 'u'])
   await m.insert({ id: 'end', ...d })
