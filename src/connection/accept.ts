@@ -1,12 +1,67 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import type { WebSocket } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
 import type { Heartbeat } from './heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { RealtimeUser } from '../types.js'
 import { Connection, type SendHooks } from './connection.js'
+
+type UpgradedTcpSocket = { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null }
+
+/**
+ * @fastify/websocket leaves two things behind after the handshake: the upgrade's ServerResponse
+ * (holding the IncomingMessage, headers and token) on the TCP socket, and an 'error' listener
+ * closing over the Fastify request and reply. Together they cost ~3 KB per idle connection
+ * (bench/, heap snapshots), so release both; our own 'error' listener is attached right after.
+ */
+function releaseUpgradeObjects (socket: WebSocket): void {
+  for (const listener of socket.listeners('error')) socket.off('error', listener as (error: Error) => void)
+  const tcp = (socket as WebSocket & { _socket?: UpgradedTcpSocket })._socket
+  tcp?._httpMessage?.detachSocket?.(tcp)
+}
+
+const kConnection = Symbol('s3db-realtime.connection')
+type TaggedSocket = WebSocket & { [kConnection]?: Connection }
+
+/** The connection a socket was accepted as (undefined for foreign sockets). */
+export function connectionOf (socket: WebSocket): Connection | undefined {
+  return (socket as TaggedSocket)[kConnection]
+}
+
+function closeGoingAway (this: WebSocket, code?: number, reason?: string | Buffer): void {
+  (Object.getPrototypeOf(this) as WebSocket).close.call(this, code ?? CloseCodes.GOING_AWAY, reason ?? 'Server shutting down')
+}
+
+interface SocketHandlers {
+  message: (this: WebSocket, data: RawData, isBinary: boolean) => void
+  close: (this: WebSocket, code: number, reason: Buffer) => void
+  error: (this: WebSocket, error: Error) => void
+}
+
+/** One set of listener functions per plugin instance (ws calls them with `this` = socket). */
+const handlersByDispatcher = new WeakMap<Dispatcher, SocketHandlers>()
+function handlersFor (hub: Hub, dispatcher: Dispatcher): SocketHandlers {
+  let handlers = handlersByDispatcher.get(dispatcher)
+  if (handlers === undefined) {
+    handlers = {
+      message (data, isBinary) {
+        const connection = connectionOf(this)
+        if (connection !== undefined) dispatcher.handleFrame(connection, data, isBinary)
+      },
+      close (code, reason) {
+        const connection = connectionOf(this)
+        if (connection !== undefined) hub.removeConnection(connection, code, reason.toString('utf8'))
+      },
+      error (error) {
+        connectionOf(this)?.log.debug({ err: error }, 'realtime: socket error')
+      }
+    }
+    handlersByDispatcher.set(dispatcher, handlers)
+  }
+  return handlers
+}
 
 /**
  * Takes an upgraded socket into the hub. Listeners are attached synchronously, before anything
@@ -19,6 +74,7 @@ export function acceptConnection (
   deps: { hub: Hub, dispatcher: Dispatcher, heartbeat: Heartbeat, sendHooks?: SendHooks | null }
 ): Connection {
   const { hub, dispatcher, heartbeat } = deps
+  releaseUpgradeObjects(socket)
   const id = randomUUID()
   const user = (request as FastifyRequest & { realtimeUser?: RealtimeUser | null }).realtimeUser ?? null
   const connection = new Connection({
@@ -37,12 +93,15 @@ export function acceptConnection (
 
   // A bare close() comes only from shutdown paths (e.g. @fastify/websocket's preClose): make
   // it say "going away" (1001) instead of "no status".
-  const close = socket.close.bind(socket)
-  socket.close = (code?: number, reason?: string | Buffer) => { close(code ?? CloseCodes.GOING_AWAY, reason ?? 'Server shutting down') }
+  socket.close = closeGoingAway
 
-  socket.on('message', (data, isBinary) => { dispatcher.handleFrame(connection, data, isBinary) })
-  socket.on('close', (code, reason) => { hub.removeConnection(connection, code, reason.toString('utf8')) })
-  socket.on('error', (error) => { connection.log.debug({ err: error }, 'realtime: socket error') })
+  // Shared listeners find the connection through the socket: no closures per connection.
+  const tagged = socket as TaggedSocket
+  tagged[kConnection] = connection
+  const handlers = handlersFor(hub, dispatcher)
+  socket.on('message', handlers.message)
+  socket.on('close', handlers.close)
+  socket.on('error', handlers.error)
   heartbeat.watch(connection)
 
   hub.addConnection(connection)

@@ -37,7 +37,8 @@ export interface SendHooks {
 export class Connection {
   readonly id: string
   readonly socket: WebSocket
-  readonly connectedAt = new Date()
+  /** Epoch ms of the accept; `connectedAt` builds the Date on demand (~100 bytes per idle socket). */
+  private readonly connectedAtMs = Date.now()
   readonly metadata: Record<string, unknown>
   readonly subscriptions = new Map<string, Subscription>()
   readonly log: FastifyBaseLogger
@@ -64,6 +65,10 @@ export class Connection {
     this.metadata = params.metadata
     this.log = params.log
     this.counters = params.counters
+  }
+
+  get connectedAt (): Date {
+    return new Date(this.connectedAtMs)
   }
 
   /** Sends an already-encoded frame. Returns false when the socket can no longer take it. */

@@ -1,4 +1,12 @@
+import type { WebSocket } from 'ws'
+import { connectionOf } from './accept.js'
 import type { Connection } from './connection.js'
+
+/** Shared by every socket (no closure per connection); `this` is the socket. */
+function onPong (this: WebSocket): void {
+  const connection = connectionOf(this)
+  if (connection !== undefined) connection.awaitingPong = false
+}
 
 /**
  * One sweep for all sockets instead of a timer per socket: every `interval` ms each socket is
@@ -23,7 +31,7 @@ export class Heartbeat {
 
   /** Called for every socket when it is registered: a pong clears the pending ping. */
   watch (connection: Connection): void {
-    connection.socket.on('pong', () => { connection.awaitingPong = false })
+    connection.socket.on('pong', onPong)
   }
 
   private sweep (): void {

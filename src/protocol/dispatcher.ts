@@ -73,6 +73,8 @@ export class Dispatcher {
     const previous = this.queues.get(connection) ?? Promise.resolve()
     const next = previous.then(() => this.handleText(connection, text))
     this.queues.set(connection, next)
+    // Drop the settled tail so an idle connection keeps no promise (or WeakMap entry) alive.
+    void next.then(() => { if (this.queues.get(connection) === next) this.queues.delete(connection) })
   }
 
   private async handleText (connection: Connection, text: string | null): Promise<void> {
