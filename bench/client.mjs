@@ -33,11 +33,12 @@ function onEvent (conn, msg) {
   histogram.record(at - data.t0)
 }
 
-async function openMany (url, from, to, subscribe) {
+/** Opens indices from, from+step, … below `to` (step 2 interleaves two instances' clients). */
+async function openMany (url, from, to, subscribe, step = 1) {
   let failures = 0
   let authenticated = 0
-  await inBatches(to - from, 64, async (k) => {
-    const i = from + k
+  await inBatches(Math.ceil((to - from) / step), 64, async (k) => {
+    const i = from + k * step
     try {
       const conn = await BenchConnection.open(url, await signToken(`user-${i}`), onEvent)
       if (conn.user !== null) authenticated++
@@ -59,7 +60,7 @@ async function openMany (url, from, to, subscribe) {
 }
 
 ipcServe({
-  connect: ({ url, from, to }) => openMany(url, from, to, true),
+  connect: ({ url, from, to, step }) => openMany(url, from, to, true, step),
   writers: ({ url, count }) => openMany(url, 0, count, false),
   subscribeFeed: async () => {
     let failures = 0

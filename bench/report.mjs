@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chartSvg } from './lib/svg.mjs'
-import { aggregateRuns, evaluateTargets, LABELS, SYSTEMS } from './lib/metrics.mjs'
+import { aggregateRuns, CLUSTER_LABEL, evaluateTargets, LABELS, SYSTEMS } from './lib/metrics.mjs'
 
 const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url))
 
@@ -22,7 +22,7 @@ function table (agg, rows) {
 
 function integrity (results) {
   const lines = ['| system | scenario | expected | received | lost | duplicated | misrouted |', '|---|---|---|---|---|---|---|']
-  for (const system of SYSTEMS) {
+  for (const system of [...SYSTEMS, 'cluster']) {
     for (const name of ['selective100', 'selectiveMax', 'wtsSocket', 'wtsDb', 'full']) {
       const sum = { expected: 0, received: 0, lost: 0, duplicated: 0, misrouted: 0 }
       let seen = false
@@ -32,9 +32,16 @@ function integrity (results) {
         seen = true
         for (const k of Object.keys(sum)) sum[k] += r[k]
       }
-      if (seen) lines.push(`| ${LABELS[system]} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} |`)
+      if (seen) lines.push(`| ${LABELS[system] ?? CLUSTER_LABEL} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} |`)
     }
   }
+  return lines.join('\n')
+}
+
+function clusterTable (agg) {
+  const rows = [['full fan-out deliveries/s', 'fullDps', 0], ['full fan-out p50 ms', 'full_p50'], ['full fan-out p99 ms', 'full_p99'], ['selective p50 ms', 'selP50'], ['selective p99 ms', 'selP99']]
+  const lines = [`| | ${LABELS.realtime} (1 instance) | ${CLUSTER_LABEL} |`, '|---|---|---|']
+  for (const [label, key, digits] of rows) lines.push(`| ${label} | ${cell(agg.realtime[key], digits)} | ${cell(agg.cluster?.[key], digits)} |`)
   return lines.join('\n')
 }
 
@@ -90,7 +97,8 @@ ${results.failures.length === 0 ? 'Delivery integrity: **no lost, duplicated or 
 - (e) CRUD: ${config.crudConcurrency} concurrent sequential workers for ${config.crudMs} ms, \`get\` by id and
   \`insert\`, over the socket protocol and over REST routes (\`GET/POST /rest/messages\`) on the same
   Fastify server, REST with a keep-alive agent. The bundled plugin has no REST; raw ws is skipped.
-- (f) two instances over Redis: not measured — no Redis bus exists in src/bus yet.
+- (f) two s3db-realtime instances joined by a real \`redis-server\` (the \`redis\` option), clients
+  alternating between them, every event fired on instance A: see the last results section.
 - Every delivery is checked by the clients: an event a connection did not subscribe to is
   misrouted, a repeat is a duplicate, an expected event never seen is lost; any non-zero count
   fails the run (exit code 1).
@@ -124,9 +132,37 @@ ${table(agg, [['socket insert: delivered fraction', 'wtsSocket_delivered'], ['so
 
 ${table(agg, [['get over socket', 'crud_get-socket', 0], ['get over REST', 'crud_get-rest', 0], ['insert over socket', 'crud_insert-socket', 0], ['insert over REST', 'crud_insert-rest', 0]])}
 
+## (f) Two instances over Redis (${top} connections, half on each)
+
+Events fired on instance A reach subscribers on both; compared with the single instance of the
+same run.
+
+${clusterTable(agg)}
+
 ## Delivery integrity (sums over runs)
 
 ${integrity(results)}
+
+## Profiling notes
+
+\`node bench/heap-diff.mjs <system> [N]\` diffs two heap snapshots of a server process (objects new
+after opening N sockets, by type and retainer chain); \`BENCH_CPU_PROF=1 npm run bench:quick\`
+writes V8 CPU profiles of the server processes to bench/results/prof/. What they showed, and what
+changed (3,000 idle subscribed JWT sockets, heap+external per connection, loaded 2-core machine):
+
+| change | s3db-realtime KB/conn |
+|---|---|
+| before: the upgrade's ServerResponse/IncomingMessage stayed on the TCP socket, and @fastify/websocket's per-socket \`error\` listener closed over the Fastify request and reply | 8.4 |
+| release both after the handshake (src/connection/accept.ts) | 5.3 |
+| shared \`message\`/\`close\`/\`error\`/\`pong\` listeners and one shared \`close\` override instead of closures per socket | 5.0 |
+| \`connectedAt\` Date built on demand; the dispatcher drops a connection's settled queue promise | 4.8 |
+| raw ws floor / bundled plugin in the same measurement | 3.5 / 4.2 |
+
+Still per connection and not yet removed (outside the hub/connection code): a token-expiry
+\`setTimeout\` plus its Map entry (src/upgrade/session.ts; one sorted sweep would do), the user
+object copied from the claims, a \`Set\` of event types per subscription, a per-connection
+\`subscriptions\` Map, and the child logger. Fan-out already serializes once per variant and finds
+recipients through the subscription index, so selective CPU tracks matches, not subscribers.
 
 ## Reproduce
 

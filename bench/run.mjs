@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { runSystem } from './lib/scenarios.mjs'
+import { runCluster } from './lib/cluster.mjs'
 import { writeReport } from './report.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -41,6 +42,8 @@ for (let r = 0; r < CONFIG.runs; r++) {
     log(`run ${r + 1}/${CONFIG.runs}: ${system}`)
     run[system] = await runSystem(system, CONFIG, log)
   }
+  log(`run ${r + 1}/${CONFIG.runs}: cluster (2 instances + redis-server)`)
+  run.cluster = await runCluster(CONFIG, log)
   runs.push(run)
 }
 const failures = runs.flatMap((run) => Object.values(run).flatMap((s) => s.failures))

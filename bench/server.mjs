@@ -1,6 +1,7 @@
 // One system under test in its own process, driven over IPC by run.mjs.
-// Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled>
+// Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime]
 import net from 'node:net'
+import v8 from 'node:v8'
 import { createBenchDatabase, eventRecord, ipcServe, now, tick } from './lib/common.mjs'
 import { startRaw } from './servers/raw.mjs'
 import { startRealtime } from './servers/realtime.mjs'
@@ -30,7 +31,9 @@ async function memory () {
 }
 
 const db = await createBenchDatabase()
-const server = await STARTERS[system]({ db, port: await freePort() })
+// An optional redis:// URL runs s3db-realtime as one instance of a cluster (scenario f).
+const redis = process.argv[3]
+const server = await STARTERS[system]({ db, port: await freePort(), redis })
 
 ipcServe({
   info: () => ({ system, url: server.url, restUrl: server.restUrl, authConfigured: server.authConfigured ?? true, node: process.version }),
@@ -55,6 +58,11 @@ ipcServe({
     // The floor has no bridge: a hand-rolled server publishes right after its own write.
     server.afterDbWrite?.(resource, record)
     return true
+  },
+  /** For profiling (bench/profile.mjs): a heap snapshot after full collections. */
+  snapshot: async ({ path }) => {
+    await memory()
+    return v8.writeHeapSnapshot(path)
   },
   close: async () => {
     await server.close()

@@ -4,6 +4,7 @@ import { median } from './common.mjs'
 
 export const SYSTEMS = ['raw', 'realtime', 'bundled']
 export const LABELS = { raw: 'raw ws (floor)', realtime: 's3db-realtime', bundled: 's3db.js bundled plugin' }
+export const CLUSTER_LABEL = '2 × s3db-realtime + Redis'
 
 /** Flat metrics of one system in one run; missing scenarios give undefined. */
 export function metricsOf (s, config) {
@@ -39,10 +40,10 @@ export function aggregate (values) {
   return { median: median(list), min: Math.min(...list), max: Math.max(...list), n: list.length }
 }
 
-/** {system: {metric: aggregate}} over all runs. */
+/** {system: {metric: aggregate}} over all runs ('cluster' is scenario f). */
 export function aggregateRuns (results) {
   const out = {}
-  for (const system of SYSTEMS) {
+  for (const system of [...SYSTEMS, 'cluster']) {
     const perRun = results.runs.map((run) => run[system] === undefined ? {} : metricsOf(run[system], results.config))
     const keys = new Set(perRun.flatMap((m) => Object.keys(m)))
     out[system] = {}

@@ -28,7 +28,7 @@ async function collect (clients, expected, timeoutMs) {
 }
 
 /** Arms the clients with `events`, runs `trigger`, and returns delivery counts and latency. */
-async function deliver (clients, events, trigger, timeoutMs) {
+export async function deliver (clients, events, trigger, timeoutMs) {
   // `trigger(events)` publishes them (fire, socket inserts or db inserts).
   const armed = await Promise.all(clients.map((c) => c.rpc('arm', { events })))
   const expected = armed.reduce((sum, a) => sum + a.expected, 0)
@@ -49,7 +49,9 @@ async function authProbe (url) {
 }
 
 export async function runSystem (system, config, log) {
-  const server = await spawnProc('server.mjs', [system], ['--expose-gc'])
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server process to bench/results/prof/.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../results/prof/', import.meta.url).pathname}`, `--cpu-prof-name=${system}-${Date.now()}.cpuprofile`] : []
+  const server = await spawnProc('server.mjs', [system], ['--expose-gc', ...profile])
   const clients = [await spawnProc('client.mjs'), await spawnProc('client.mjs')]
   const out = { system, scenarios: {}, memory: {}, failures: [] }
   let n = 1
@@ -79,6 +81,8 @@ export async function runSystem (system, config, log) {
 
     // (c) selective with 100 subscribers: all of them on ch-0, so every event reaches 100.
     await openTo(100)
+    // Warm-up (same events, not measured) so the first measured loop is not paying for JIT.
+    check('warm-up', await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000))
     log(`${system}: selective fan-out, 100 subscribers`)
     const small = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
     check('selective@100', small)

@@ -7,9 +7,10 @@ import { JWT_SECRET } from '../lib/common.mjs'
 
 const AUTH = { required: true, drivers: [{ driver: 'jwt', config: { secret: JWT_SECRET } }] }
 
-async function build (plugin, db, auth) {
+async function build (plugin, db, auth, redis) {
   const app = Fastify({ logger: false })
-  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true }, ...(auth ? { auth: AUTH } : {}) })
+  const cluster = redis === undefined ? {} : { redis }
+  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true }, ...cluster, ...(auth ? { auth: AUTH } : {}) })
   app.get('/rest/:resource/:id', async (request) => {
     const { resource, id } = request.params
     return { data: await db.resources[resource].get(id) }
@@ -21,17 +22,18 @@ async function build (plugin, db, auth) {
   return app
 }
 
-export async function startRealtime ({ db, port }) {
+export async function startRealtime ({ db, port, redis }) {
   const { default: s3dbRealtime } = await import('../../dist/index.js')
   let app
   let authConfigured = true
   try {
-    app = await build(s3dbRealtime, db, true)
+    app = await build(s3dbRealtime, db, true, redis)
   } catch (error) {
     // The auth option group may not be implemented in this build; measure without it and say so.
+    if (!/auth/i.test(String(error?.message))) throw error
     authConfigured = false
     process.emitWarning(`s3db-realtime rejected the auth option (${error.message}); running without auth`)
-    app = await build(s3dbRealtime, db, false)
+    app = await build(s3dbRealtime, db, false, redis)
   }
   await app.listen({ port, host: '127.0.0.1' })
   const address = app.server.address()
