@@ -49,15 +49,22 @@ t.test('channels and presence across two instances: union of members, each push 
   const again = await b2.request({ type: 'join', channel: 'presence-room' })
   t.equal(again.memberCount, 2, 'one user on two instances is one member')
 
-  await b.request({ type: 'leave', channel: 'presence-room' })
-  await b2.request({ type: 'leave', channel: 'presence-room' })
-  const left = await a.waitFor((m) => m.type === 'presence:member_left' && m.member.id === 'bob')
-  t.equal(left.channel, 'presence-room')
+  // Cat watches from B. Bob's two tabs (one per instance) leave at the same moment: each
+  // instance thinks the other still has Bob, yet Ann and Cat must each hear he left, once.
+  const c = await openAs(t, urlB, cat)
+  await c.request({ type: 'join', channel: 'presence-room' })
+  await a.waitFor((m) => m.type === 'presence:member_joined' && m.member.id === 'cat')
+  await Promise.all([b.request({ type: 'leave', channel: 'presence-room' }), b2.request({ type: 'leave', channel: 'presence-room' })])
+  for (const watcher of [a, c]) {
+    const left = await watcher.waitFor((m) => m.type === 'presence:member_left' && m.member.id === 'bob')
+    t.equal(left.channel, 'presence-room')
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300))
   await a.request({ type: 'ping' })
-  await b.request({ type: 'ping' })
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  await a.request({ type: 'ping' })
-  t.equal(a.ofType('presence:member_left').length, 0, 'member_left once')
+  await c.request({ type: 'ping' })
+  t.equal(a.ofType('presence:member_left').length + c.ofType('presence:member_left').length, 0, 'member_left once on each instance')
+  t.same(appA.app.realtime.getChannelMembers('presence-room').map((m) => m.id).sort(), ['ann', 'cat'], 'both views agree')
+  t.same(appB.app.realtime.getChannelMembers('presence-room').map((m) => m.id).sort(), ['ann', 'cat'])
   t.equal(a.ofType('presence:member_joined').filter((m) => m.member.id === 'bob').length, 0, 'no second member_joined for the second tab')
   t.equal(b.ofType('channel:message').length, 0, 'the chat message arrived once')
 })

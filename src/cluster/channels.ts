@@ -1,10 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { channelTypeOf } from '../channels/names.js'
 import type { ChannelService } from '../channels/service.js'
+import type { PresenceMember } from '../channels/types.js'
 import type { Bus, Unsubscribe } from '../bus/types.js'
 import type { ClusterPresenceStore, PresenceOp } from './presence.js'
 
 export const CHANNEL_TOPIC = 'channel'
+const LOCAL_ONLY = new Set(['presence:member_joined', 'presence:member_left'])
 export const PRESENCE_TOPIC = 'presence'
 
 interface ChannelPushPayload {
@@ -51,14 +53,21 @@ export async function clusterChannels (
 
   service.push = (channel, message, exclude) => {
     const delivered = service.deliverLocal(channel, message, exclude)
+    // Joins and leaves are not forwarded: every node derives them from the replicated presence
+    // ops (see ClusterPresenceStore.receive), so two racing nodes cannot both announce, or neither.
+    if (LOCAL_ONLY.has(message.type as string)) return delivered
     if (bus.healthy()) bus.publish(CHANNEL_TOPIC, { channel, message, exclude }).catch(warn('forwarding a channel message failed'))
     return delivered
   }
-  // Every surviving node notices a dead node itself and tells only its own sockets: once each.
-  store.onMemberGone = (channel, member) => {
+  const announce = (type: 'presence:member_joined' | 'presence:member_left') => (channel: string, member: PresenceMember): void => {
     if (channelTypeOf(channel) !== 'presence') return
-    service.deliverLocal(channel, { type: 'presence:member_left', channel, member, timestamp: new Date().toISOString() }, null)
+    // Big channels get the periodic presence:count instead of per-member events.
+    const size = store.memberCount(channel) + (type === 'presence:member_left' ? 1 : 0)
+    if (size > service.options.presenceSummaryThreshold) return
+    service.deliverLocal(channel, { type, channel, member, timestamp: new Date().toISOString() }, null)
   }
+  store.onMemberJoined = announce('presence:member_joined')
+  store.onMemberGone = announce('presence:member_left')
 
   const heartbeat = setInterval(() => {
     // While this node cannot reach the bus it hears nobody: that says nothing about the others.

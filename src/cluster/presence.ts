@@ -52,7 +52,12 @@ export class ClusterPresenceStore implements PresenceStore {
     private readonly send: (op: PresenceOp) => void
   ) {}
 
-  /** Set by the wiring: a member left the cluster because its node died; tell local sockets. */
+  /**
+   * Set by the wiring. Each node tells only its own sockets about joins and leaves it learns
+   * from other nodes, from its own view's transitions (absent -> present, present -> absent), so
+   * every socket hears of each change once, even when two nodes race (two tabs leaving at once).
+   */
+  onMemberJoined: (channel: string, member: PresenceMember) => void = () => {}
   onMemberGone: (channel: string, member: PresenceMember) => void = () => {}
 
   join (channel: string, type: ChannelType, entry: PresenceMember): JoinResult {
@@ -133,13 +138,40 @@ export class ClusterPresenceStore implements PresenceStore {
     }))
   }
 
-  /** Applies another node's op; `now` is the caller's clock (ms). */
+  /** Applies another node's op (`now`: the caller's clock, ms) and reports the transitions. */
   receive (origin: string, op: PresenceOp, now: number): void {
     if (op.op === 'bye') {
       this.expire(origin)
       return
     }
-    const node = this.node(origin, now)
+    const touched = op.op === 'join' || op.op === 'leave' || op.op === 'state'
+      ? this.touchedMembers(origin, op)
+      : []
+    const before = touched.map(({ channel, id }) => this.hasMember(channel, id))
+    this.apply(this.node(origin, now), op)
+    touched.forEach(({ channel, id, member }, i) => {
+      const after = this.hasMember(channel, id)
+      if (!before[i] && after) this.onMemberJoined(channel, this.members(channel).find((m) => m.id === id) ?? member)
+      else if (before[i] === true && !after) this.onMemberGone(channel, member)
+    })
+  }
+
+  /** The members an op may add or remove, with what is known of each. */
+  private touchedMembers (origin: string, op: PresenceOp): Array<{ channel: string, id: string, member: PresenceMember }> {
+    if (op.op === 'join') return [{ channel: op.channel, id: op.member.id, member: op.member }]
+    const node = this.nodes.get(origin)
+    if (op.op === 'leave') {
+      const entry = [...(node?.channels.get(op.channel)?.members.values() ?? [])].find((e) => e.clients.has(op.clientId))
+      return entry === undefined ? [] : [{ channel: op.channel, id: entry.member.id, member: entry.member }]
+    }
+    if (op.op !== 'state') return []
+    const out = new Map<string, { channel: string, id: string, member: PresenceMember }>()
+    for (const [name, channel] of node?.channels ?? []) for (const [id, entry] of channel.members) out.set(`${name}\n${id}`, { channel: name, id, member: entry.member })
+    for (const state of op.channels) for (const { member } of state.members) out.set(`${state.channel}\n${member.id}`, { channel: state.channel, id: member.id, member })
+    return [...out.values()]
+  }
+
+  private apply (node: RemoteNode, op: PresenceOp): void {
     if (op.op === 'join') {
       const channel = this.remoteChannel(node, op.channel, op.type)
       const entry = channel.members.get(op.member.id)
