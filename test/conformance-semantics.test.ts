@@ -217,3 +217,21 @@ t.test('subscribe since: replays missed matching events, then live, no gap, no d
   t.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), 'seq increasing')
   t.ok(seqs[0]! > (last.seq as number))
 })
+
+t.test('subscribe since: a seq this server never issued (it restarted) answers RESYNC_REQUIRED, not a silent gap', async (t) => {
+  const { createDatabase } = await import('./helpers/db.js')
+  const db = await createDatabase(t)
+  const m = db.resources.messages!
+  const first = await buildApp(t, {}, { db })
+  const c = await first.client()
+  await c.request({ type: 'subscribe', resource: 'messages' })
+  for (let i = 0; i < 3; i++) await m.insert({ id: `before${i}`, content: 'x', channel: 'a' })
+  const last = await c.waitFor((e) => e.type === 'event' && e.data.id === 'before2')
+  await first.app.close()
+  // The "restarted" server: same bucket, fresh process state; a write lands before the client is back.
+  const second = await buildApp(t, {}, { db })
+  await m.insert({ id: 'missed', content: 'x', channel: 'a' })
+  const back = await second.client()
+  const reply = await back.request({ type: 'subscribe', resource: 'messages', since: last.seq })
+  t.equal(reply.code, 'RESYNC_REQUIRED', `the client must re-list instead of missing 'missed': ${JSON.stringify(reply)}`)
+})

@@ -34,7 +34,10 @@ export class ResourceHistory {
 
   /** Events with seq > `seq`, oldest first; null when history no longer reaches back to it. */
   since (seq: number, lastSeq: number): ChangeEvent[] | null {
-    if (seq >= lastSeq) return []
+    // A seq this history never reached comes from another numbering (the server restarted and
+    // counts from 0 again): what the client missed is unknown, so it is a gap, not "nothing new".
+    if (seq > lastSeq) return null
+    if (seq === lastSeq) return []
     const oldest = this.length === 0 ? undefined : this.ring[this.start]
     if (oldest === undefined || oldest.seq > seq + 1) return null
     const out: ChangeEvent[] = []
