@@ -90,3 +90,25 @@ t.test('publish reaches subscribers of the resource on every instance, never the
   t.equal(sender.ofType('message').length, 0, 'never back to the sender')
   t.equal(onB.ofType('message').length, 0, 'once')
 })
+
+t.test('big presence channels: each instance sends its own presence:count, covering joins made elsewhere', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://count-${randomUUID()}/db`
+  const options = { ...clusterJwtAuth, redis: redis.url, channels: { presenceSummaryThreshold: 2, presenceSummaryInterval: 50 } }
+  const a = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
+  const observer = await openAs(t, a.url, { id: 'obs' })
+  await observer.request({ type: 'join', channel: 'presence-big' })
+  const u1 = await openAs(t, b.url, { id: 'u1' })
+  await u1.request({ type: 'join', channel: 'presence-big' })
+  t.equal((await observer.waitType('presence:member_joined')).member.id, 'u1', 'small channel: a per-member event from the other instance')
+  for (const id of ['u2', 'u3', 'u4']) await (await openAs(t, b.url, { id })).request({ type: 'join', channel: 'presence-big' })
+  const summaries = []
+  for (let count = 0; count !== 5;) {
+    const summary = await observer.waitType('presence:count')
+    summaries.push(summary)
+    count = summary.count
+  }
+  t.equal(summaries.reduce((n, s) => n + (s.joined as number), 0), 3, 'the three joins on the other instance, counted once')
+  t.equal(observer.ofType('presence:member_joined').length, 0, 'no per-member events above the threshold')
+})

@@ -6,7 +6,7 @@ import type { Bus, Unsubscribe } from '../bus/types.js'
 import type { ClusterPresenceStore, PresenceOp } from './presence.js'
 
 export const CHANNEL_TOPIC = 'channel'
-const LOCAL_ONLY = new Set(['presence:member_joined', 'presence:member_left'])
+const LOCAL_ONLY = new Set(['presence:member_joined', 'presence:member_left', 'presence:count'])
 export const PRESENCE_TOPIC = 'presence'
 
 interface ChannelPushPayload {
@@ -53,17 +53,21 @@ export async function clusterChannels (
 
   service.push = (channel, message, exclude) => {
     const delivered = service.deliverLocal(channel, message, exclude)
-    // Joins and leaves are not forwarded: every node derives them from the replicated presence
-    // ops (see ClusterPresenceStore.receive), so two racing nodes cannot both announce, or neither.
+    // Joins, leaves and counts are not forwarded: every node derives them from the replicated
+    // presence ops (ClusterPresenceStore.receive), so two racing nodes cannot both announce, or
+    // neither, and each socket gets one count per period.
     if (LOCAL_ONLY.has(message.type as string)) return delivered
     if (bus.healthy()) bus.publish(CHANNEL_TOPIC, { channel, message, exclude }).catch(warn('forwarding a channel message failed'))
     return delivered
   }
   const announce = (type: 'presence:member_joined' | 'presence:member_left') => (channel: string, member: PresenceMember): void => {
     if (channelTypeOf(channel) !== 'presence') return
-    // Big channels get the periodic presence:count instead of per-member events.
+    // Big channels get this node's periodic presence:count instead of per-member events.
     const size = store.memberCount(channel) + (type === 'presence:member_left' ? 1 : 0)
-    if (size > service.options.presenceSummaryThreshold) return
+    if (size > service.options.presenceSummaryThreshold) {
+      service.summarizer.record(channel, type === 'presence:member_joined' ? 'joined' : 'left')
+      return
+    }
     service.deliverLocal(channel, { type, channel, member, timestamp: new Date().toISOString() }, null)
   }
   store.onMemberJoined = announce('presence:member_joined')
