@@ -120,7 +120,8 @@ ${table(agg, [['deliveries/s', 'fullDps', 0], ['latency p50 ms', 'full_p50'], ['
 ## (c) Selective fan-out: each event reaches 100 subscribers
 
 Server CPU (user+system, whole fire loop) per event with 100 subscribers (all matching) and with
-${top} subscribers over ${Math.ceil(top / 100)} filter values (1% match).
+${top} subscribers over ${Math.ceil(top / 100)} filter values (1% match); both loops send to the same 100 sockets,
+so the ratio is what the extra non-matching subscribers cost. A warm-up loop runs first.
 
 ${table(agg, [['CPU µs/event, 100 subscribers', 'cpu100', 1], [`CPU µs/event, ${top} subscribers`, 'cpuMax', 1], [`latency p50 ms @${top}`, 'selP50'], [`latency p99 ms @${top}`, 'selP99']])}
 
@@ -147,7 +148,10 @@ ${integrity(results)}
 
 \`node bench/heap-diff.mjs <system> [N]\` diffs two heap snapshots of a server process (objects new
 after opening N sockets, by type and retainer chain); \`BENCH_CPU_PROF=1 npm run bench:quick\`
-writes V8 CPU profiles of the server processes to bench/results/prof/. What they showed, and what
+writes V8 CPU profiles of the server processes to bench/results/prof/, and
+\`node bench/cpu-top.mjs <file>\` lists their hottest functions. In the CPU profiles the fan-out
+cost is dominated by \`writev\` (one syscall per recipient, as for raw ws) and CRUD by s3db itself
+(unmapping, metadata decoding), which bounds how much the socket can gain over REST. What they showed, and what
 changed (3,000 idle subscribed JWT sockets, heap+external per connection, loaded 2-core machine):
 
 | change | s3db-realtime KB/conn |
