@@ -235,3 +235,21 @@ t.test('subscribe since: a seq this server never issued (it restarted) answers R
   const reply = await back.request({ type: 'subscribe', resource: 'messages', since: last.seq })
   t.equal(reply.code, 'RESYNC_REQUIRED', `the client must re-list instead of missing 'missed': ${JSON.stringify(reply)}`)
 })
+
+t.test('protected fields cannot be probed through list/subscribe filters', async (t) => {
+  const { client, db } = await buildApp(t, { resources: { users: { protected: ['password'] }, messages: { protected: ['meta.secret'] } } })
+  await db.resources.users!.insert({ id: 'u1', name: 'Ann', password: 'hunter2' })
+  await db.resources.messages!.insert({ id: 'm1', content: 'x', channel: 'a', meta: { secret: 's3cr3t' } })
+  const c = await client()
+  for (const msg of [
+    { type: 'list', resource: 'users', filter: { password: 'hunter2' } },
+    { type: 'subscribe', resource: 'users', filter: { password: 'hunter2' } },
+    { type: 'list', resource: 'messages', filter: { 'meta.secret': 's3cr3t' } },
+    { type: 'list', resource: 'messages', filter: { meta: { secret: 's3cr3t' } } }
+  ]) {
+    const reply = await c.request(msg)
+    t.equal(reply.code, 'FORBIDDEN', `${JSON.stringify(msg)} must not reveal whether the hidden value matches`)
+  }
+  const fine = await c.request({ type: 'list', resource: 'messages', filter: { channel: 'a' } })
+  t.equal(fine.data.length, 1, 'other fields still filter')
+})

@@ -6,7 +6,7 @@ import { listPage } from '../../records/list.js'
 import type { RecordData } from '../../types.js'
 import type { RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
-import { parseFilter } from './subscriptions.js'
+import { parseClientFilter } from './subscriptions.js'
 import { forcedFilterFor } from '../../access/visibility.js'
 
 function notFound (): ProtocolError {
@@ -49,7 +49,7 @@ export async function handleGet (ctx: RequestContext, message: GetMessage): Prom
 
 export async function handleList (ctx: RequestContext, message: ListMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  const clientFilter = parseFilter(message.filter)
+  const clientFilter = parseClientFilter(message.filter, resource)
   const forced = await listForcedFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const limit = Math.min(message.limit ?? ctx.options.defaultListLimit, ctx.options.maxListLimit)
   const page = await listPage(resource.resource, combineFilters(clientFilter, forced), {

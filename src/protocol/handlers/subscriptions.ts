@@ -5,6 +5,7 @@ import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
 import type { Subscription } from '../../hub/subscription-index.js'
+import type { ResolvedResource } from '../../options.js'
 import type { ChangeType, Filter } from '../../types.js'
 import { prepareReplay } from '../../cluster/resume.js'
 import type { RequestContext } from '../context.js'
@@ -25,9 +26,24 @@ export function parseFilter (input: unknown): Filter {
   return normalized.filter
 }
 
+/**
+ * A client filter for `list`/`subscribe` on `resource`. Filtering on a protected path (or inside
+ * one) is refused: whether a record matches would reveal the hidden value (`{password: guess}`).
+ * Guards' forced filters are the server's own and may use protected fields.
+ */
+export function parseClientFilter (input: unknown, resource: ResolvedResource): Filter {
+  const filter = parseFilter(input)
+  for (const path of Object.keys(filter)) {
+    if (resource.protectedFields.some((p) => path === p || path.startsWith(`${p}.`))) {
+      throw new ProtocolError(ErrorCodes.FORBIDDEN, `Filtering on protected field "${path}" is not allowed`, { field: `/filter/${path}` })
+    }
+  }
+  return filter
+}
+
 export async function handleSubscribe (ctx: RequestContext, message: SubscribeMessage): Promise<void> {
   const resource = requireResource(ctx.options, message.resource)
-  const clientFilter = parseFilter(message.filter)
+  const clientFilter = parseClientFilter(message.filter, resource)
   // Roles, then both guards' forced filters: a subscription never shows what `list` would not.
   const filter = await effectiveSubscriptionFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const events = new Set<ChangeType>((message.events ?? [...resource.events]).filter((e) => resource.events.has(e)))
