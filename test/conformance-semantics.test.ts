@@ -253,3 +253,19 @@ t.test('protected fields cannot be probed through list/subscribe filters', async
   const fine = await c.request({ type: 'list', resource: 'messages', filter: { channel: 'a' } })
   t.equal(fine.data.length, 1, 'other fields still filter')
 })
+
+t.test('writes made over the socket produce exactly one event each', async (t) => {
+  const { client } = await buildApp(t)
+  const writer = await client()
+  const watcher = await client()
+  await watcher.request({ type: 'subscribe', resource: 'messages' })
+  await writer.request({ type: 'subscribe', resource: 'messages' })
+  const ins = await writer.request({ type: 'insert', resource: 'messages', data: { content: 'x', channel: 'a' } })
+  await writer.request({ type: 'update', resource: 'messages', id: ins.data.id, data: { content: 'y' } })
+  await writer.request({ type: 'delete', resource: 'messages', id: ins.data.id })
+  await writer.request({ type: 'insert', resource: 'messages', data: { id: 'end', content: 'x', channel: 'a' } })
+  for (const c of [watcher, writer]) {
+    const end = await c.waitFor((e) => e.type === 'event' && e.data.id === 'end')
+    t.same([...c.ofType('event'), end].map((e) => e.event), ['insert', 'update', 'delete', 'insert'], 'one event per write, the writer included')
+  }
+})
