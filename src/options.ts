@@ -9,8 +9,12 @@ import type { ChangeType, DatabaseLike, Filter, RealtimeUser, RecordData, Resour
 import type { AuthOptions, ConnectionRateLimitOptions, CorsOptions, MessageRateLimitOptions, TicketOptions } from './upgrade/types.js'
 import { isPlainObject } from './util/paths.js'
 
-/** What a guard may answer: allow, deny, or (subscribe and list) allow with a forced filter. */
-export type GuardResult = boolean | Filter
+/**
+ * What a guard may answer: allow, deny, or (subscribe and list) allow with a forced filter.
+ * Object values are checked at run time (anything but flat scalars denies), so the seed's
+ * `{ userId: user?.id }` type-checks and denies an anonymous caller instead of widening.
+ */
+export type GuardResult = boolean | Filter | Record<string, unknown>
 type MaybePromise<T> = T | Promise<T>
 
 /** Row-level guards, as the seed documents them. `user` is null for anonymous clients. */

@@ -195,8 +195,7 @@ t.test('resource guards as in the seed (users: roles, protected dot paths, event
         events: ['insert', 'update', 'delete'],
         guard: {
           subscribe: async (user, filter) => user?.role === 'admin' || filter?.userId === user?.id,
-          // `as string`: GuardResult's filter values do not admit the seed's `user?.id` (string | undefined)
-          list: async (user) => user?.role === 'admin' ? true : { userId: user?.id as string },
+          list: async (user) => user?.role === 'admin' ? true : { userId: user?.id },
           get: async (user, ctx) => ctx.id === user?.id || user?.role === 'admin',
           create: async (user) => user !== null,
           update: async (user, ctx) => ctx.id === user?.id || user?.role === 'admin',
@@ -256,8 +255,8 @@ t.test('multi-tenant guard: subscribe returns a forced filter, create sets the t
     resources: {
       users: {
         guard: {
-          subscribe: async (user, filter) => ({ ...filter, tenantId: user?.tenantId as string }),
-          list: async (user) => ({ tenantId: user?.tenantId as string }),
+          subscribe: async (user, filter) => ({ ...filter, tenantId: user?.tenantId }),
+          list: async (user) => ({ tenantId: user?.tenantId }),
           create: async (user, data) => { data.tenantId = user?.tenantId; return true }
         }
       }
@@ -286,7 +285,7 @@ t.test("seed list guard `{ userId: user?.id }` never widens for an anonymous use
   const db = await createDatabase(t)
   await db.resources.users!.insert({ id: 'u1', name: 'Ann' })
   const { open } = await startPlugin(t, db, {
-    resources: { users: { guard: { list: async (user) => user?.role === 'admin' ? true : { userId: user?.id as string } } } }
+    resources: { users: { guard: { list: async (user) => user?.role === 'admin' ? true : { userId: user?.id } } } }
   })
   const anon = await open()
   const reply = await anon.request({ type: 'list', resource: 'users' })

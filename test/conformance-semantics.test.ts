@@ -39,8 +39,8 @@ t.test('effective filter = client AND forced: narrowing works, widening/overridi
     resources: {
       messages: {
         guard: {
-          list: async (user) => user?.role === 'admin' ? true : { author: user?.id as string },
-          subscribe: async (user) => user?.role === 'admin' ? true : { author: user?.id as string }
+          list: async (user) => user?.role === 'admin' ? true : { author: user?.id },
+          subscribe: async (user) => user?.role === 'admin' ? true : { author: user?.id }
         }
       }
     }

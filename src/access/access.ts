@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { GuardResult, ResolvedCoreOptions, ResolvedResource, ResourceGuards } from '../options.js'
+import type { ResolvedCoreOptions, ResolvedResource, ResourceGuards } from '../options.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { normalizeFilter } from './filter.js'
@@ -41,7 +41,7 @@ export async function runGuard<K extends keyof ResourceGuards> (
   name: K,
   log: FastifyBaseLogger,
   ...args: Parameters<NonNullable<ResourceGuards[K]>>
-): Promise<GuardResult> {
+): Promise<true | Filter> {
   const guard = resource.guard[name] as ((...a: unknown[]) => unknown) | undefined
   if (guard === undefined) return true
   let result: unknown
