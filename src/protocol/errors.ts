@@ -5,7 +5,12 @@ interface S3dbValidationItem { field?: unknown, message?: unknown, type?: unknow
 function validationItems (error: Record<string, unknown>): S3dbValidationItem[] | null {
   const data = error.data as Record<string, unknown> | undefined
   const list = (data?.validation ?? error.validation) as unknown
-  return Array.isArray(list) ? list as S3dbValidationItem[] : null
+  if (Array.isArray(list)) return list as S3dbValidationItem[]
+  // A single-field ValidationError (e.g. an id with '/') names its field instead of listing them.
+  if (error.name === 'ValidationError' && typeof error.field === 'string') {
+    return [{ field: error.field, type: error.constraint, message: error.message }]
+  }
+  return null
 }
 
 /**
