@@ -235,6 +235,10 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   }
 
   private push (frame: ServerFrame): void {
+    if (frame.type === 'error') {
+      this.recover(frame)
+      return
+    }
     if (frame.type === 'event') {
       for (const subscription of this.subscriptions) if (subscription.resource === frame.resource) subscription.handleEvent(frame)
       return
@@ -253,6 +257,27 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       return
     }
     if (typeof frame.channel === 'string') this.channels.get(frame.channel)?.handleFrame(frame)
+  }
+
+  /**
+   * The server says events may have been lost (frames dropped for a slow reader, or a cluster
+   * outage): each affected subscription resumes from its last seq on the same socket, or re-lists
+   * when the server cannot replay. Application code still sees no gap and no duplicate.
+   */
+  private recover (frame: ServerFrame): void {
+    const details = (frame.details ?? {}) as { resource?: unknown, subscriptions?: Array<{ subscriptionId?: unknown }> }
+    const ids = Array.isArray(details.subscriptions) ? details.subscriptions.map((s) => s.subscriptionId) : null
+    for (const subscription of [...this.subscriptions]) {
+      if (!subscription.confirmed || subscription.removed) continue
+      if (typeof details.resource === 'string' && details.resource !== subscription.resource) continue
+      if (ids !== null && !ids.includes(subscription.serverId)) continue
+      subscription.recover(this.subscriptionHost).catch((error: unknown) => {
+        if (isDisconnect(error)) return // the reconnect restores it
+        this.subscriptions.delete(subscription)
+        subscription.removed = true
+        this.report(error)
+      })
+    }
   }
 
   /** The server ended a subscription on its own (a refreshed token no longer allows it). */

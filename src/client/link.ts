@@ -187,7 +187,8 @@ export class Link {
       return
     }
     if (this.pending.resolveFrame(frame)) return
-    if (frame.type === 'error') this.events.emit('error', RealtimeError.fromFrame(frame))
+    // A pushed RESYNC_REQUIRED (slow consumer, cluster outage) is recoverable: the client resumes.
+    if (frame.type === 'error' && frame.code !== 'RESYNC_REQUIRED') this.events.emit('error', RealtimeError.fromFrame(frame))
     else this.hooks.push(frame)
   }
 

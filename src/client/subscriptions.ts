@@ -27,6 +27,12 @@ export class ClientSubscription<T> {
   removed = false
   /** Live events held back while a resync lists the resource. */
   private buffer: ServerFrame[] | null = null
+  /**
+   * Set while resuming on a live socket after a pushed RESYNC_REQUIRED: events that arrive
+   * before the server's `subscribed` reply are ignored (not counted into lastSeq), because the
+   * replay that follows the reply carries every event after `since`, those included.
+   */
+  private recovering = false
 
   constructor (
     readonly resource: string,
@@ -50,6 +56,16 @@ export class ClientSubscription<T> {
   detach (): void {
     this.active = false
     this.serverId = null
+  }
+
+  /** Resumes on the current socket after the server reported lost events. */
+  async recover (host: SubscriptionHost): Promise<void> {
+    this.recovering = true
+    try {
+      await this.start(host)
+    } finally {
+      this.recovering = false
+    }
   }
 
   /** (Re)subscribes on the current socket, resuming from `lastSeq` when it can. */
@@ -79,6 +95,7 @@ export class ClientSubscription<T> {
       // Resuming: the replay that follows advances lastSeq. Fresh: start from the server's now.
       if (resume.since === undefined) this.lastSeq = typeof frame.seq === 'number' ? frame.seq : null
       this.active = !this.removed
+      this.recovering = false
     })
   }
 
@@ -107,7 +124,7 @@ export class ClientSubscription<T> {
 
   /** Looks at an event frame of this resource; drops replays already seen. */
   handleEvent (frame: ServerFrame): void {
-    if (!this.active || this.removed) return
+    if (!this.active || this.removed || this.recovering) return
     const seq = typeof frame.seq === 'number' ? frame.seq : null
     if (seq !== null) {
       if (this.lastSeq !== null && seq <= this.lastSeq) return
