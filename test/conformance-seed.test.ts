@@ -293,3 +293,17 @@ t.test("seed list guard `{ userId: user?.id }` never widens for an anonymous use
   const got = await anon.request({ type: 'get', resource: 'users', id: 'u1' })
   t.equal(got.type, 'error', 'nor a single row')
 })
+
+t.test('db.disconnect() stops a plugin added with usePlugin (its server does not outlive the database)', async (t) => {
+  const db = await createDatabase(t)
+  const ws = new WebSocketPlugin({ port: 0, host: '127.0.0.1', logLevel: 'silent', startupBanner: false, resources: { messages: true } })
+  await db.usePlugin(ws as never)
+  t.teardown(async () => { await ws.stop() })
+  const port = ws.getServerInfo().port as number
+  const { client } = await connect(`ws://127.0.0.1:${port}`)
+  const stopped = new Promise<void>((resolve) => ws.once('server.stopped', () => resolve()))
+  await db.disconnect()
+  t.equal((await client.closed).code, 1001, 'sockets are closed as on stop()')
+  await stopped
+  t.equal(ws.getServerInfo().isRunning, false)
+})

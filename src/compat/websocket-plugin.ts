@@ -73,6 +73,10 @@ export class WebSocketPlugin extends EventEmitter {
       throw error
     }
     this.app = app
+    // s3db stops only constructor-given plugins on disconnect; one added with usePlugin() would
+    // keep its server (and the process) alive after `db.disconnect()` without this.
+    const events = this.database as { once?: (event: string, fn: () => void) => unknown }
+    events.once?.('disconnected', () => { void this.stop().catch((error: unknown) => { this.emit('error', error) }) })
     const info = app.realtime.getServerInfo()
     if (startupBanner === true) app.log.info(`WebSocket server running at ws://${host as string}:${info.port ?? port as number}${path === '/' ? '' : path}`)
     this.emit('plugin.started', { port: info.port, host })
