@@ -54,6 +54,19 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   })
   const bridge = new ResourceBridge(options.resources, cluster.sink, log)
 
+  // Added before @fastify/websocket registers its own preClose (which closes every socket), so
+  // requests already in flight finish and reply before their sockets go.
+  let wired = false // false while register is still running (or failed part-way)
+  fastify.addHook('preClose', async () => {
+    if (!wired) return
+    // Stop accepting upgrades first (as @fastify/websocket's own preClose would): with no
+    // 'upgrade' listener Node destroys new upgrade sockets instead of leaving them open.
+    fastify.server.removeAllListeners('upgrade')
+    await dispatcher.settle(ops.drainTimeout)
+    shutdown()
+    await operations.drain()
+  })
+
   checkExistingWebsocketServer(fastify, ops)
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
@@ -71,6 +84,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   heartbeat.start()
   hub.running = true
   hub.startedAt = new Date()
+  wired = true
 
   fastify.addHook('onReady', async () => {
     hub.emit('plugin.started', { port: hub.port, host: hub.host })
@@ -94,10 +108,6 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     bridge.detach()
     for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   }
-  fastify.addHook('preClose', async () => {
-    shutdown()
-    await operations.drain()
-  })
   fastify.addHook('onClose', async () => {
     shutdown()
     operations.close()

@@ -141,3 +141,31 @@ t.test('after close the process can exit on its own (no timers or handles left)'
   t.equal(code, 0, out.slice(0, 500))
   t.match(out, /closed/)
 })
+
+t.test('close lets a request already in flight finish and reply before the socket goes (1001)', async (t) => {
+  const db = await createDatabase(t)
+  const messages = db.resources.messages as any
+  let release: () => void = () => {}
+  const started = new Promise<void>((resolve) => {
+    messages.addHook('beforeInsert', async (data: unknown) => {
+      resolve()
+      await new Promise<void>((r) => { release = r })
+      return data
+    })
+  })
+  const app = Fastify({ logger: false })
+  await app.register(s3dbRealtime, { database: db, resources: { messages: true } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const ws = new TestClient(`ws://127.0.0.1:${(app.server.address() as { port: number }).port}/ws`)
+  await ws.waitType('connected')
+  ws.send({ type: 'insert', requestId: 'slow', resource: 'messages', data: { content: 'x', channel: 'c' } })
+  await started
+  const closing = app.close()
+  setImmediate(() => release())
+  await closing
+  const closed = await ws.closed
+  const reply = ws.received.find((m) => m.requestId === 'slow')
+  t.equal(reply?.type, 'inserted', 'the in-flight insert replied')
+  t.equal(closed.code, 1001)
+  t.equal(await messages.count(), 1)
+})

@@ -45,6 +45,8 @@ export class Dispatcher {
   private readonly routes = new Map<string, Route>()
   private readonly preHandlers: PreHandler[] = []
   private readonly queues = new WeakMap<Connection, Promise<void>>()
+  /** Frames being handled, so shutdown can let in-flight requests finish and reply. */
+  private readonly inFlight = new Set<Promise<void>>()
 
   constructor (private readonly hub: Hub, private readonly options: ResolvedCoreOptions) {}
 
@@ -73,8 +75,23 @@ export class Dispatcher {
     const previous = this.queues.get(connection) ?? Promise.resolve()
     const next = previous.then(() => this.handleText(connection, text))
     this.queues.set(connection, next)
+    this.inFlight.add(next)
     // Drop the settled tail so an idle connection keeps no promise (or WeakMap entry) alive.
-    void next.then(() => { if (this.queues.get(connection) === next) this.queues.delete(connection) })
+    void next.then(() => {
+      this.inFlight.delete(next)
+      if (this.queues.get(connection) === next) this.queues.delete(connection)
+    })
+  }
+
+  /** Resolves when the frames being handled now have been answered, or after `timeoutMs`. */
+  async settle (timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })
+    ])
+    clearTimeout(timer)
   }
 
   private async handleText (connection: Connection, text: string | null): Promise<void> {
