@@ -92,6 +92,7 @@ export class ClusterCoordinator {
     withTimeout(this.bus.append(changeTopic(payload.resource), payload), this.options.appendTimeout).then(
       (envelope) => { this.sequencer.offer(toEvent(envelope)) },
       (error: unknown) => {
+        this.hub.counters.busErrors++
         this.log.warn({ err: error, resource: payload.resource }, 'realtime cluster: append failed; delivering locally only')
         this.deliverAlone(payload)
       }
@@ -156,6 +157,7 @@ export class ClusterCoordinator {
         return
       }
     } catch (error) {
+      this.hub.counters.busErrors++
       this.log.warn({ err: error, resource }, 'realtime cluster: could not read the log to fill a gap')
     }
     if (this.sequencer.expected(resource) !== from) return
@@ -169,6 +171,7 @@ export class ClusterCoordinator {
       return
     }
     this.bus.publish(RELAY_TOPIC, call).catch((error: unknown) => {
+      this.hub.counters.busErrors++
       this.log.warn({ err: error, kind: call.kind }, 'realtime cluster: relaying a call failed')
     })
   }

@@ -35,7 +35,12 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
   }
   const { bus } = resolved
   const presenceStore = new ClusterPresenceStore((op) => {
-    if (bus.healthy()) bus.publish(PRESENCE_TOPIC, op).catch((error: unknown) => { log.warn({ err: error }, 'realtime cluster: presence update not sent') })
+    if (bus.healthy()) {
+      bus.publish(PRESENCE_TOPIC, op).catch((error: unknown) => {
+        hub.counters.busErrors++
+        log.warn({ err: error }, 'realtime cluster: presence update not sent')
+      })
+    }
   })
   let stopChannels: (() => Promise<void>) | null = null
   const coordinator = new ClusterCoordinator(hub, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
