@@ -2,7 +2,7 @@
 // every delivery against what was published: each event is expected by exactly the
 // connections whose subscription matches it; anything else is misrouted, a repeat is a
 // duplicate, and an expected event never seen is lost.
-import { BenchConnection } from './lib/conn.mjs'
+import { BenchConnection, notices } from './lib/conn.mjs'
 import { Histogram } from './lib/histogram.mjs'
 import { runCrud } from './lib/crud.mjs'
 import { channelOf, eventRecord, inBatches, ipcServe, now, signToken, sleep } from './lib/common.mjs'
@@ -91,7 +91,9 @@ ipcServe({
         armed.events.forEach((event, i) => { if (conn.wants(event) && conn.seen[i] !== 1) lost++ })
       }
     }
-    return { ...totals, lost, histogram: histogram.toJSON() }
+    const noticeCounts = { ...notices }
+    for (const code of Object.keys(notices)) delete notices[code]
+    return { ...totals, lost, notices: noticeCounts, histogram: histogram.toJSON() }
   },
   /** Write-to-screen through the socket: sequential inserts stamped with t0 before sending. */
   socketInserts: async ({ events, gapMs }) => {

@@ -21,18 +21,21 @@ function table (agg, rows) {
 }
 
 function integrity (results) {
-  const lines = ['| system | scenario | expected | received | lost | duplicated | misrouted |', '|---|---|---|---|---|---|---|']
+  const lines = ['| system | scenario | expected | received | lost | duplicated | misrouted | unsolicited error frames |', '|---|---|---|---|---|---|---|---|']
   for (const system of [...SYSTEMS, 'cluster']) {
     for (const name of ['selective100', 'selectiveMax', 'wtsSocket', 'wtsDb', 'full']) {
       const sum = { expected: 0, received: 0, lost: 0, duplicated: 0, misrouted: 0 }
+      const notices = {}
       let seen = false
       for (const run of results.runs) {
         const r = run[system]?.scenarios?.[name]
         if (r === undefined) continue
         seen = true
         for (const k of Object.keys(sum)) sum[k] += r[k]
+        for (const [code, count] of Object.entries(r.notices ?? {})) notices[code] = (notices[code] ?? 0) + count
       }
-      if (seen) lines.push(`| ${LABELS[system] ?? CLUSTER_LABEL} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} |`)
+      const noticeCell = Object.entries(notices).map(([code, count]) => `${code} ×${count}`).join(', ') || '0'
+      if (seen) lines.push(`| ${LABELS[system] ?? CLUSTER_LABEL} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} | ${noticeCell} |`)
     }
   }
   return lines.join('\n')

@@ -3,7 +3,7 @@
 // instance A, and each delivery must arrive exactly once on whichever instance holds the socket.
 import { spawn } from 'node:child_process'
 import net from 'node:net'
-import { deliver } from './scenarios.mjs'
+import { deliver, noticeText } from './scenarios.mjs'
 import { spawnProc } from './procs.mjs'
 import { channelOf, sleep } from './common.mjs'
 
@@ -45,7 +45,7 @@ export async function runCluster (config, log) {
   let n = 1_000_000
   const makeEvents = (count, resource, channelFor) => Array.from({ length: count }, (_, k) => ({ n: n++, resource, channel: channelFor(k) }))
   const check = (name, r) => {
-    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`cluster ${name}: ${r[key]} ${key}`)
+    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`cluster ${name}: ${r[key]} ${key}${noticeText(r)}`)
   }
   try {
     for (let i = 0; i < 2; i++) servers.push(await spawnProc('server.mjs', ['realtime', redis.url], ['--expose-gc']))

@@ -3,6 +3,8 @@
 import WebSocket from 'ws'
 
 let nextRequest = 0
+/** Unsolicited `error` frames received by this process, by code. */
+export const notices = {}
 
 export class BenchConnection {
   constructor (ws, onEvent) {
@@ -30,6 +32,11 @@ export class BenchConnection {
           clearTimeout(timer)
           conn.user = msg.user ?? null
           resolve(conn)
+          return
+        }
+        if (msg.type === 'error' && msg.requestId === undefined) {
+          // Unsolicited notices (RESYNC_REQUIRED, …) are counted so a report can explain losses.
+          notices[msg.code] = (notices[msg.code] ?? 0) + 1
           return
         }
         const waiter = msg.requestId === undefined ? undefined : conn.pending.get(msg.requestId)

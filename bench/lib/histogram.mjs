@@ -1,7 +1,8 @@
-// A fixed latency histogram: 10 µs buckets up to 100 ms, then 1 ms buckets up to ~10 s.
+// A fixed latency histogram: 10 µs buckets up to 100 ms, then 10 ms buckets up to ~60 s.
 // Two client processes merge by adding counts, so millions of deliveries never cross IPC.
 const FINE = 10_000
-const COARSE = 10_000
+const COARSE = 6_000
+const STEP = 10
 
 export class Histogram {
   constructor (counts = new Array(FINE + COARSE).fill(0), max = 0, count = 0) {
@@ -12,7 +13,7 @@ export class Histogram {
 
   record (ms) {
     const v = ms < 0 ? 0 : ms
-    const i = v < 100 ? Math.floor(v * 100) : FINE + Math.min(COARSE - 1, Math.floor(v - 100))
+    const i = v < 100 ? Math.floor(v * 100) : FINE + Math.min(COARSE - 1, Math.floor((v - 100) / STEP))
     this.counts[i]++
     this.count++
     if (v > this.max) this.max = v
@@ -32,7 +33,7 @@ export class Histogram {
     let seen = 0
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i]
-      if (seen >= rank) return Math.min(this.max, i < FINE ? (i + 1) / 100 : 100 + (i - FINE + 1))
+      if (seen >= rank) return Math.min(this.max, i < FINE ? (i + 1) / 100 : 100 + (i - FINE + 1) * STEP)
     }
     return this.max
   }

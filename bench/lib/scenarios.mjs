@@ -17,17 +17,24 @@ async function collect (clients, expected, timeoutMs) {
   await sleep(150) // let duplicates or strays that trail the last expected frame arrive
   const reports = await Promise.all(clients.map((c) => c.rpc('report')))
   const histogram = new Histogram()
-  const merged = { expected, received: 0, lost: 0, duplicated: 0, misrouted: 0, firstAt: Infinity, lastAt: -Infinity }
+  const merged = { expected, received: 0, lost: 0, duplicated: 0, misrouted: 0, notices: {}, firstAt: Infinity, lastAt: -Infinity }
   for (const r of reports) {
     for (const key of ['received', 'lost', 'duplicated', 'misrouted']) merged[key] += r[key]
     if (r.firstAt !== null) merged.firstAt = Math.min(merged.firstAt, r.firstAt)
     if (r.lastAt !== null) merged.lastAt = Math.max(merged.lastAt, r.lastAt)
     histogram.merge(Histogram.fromJSON(r.histogram))
+    for (const [code, count] of Object.entries(r.notices ?? {})) merged.notices[code] = (merged.notices[code] ?? 0) + count
   }
   return { ...merged, latency: histogram.summary() }
 }
 
 /** Arms the clients with `events`, runs `trigger`, and returns delivery counts and latency. */
+/** ' (clients were told: RESYNC_REQUIRED x5000)' when unsolicited error frames arrived. */
+export function noticeText (r) {
+  const entries = Object.entries(r.notices ?? {})
+  return entries.length === 0 ? '' : ` (clients were told: ${entries.map(([code, n]) => `${code} x${n}`).join(', ')})`
+}
+
 export async function deliver (clients, events, trigger, timeoutMs) {
   // `trigger(events)` publishes them (fire, socket inserts or db inserts).
   const armed = await Promise.all(clients.map((c) => c.rpc('arm', { events })))
@@ -57,7 +64,7 @@ export async function runSystem (system, config, log) {
   let n = 1
   const makeEvents = (count, resource, channelFor) => Array.from({ length: count }, (_, k) => ({ n: n++, resource, channel: channelFor(k) }))
   const check = (name, r) => {
-    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`${system} ${name}: ${r[key]} ${key}`)
+    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`${system} ${name}: ${r[key]} ${key}${noticeText(r)}`)
   }
   const fire = (events) => server.rpc('fire', { events })
   try {
