@@ -86,15 +86,14 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   hub.startedAt = new Date()
   wired = true
 
-  fastify.addHook('onReady', async () => {
-    hub.emit('plugin.started', { port: hub.port, host: hub.host })
-  })
   fastify.addHook('onListen', async () => {
     const address = fastify.server.address() as AddressInfo | string | null
     if (address !== null && typeof address === 'object') {
       hub.port = address.port
       hub.host = address.address
     }
+    // Both carry the bound port, so they fire once the server listens (the seed's payload).
+    hub.emit('plugin.started', { port: hub.port, host: hub.host })
     hub.emit('server.started', { port: hub.port, host: hub.host })
   })
 

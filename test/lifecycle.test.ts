@@ -88,7 +88,8 @@ t.test('fastify.close(): sockets get 1001, s3db listeners and hooks detached, ev
   const app = Fastify({ logger: false })
   await app.register(s3dbRealtime, { database: db, resources: { messages: true } })
   const events: string[] = []
-  app.realtime.on('plugin.started', () => events.push('plugin.started'))
+  let startedPort: number | null = null
+  app.realtime.on('plugin.started', ({ port }) => { startedPort = port; events.push('plugin.started') })
   app.realtime.on('server.started', () => events.push('server.started'))
   app.realtime.on('server.stopped', () => events.push('server.stopped'))
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -102,6 +103,7 @@ t.test('fastify.close(): sockets get 1001, s3db listeners and hooks detached, ev
   t.equal(messages.listenerCount('inserted'), listenersBefore, 'event listener removed')
   t.equal(messages.hooks.afterReplace.length, hooksBefore, 'hooks removed')
   t.same(events, ['plugin.started', 'server.started', 'server.stopped'])
+  t.equal(startedPort, port, 'plugin.started carries the bound port')
   t.equal(app.realtime.getServerInfo().isRunning, false)
 })
 

@@ -85,3 +85,19 @@ t.test('per-connection subscription limit', async (t) => {
   const third = await ws.request({ type: 'subscribe', resource: 'messages', filter: { channel: '3' } })
   t.equal(third.code, 'LIMIT_EXCEEDED')
 })
+
+t.test('binary frames carrying JSON are handled like text frames', async (t) => {
+  const { client } = await buildApp(t)
+  const ws = await client()
+  ws.socket.send(Buffer.from(JSON.stringify({ type: 'ping', requestId: 'bin' })), { binary: true })
+  const pong = await ws.waitFor((m) => m.requestId === 'bin')
+  t.equal(pong.type, 'pong')
+})
+
+t.test('subscribing only to events the resource does not broadcast is INVALID_REQUEST', async (t) => {
+  const { client } = await buildApp(t, { resources: { messages: { events: ['insert'] } } })
+  const ws = await client()
+  const reply = await ws.request({ type: 'subscribe', resource: 'messages', events: ['delete'] })
+  t.equal(reply.code, 'INVALID_REQUEST')
+  t.equal(reply.details.field, '/events')
+})

@@ -136,3 +136,17 @@ t.test('a filter that covers a partition lists that partition instead of scannin
   const unknown = await ws.request({ type: 'list', resource: 'messages', partition: 'nope' })
   t.equal(unknown.code, 'INVALID_REQUEST')
 })
+
+t.test('a partition named without its values lists every record; update/delete accept a partition', async (t) => {
+  const { client, db } = await buildApp(t)
+  const messages = db.resources.messages as any
+  await messages.insert({ id: 'a', content: 'x', channel: 'one' })
+  await messages.insert({ id: 'b', content: 'y', channel: 'two' })
+  const ws = await client()
+  const page = await ws.request({ type: 'list', resource: 'messages', partition: 'byChannel' })
+  t.same(page.data.map((r: { id: string }) => r.id), ['a', 'b'])
+  const updated = await ws.request({ type: 'update', resource: 'messages', id: 'a', partition: 'byChannel', data: { content: 'z' } })
+  t.equal(updated.type, 'updated')
+  const deleted = await ws.request({ type: 'delete', resource: 'messages', id: 'b', partition: 'byChannel' })
+  t.equal(deleted.type, 'deleted')
+})

@@ -64,14 +64,15 @@ export class Dispatcher {
   }
 
   /** Entry point for every frame; never throws. */
-  handleFrame (connection: Connection, data: RawData, isBinary: boolean): void {
+  handleFrame (connection: Connection, data: RawData, _isBinary: boolean): void {
     this.hub.counters.messagesReceived++
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength
     if (size > this.options.maxPayloadSize) {
       connection.close(CloseCodes.MESSAGE_TOO_BIG, 'Message too big')
       return
     }
-    const text = isBinary ? null : (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8')
+    // Binary frames carrying UTF-8 JSON are accepted too (some clients send Buffers).
+    const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8')
     const previous = this.queues.get(connection) ?? Promise.resolve()
     const next = previous.then(() => this.handleText(connection, text))
     this.queues.set(connection, next)
@@ -94,11 +95,10 @@ export class Dispatcher {
     clearTimeout(timer)
   }
 
-  private async handleText (connection: Connection, text: string | null): Promise<void> {
+  private async handleText (connection: Connection, text: string): Promise<void> {
     if (connection.closed) return
     let parsed: unknown
     try {
-      if (text === null) throw new SyntaxError('binary frames are not supported')
       parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
     } catch (error) {
       const pollution = error instanceof SyntaxError && /prototype|constructor/i.test(error.message)

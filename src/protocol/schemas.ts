@@ -43,8 +43,9 @@ export const Schemas = {
     cursor: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]))
   }),
   insert: message('insert', { resource, data }),
-  update: message('update', { resource, id, data }),
-  delete: message('delete', { resource, id }),
+  // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.
+  update: message('update', { resource, id, data, partition: Type.Optional(Type.String({ maxLength: 128 })) }),
+  delete: message('delete', { resource, id, partition: Type.Optional(Type.String({ maxLength: 128 })) }),
   publish: message('publish', { channel, message: Type.Unknown() })
 }
 

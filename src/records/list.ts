@@ -53,11 +53,10 @@ export function choosePartition (resource: ResourceLike, filter: Record<string, 
   if (requested !== undefined) {
     const definition = partitions[requested]
     if (definition === undefined) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Unknown partition "${requested}"`, { field: '/partition' })
+    // Without a value for every partition field there is no single prefix to list: scan the
+    // resource instead (same records, same order, just slower).
     const prefix = partitionPrefix(resource, requested, definition.fields, filter)
-    if (prefix === null) {
-      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `filter must give every field of partition "${requested}"`, { field: '/filter' })
-    }
-    return { name: requested, prefix }
+    return prefix === null ? null : { name: requested, prefix }
   }
   let best: PartitionChoice | null = null
   let bestFields = 0

@@ -47,6 +47,9 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   // Roles, then both guards' forced filters: a subscription never shows what `list` would not.
   const filter = await effectiveSubscriptionFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const events = new Set<ChangeType>((message.events ?? [...resource.events]).filter((e) => resource.events.has(e)))
+  if (events.size === 0) {
+    throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `None of the requested events is broadcast for "${resource.name}" (it broadcasts: ${[...resource.events].join(', ')})`, { field: '/events' })
+  }
 
   // `since` / `snapshot` (src/cluster/resume.ts): the async reads happen here; the finishing
   // step is synchronous and runs right before the subscription is added (see below).
