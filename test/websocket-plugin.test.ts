@@ -123,3 +123,20 @@ t.test('WebSocketPlugin mirrors the channel API and forwards channel events', as
   t.equal(wsPlugin.getChannelStats().channels, 1)
   t.equal(wsPlugin.realtime.getServerInfo().clients, 1)
 })
+
+t.test('a plugin given to new Database({ plugins }) starts once its resources exist', async (t) => {
+  const PORT = await freePort()
+  const wsPlugin = new WebSocketPlugin({ port: PORT, host: '127.0.0.1', logLevel: 'silent', startupBanner: false, resources: { notes: true } })
+  const db = new Database({ connectionString: 'memory://mybucket/ctor', plugins: [wsPlugin] } as unknown as ConstructorParameters<typeof Database>[0])
+  await db.connect()
+  t.teardown(async () => { await wsPlugin.stop(); await db.disconnect() })
+  t.equal(wsPlugin.getServerInfo().isRunning, false, 'waiting for the notes resource')
+  const started = new Promise((resolve) => wsPlugin.once('plugin.started', resolve))
+  await db.createResource({ name: 'notes', attributes: { text: 'string' } } as Parameters<typeof db.createResource>[0])
+  await started
+  t.equal(wsPlugin.getServerInfo().isRunning, true)
+  const ws = new WebSocket(`ws://127.0.0.1:${PORT}`)
+  t.teardown(() => ws.close())
+  const first = await new Promise<Record<string, unknown>>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))))
+  t.equal(first.type, 'connected')
+})

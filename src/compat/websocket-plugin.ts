@@ -22,6 +22,11 @@ export interface WebSocketPluginOptions extends Omit<RealtimeOptions, 'database'
   path?: string
 }
 
+interface Emitter {
+  on?: (event: string, listener: () => void) => unknown
+  removeListener?: (event: string, listener: () => void) => unknown
+}
+
 const FORWARDED: Array<keyof HubEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected', 'channel.joined', 'channel.left']
 
 /**
@@ -33,6 +38,8 @@ export class WebSocketPlugin extends EventEmitter {
   private readonly options: WebSocketPluginOptions
   private database: DatabaseLike | null = null
   private app: FastifyInstance | null = null
+  /** Set while start() waits for configured resources to be created. */
+  private cancelWait: (() => void) | null = null
 
   constructor (options: WebSocketPluginOptions = {}) {
     super()
@@ -52,10 +59,46 @@ export class WebSocketPlugin extends EventEmitter {
     this.database = database
   }
 
-  /** Called by `db.usePlugin()` once the database is connected. */
+  /**
+   * Called by `db.usePlugin()` once the database is connected. A plugin given to
+   * `new Database({ plugins: [...] })` starts before the app creates its resources: then the
+   * server starts as soon as the last configured resource exists.
+   */
   async start (): Promise<void> {
-    if (this.app !== null) return
+    if (this.app !== null || this.cancelWait !== null) return
     if (this.database === null) fail('WebSocketPlugin.start() called before install(database)')
+    const database = this.database as DatabaseLike & Emitter
+    if (this.missingResources().length > 0 && typeof database.on === 'function') {
+      const onCreated = (): void => {
+        if (this.missingResources().length > 0) return
+        this.cancelWait?.()
+        this.listen().catch((error: unknown) => { this.report(error) })
+      }
+      database.on('db:resource-created', onCreated)
+      this.cancelWait = () => {
+        this.cancelWait = null
+        database.removeListener?.('db:resource-created', onCreated)
+      }
+      return
+    }
+    await this.listen()
+  }
+
+  private missingResources (): string[] {
+    const resources = this.database?.resources ?? {}
+    return Object.entries(this.options.resources ?? {})
+      .filter(([name, config]) => config !== false && resources[name] === undefined)
+      .map(([name]) => name)
+  }
+
+  /** Errors with nobody to return them to: an 'error' listener if there is one, else a warning. */
+  private report (error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    else process.emitWarning(`s3db-realtime WebSocketPlugin: ${error instanceof Error ? error.message : String(error)}`)
+  }
+
+  private async listen (): Promise<void> {
+    if (this.database === null) return
     const { port, host, startupBanner, logLevel, path = '/', ...rest } = this.options
     const app: FastifyInstance = Fastify({ logger: { level: logLevel ?? 'info' } })
     // Registered through fastify-plugin so `realtime` is visible on this app.
@@ -76,13 +119,14 @@ export class WebSocketPlugin extends EventEmitter {
     // s3db stops only constructor-given plugins on disconnect; one added with usePlugin() would
     // keep its server (and the process) alive after `db.disconnect()` without this.
     const events = this.database as { once?: (event: string, fn: () => void) => unknown }
-    events.once?.('disconnected', () => { void this.stop().catch((error: unknown) => { this.emit('error', error) }) })
+    events.once?.('disconnected', () => { void this.stop().catch((error: unknown) => { this.report(error) }) })
     const info = app.realtime.getServerInfo()
     if (startupBanner === true) app.log.info(`WebSocket server running at ws://${host as string}:${info.port ?? port as number}${path === '/' ? '' : path}`)
     this.emit('plugin.started', { port: info.port, host })
   }
 
   async stop (): Promise<void> {
+    this.cancelWait?.()
     const app = this.app
     if (app === null) return
     this.app = null
