@@ -14,8 +14,8 @@ t.test('connected, ping and a filtered subscription over a real socket', async (
   t.same(sub.events.sort(), ['delete', 'insert', 'update'])
   t.type(sub.subscriptionId, 'string')
 
-  await db.resources.messages.insert({ content: 'other', channel: 'random' })
-  await db.resources.messages.insert({ id: 'm1', content: 'hello', channel: 'general' })
+  await db.resources.messages!.insert({ content: 'other', channel: 'random' })
+  await db.resources.messages!.insert({ id: 'm1', content: 'hello', channel: 'general' })
   const event = await ws.waitType('event')
   t.equal(event.event, 'insert')
   t.equal(event.resource, 'messages')

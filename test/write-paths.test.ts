@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp, sleep } from './helpers/app.js'
 import { createDatabase } from './helpers/db.js'
 import type { TestClient } from './helpers/client.js'
@@ -6,7 +6,7 @@ import type { TestClient } from './helpers/client.js'
 // Every s3db write path reaches subscribers exactly once (s3db 19.5.10 emits events for some
 // paths only; replace and patch-by-copy are captured through hooks).
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], behavior = 'user-managed') {
+async function setup (t: Test, behavior = 'user-managed') {
   const db = await createDatabase(t, { resources: false })
   await db.createResource({
     name: 'notes',
