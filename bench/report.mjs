@@ -171,6 +171,11 @@ object copied from the claims, a \`Set\` of event types per subscription, a per-
 \`subscriptions\` Map, and the child logger. Fan-out already serializes once per variant and finds
 recipients through the subscription index, so selective CPU tracks matches, not subscribers.
 
+Seen in development runs, not fixed here: twice in five 10k-connection cluster runs, instance A's
+event loop was busy enough fanning out the 200-event burst that Redis appends hit their timeout;
+the cluster fell back to local delivery and recovery, and the run failed with 205,000 lost (one
+instance missed 41 events) or 10,000 duplicated deliveries, with RESYNC_REQUIRED sent to clients.
+
 ## Reproduce
 
 \`\`\`sh
