@@ -45,7 +45,10 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const channelOptions = resolveChannelsOptions(rawOptions.channels)
   // With `redis`/`bus`, changes are numbered cluster-wide before delivery, and channel pushes
   // and presence are shared through the bus (src/cluster).
+  checkExistingWebsocketServer(fastify, ops) // validation first: nothing below has to be undone
   const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
+  // Hooked at once, so a register that fails further down still closes the bus it opened.
+  fastify.addHook('onClose', async () => { await cluster.close() })
   const channels = installChannels(hub, dispatcher, channelOptions, cluster.presenceStore)
   await cluster.attachChannels(channels)
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
@@ -67,7 +70,6 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     await operations.drain()
   })
 
-  checkExistingWebsocketServer(fastify, ops)
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
   }
@@ -93,8 +95,8 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
       hub.host = address.address
     }
     // Both carry the bound port, so they fire once the server listens (the seed's payload).
-    hub.emit('plugin.started', { port: hub.port, host: hub.host })
-    hub.emit('server.started', { port: hub.port, host: hub.host })
+    hub.notify('plugin.started', { port: hub.port, host: hub.host })
+    hub.notify('server.started', { port: hub.port, host: hub.host })
   })
 
   let closed = false
@@ -110,7 +112,6 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   fastify.addHook('onClose', async () => {
     shutdown()
     operations.close()
-    await cluster.close()
-    hub.emit('server.stopped')
+    hub.notify('server.stopped')
   })
 }

@@ -85,9 +85,9 @@ export class ResourceBridge {
     })
 
     // replace: read the old record first so subscribers see before/after (and `left`).
-    const pendingReplace = new Map<string, Array<RecordData | null>>()
+    const pendingReplace: Pending = new Map()
     this.hook(resource, 'beforeReplace', async (ctx: { id: string }) => {
-      queueFor(pendingReplace, ctx.id).push(await readOrNull(resource, ctx.id))
+      remember(pendingReplace, ctx.id, await readOrNull(resource, ctx.id))
       return ctx
     })
     this.hook(resource, 'afterReplace', (record: RecordData) => {
@@ -98,10 +98,10 @@ export class ResourceBridge {
     })
 
     // patch by copy-object: the only patch path that emits no `updated` event.
-    const pendingPatch = new Map<string, Array<RecordData | null>>()
+    const pendingPatch: Pending = new Map()
     this.hook(resource, 'beforePatch', async (ctx: { id: string, fields: Record<string, unknown> }) => {
       const byCopy = COPY_PATCH_BEHAVIORS.has(resource.behavior ?? '') && !Object.keys(ctx.fields ?? {}).some((k) => k.includes('.'))
-      if (byCopy) queueFor(pendingPatch, ctx.id).push(await readOrNull(resource, ctx.id))
+      if (byCopy) remember(pendingPatch, ctx.id, await readOrNull(resource, ctx.id))
       return ctx
     })
     this.hook(resource, 'afterPatch', (record: RecordData) => {
@@ -114,15 +114,24 @@ export class ResourceBridge {
   }
 }
 
-function queueFor (pending: Map<string, Array<RecordData | null>>, id: string): Array<RecordData | null> {
-  let queue = pending.get(id)
-  if (queue === undefined) pending.set(id, queue = [])
-  return queue
+/**
+ * Old records read by a before-hook, waiting for their after-hook, per id (a queue, so
+ * concurrent writes to one id pair up in order). A write that fails runs no after-hook: its
+ * entry is dropped once older than STALE_MS, so failed writes cannot pile up for an id.
+ */
+type Pending = Map<string, Array<{ before: RecordData | null, at: number }>>
+const STALE_MS = 30_000
+
+function remember (pending: Pending, id: string, before: RecordData | null): void {
+  const now = Date.now()
+  const queue = (pending.get(id) ?? []).filter((entry) => now - entry.at < STALE_MS)
+  queue.push({ before, at: now })
+  pending.set(id, queue)
 }
 
-function takeFrom (pending: Map<string, Array<RecordData | null>>, id: string): RecordData | null {
+function takeFrom (pending: Pending, id: string): RecordData | null {
   const queue = pending.get(id)
-  const before = queue?.shift() ?? null
+  const before = queue?.shift()?.before ?? null
   if (queue !== undefined && queue.length === 0) pending.delete(id)
   return before
 }

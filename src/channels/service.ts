@@ -99,7 +99,7 @@ export class ChannelService {
       this.registry.add(channel, connection)
       const result = this.store.join(channel, type, { id, clientId: connection.id, userInfo: userInfo ?? {}, joinedAt: now() })
       member = result.member
-      this.hub.emit('channel.joined', { channel, channelType: type, clientId: connection.id, member })
+      this.hub.notify('channel.joined', { channel, channelType: type, clientId: connection.id, member })
       if (result.added) userInfo = undefined // the new member already carries it
       if (result.added && type === 'presence') this.announce(channel, 'joined', member, connection.id)
     }
@@ -134,7 +134,7 @@ export class ChannelService {
     const result = this.store.leave(channel, clientId)
     if (result === null) return true
     const type = channelTypeOf(channel)
-    this.hub.emit('channel.left', { channel, channelType: type, clientId, member: result.member, reason })
+    this.hub.notify('channel.left', { channel, channelType: type, clientId, member: result.member, reason })
     if (result.removed && type === 'presence') this.announce(channel, 'left', result.member, clientId)
     return true
   }

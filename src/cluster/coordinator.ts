@@ -96,7 +96,11 @@ export class ClusterCoordinator {
         this.log.warn({ err: error, resource: payload.resource }, 'realtime cluster: append failed; delivering locally only')
         this.deliverAlone(payload)
       }
-    )
+    ).catch((error: unknown) => {
+      // Delivery itself failed (not the bus): log it like the single-node bridge does, never
+      // leave an unhandled rejection behind.
+      this.log.error({ err: error, resource: payload.resource }, 'realtime cluster: delivering a change failed')
+    })
   }
 
   /** Delivers to this node's clients under a node-local epoch (resumes across it resync). */

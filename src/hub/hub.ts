@@ -144,7 +144,7 @@ export class Hub extends EventEmitter<HubEvents> {
   addConnection (connection: Connection): void {
     this.connections.set(connection.id, connection)
     this.counters.connections++
-    this.emit('client.connected', { clientId: connection.id, user: connection.user })
+    this.notify('client.connected', { clientId: connection.id, user: connection.user })
   }
 
   removeConnection (connection: Connection, code: number, reason: string): void {
@@ -153,7 +153,23 @@ export class Hub extends EventEmitter<HubEvents> {
     for (const subscription of connection.subscriptions.values()) this.indexes.get(subscription.resource)?.remove(subscription)
     connection.subscriptions.clear()
     this.counters.disconnections++
-    this.emit('client.disconnected', { clientId: connection.id, code, reason })
+    this.notify('client.disconnected', { clientId: connection.id, code, reason })
+  }
+
+  /**
+   * Emits to each listener on its own: a listener that throws (application code) is logged and
+   * counted, and neither stops the other listeners (channel cleanup listens here too) nor
+   * escapes into a socket or s3db event handler, where it would crash the process.
+   */
+  notify<K extends keyof HubEvents> (event: K, ...args: HubEvents[K]): void {
+    for (const listener of this.rawListeners(event) as Array<(...a: HubEvents[K]) => void>) {
+      try {
+        listener(...args)
+      } catch (error) {
+        this.counters.errors++
+        this.log.error({ err: error, event }, 'realtime: an event listener threw')
+      }
+    }
   }
 
   addSubscription (subscription: Subscription): void {
@@ -190,7 +206,7 @@ export class Hub extends EventEmitter<HubEvents> {
     this.seqs.set(event.resource, event.seq)
     this.histories.get(event.resource)?.push(event)
     this.deliverChange(event)
-    this.emit('change', event)
+    this.notify('change', event)
   }
 
   /** Restarts a resource's numbering at `seq` with empty history (after an epoch change). */
@@ -208,7 +224,7 @@ export class Hub extends EventEmitter<HubEvents> {
     if (event.type !== 'reset' && !resource.events.has(event.type)) return 0
     this.counters.events++
     const sent = fanOutChange(event, index, resource.project, this.fanOutStats)
-    this.emit('delivered', event, sent)
+    this.notify('delivered', event, sent)
     return sent
   }
 

@@ -72,7 +72,9 @@ export class Dispatcher {
       return
     }
     // Binary frames carrying UTF-8 JSON are accepted too (some clients send Buffers).
-    const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8')
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8')
     const previous = this.queues.get(connection) ?? Promise.resolve()
     const next = previous.then(() => this.handleText(connection, text))
     this.queues.set(connection, next)

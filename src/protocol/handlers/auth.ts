@@ -58,6 +58,7 @@ export function registerAuthMessage (dispatcher: Dispatcher, drivers: readonly A
     if (current !== null && current.id !== user.id) {
       throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'The token belongs to a different user; reconnect to switch users')
     }
+    if (ctx.connection.closed) return // gone while the token was verified: arm no timer for it
     ctx.connection.user = user
     expiry.schedule(ctx.connection)
     await recheckSubscriptions(ctx)

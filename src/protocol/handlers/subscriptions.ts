@@ -57,6 +57,9 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   const { missed, reply: replayReply } = finishReplay()
 
   const connection = ctx.connection
+  // The socket may have closed while the guards or the replay read were awaited: adding the
+  // subscription now would leave it in the index for good.
+  if (connection.closed) return
   let subscription = [...connection.subscriptions.values()].find((s) =>
     s.resource === resource.name && sameFilter(s.filter.filter, filter.filter) && s.filter.impossible === filter.impossible && sameEvents(s.events, events))
   if (subscription === undefined) {
