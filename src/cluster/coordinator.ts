@@ -6,6 +6,7 @@ import type { ChangeEvent } from '../hub/history.js'
 import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
 import { deliverPublished } from '../protocol/handlers/publish.js'
 import { Sequencer } from './sequencer.js'
+import { withTimeout } from '../util/timeout.js'
 
 /** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
 type ChangePayload = RawChange & { timestamp: string }
@@ -89,7 +90,7 @@ export class ClusterCoordinator {
   }
 
   private append (payload: ChangePayload): void {
-    withTimeout(this.bus.append(changeTopic(payload.resource), payload), this.options.appendTimeout).then(
+    withTimeout(async () => await this.bus.append(changeTopic(payload.resource), payload), this.options.appendTimeout, `no answer from the bus within ${this.options.appendTimeout}ms`).then(
       (envelope) => { this.sequencer.offer(toEvent(envelope)) },
       (error: unknown) => {
         this.hub.counters.busErrors++
@@ -263,16 +264,4 @@ export class ClusterCoordinator {
 export function toEvent (envelope: Envelope): ChangeEvent {
   const payload = envelope.payload as ChangePayload
   return { resource: payload.resource, type: payload.type, id: payload.id, before: payload.before, after: payload.after, timestamp: payload.timestamp, seq: envelope.seq as number }
-}
-
-async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`no answer from the bus within ${ms}ms`)) }, ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }

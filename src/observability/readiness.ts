@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
 import { isPlainObject } from '../util/paths.js'
+import { withTimeout } from '../util/timeout.js'
 
 /**
  * What a check may answer: `true`/`false`, or `{ healthy, ...details }` (the seed's shape).
@@ -44,19 +45,6 @@ export function validateReadinessCheck (input: unknown, where: string): Readines
   }
   if (value.optional !== undefined && typeof value.optional !== 'boolean') fail('optional must be a boolean')
   return { name: value.name as string, check: value.check as ReadinessCheck['check'], timeout: (value.timeout as number | undefined) ?? 5000, optional: value.optional === true }
-}
-
-async function withTimeout<T> (work: () => T | Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`timed out after ${ms}ms`)) }, ms)
-  })
-  try {
-    // `work` runs inside the race so a synchronous throw is caught like a rejection.
-    return await Promise.race([Promise.resolve().then(work), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 async function runOne (check: ReadinessCheck): Promise<CheckResult> {

@@ -1,4 +1,5 @@
 import { ErrorCodes, ProtocolError } from '../errors.js'
+import { isNotFound } from '../util/not-found.js'
 
 interface S3dbValidationItem { field?: unknown, message?: unknown, type?: unknown }
 
@@ -31,7 +32,7 @@ export function toProtocolError (error: unknown): { error: ProtocolError, intern
       }))
       return { error: new ProtocolError(ErrorCodes.VALIDATION_ERROR, 'Validation failed', details), internal: false }
     }
-    if (e.name === 'NoSuchKey' || e.code === 'NoSuchKey' || e.name === 'NotFound' || e.statusCode === 404) {
+    if (isNotFound(e)) {
       return { error: new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found'), internal: false }
     }
   }

@@ -1,6 +1,7 @@
 import { matchesFilter, type CompiledFilter } from '../access/filter.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { FilterValue, RecordData, ResourceLike } from '../types.js'
+import { isNotFound } from '../util/not-found.js'
 
 export interface ListPage {
   records: RecordData[]
@@ -77,8 +78,7 @@ async function readMany (resource: ResourceLike, ids: string[]): Promise<Array<R
     try {
       return await resource.get(id)
     } catch (error) {
-      const e = error as { name?: string, statusCode?: number }
-      if (e.name === 'NoSuchKey' || e.statusCode === 404) return null // deleted between list and read
+      if (isNotFound(error)) return null // deleted between list and read
       throw error
     }
   }))

@@ -8,6 +8,7 @@ import type { RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
 import { parseClientFilter } from './subscriptions.js'
 import { forcedFilterFor } from '../../access/visibility.js'
+import { isNotFound } from '../../util/not-found.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -17,8 +18,7 @@ async function readRecord (resource: ResolvedResource, id: string): Promise<Reco
   try {
     return await resource.resource.get(id)
   } catch (error) {
-    const e = error as { name?: string, statusCode?: number }
-    if (e.name === 'NoSuchKey' || e.statusCode === 404) throw notFound()
+    if (isNotFound(error)) throw notFound()
     throw error
   }
 }
