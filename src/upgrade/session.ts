@@ -3,42 +3,44 @@ import type { Connection } from '../connection/connection.js'
 import type { Hub } from '../hub/hub.js'
 import { expiryOf } from './user.js'
 
-/** setTimeout's ceiling; longer delays are re-armed in steps. */
-const MAX_DELAY = 2 ** 31 - 1
+/** How often expiries are checked; JWT `exp` has one-second resolution anyway. */
+const SWEEP_MS = 1000
 
 /**
  * Closes sockets whose credentials expire (JWT `exp`) with 4001, unless an `auth` refresh
- * moved the expiry first. One timer per expiring socket, cleared on disconnect.
+ * moved the expiry first. One sweep over the connections each second instead of a timer per
+ * socket: nothing is kept per connection, and a refresh needs no re-arming (the sweep reads
+ * the connection's current user).
  */
 export class ExpiryWatch {
-  private readonly timers = new Map<string, NodeJS.Timeout>()
+  private timer: NodeJS.Timeout | null = null
 
   constructor (private readonly hub: Hub) {
     hub.on('client.connected', ({ clientId }) => {
       const connection = hub.connections.get(clientId)
       if (connection !== undefined) this.schedule(connection)
     })
-    hub.on('client.disconnected', ({ clientId }) => { this.cancel(clientId) })
   }
 
-  /** (Re)arms the timer from the connection's current user. */
+  /** Checks the connection's current user now, and makes sure the sweep runs if it can expire. */
   schedule (connection: Connection): void {
-    this.cancel(connection.id)
     const expiresAt = expiryOf(connection.user)
     if (expiresAt === null) return
-    const delay = expiresAt - Date.now()
-    if (delay <= 0) {
+    if (expiresAt <= Date.now()) {
       this.expire(connection)
       return
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(connection.id)
-      if (expiryOf(connection.user) !== expiresAt) return // refreshed meanwhile
-      if (Date.now() < expiresAt) this.schedule(connection)
-      else this.expire(connection)
-    }, Math.min(delay, MAX_DELAY))
-    timer.unref()
-    this.timers.set(connection.id, timer)
+    if (this.timer !== null) return
+    this.timer = setInterval(() => { this.sweep() }, SWEEP_MS)
+    this.timer.unref()
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    for (const connection of this.hub.connections.values()) {
+      const expiresAt = expiryOf(connection.user)
+      if (expiresAt !== null && expiresAt <= now && !connection.closed) this.expire(connection)
+    }
   }
 
   private expire (connection: Connection): void {
@@ -46,20 +48,9 @@ export class ExpiryWatch {
     connection.close(CloseCodes.TOKEN_EXPIRED, 'Token expired')
   }
 
-  cancel (clientId: string): void {
-    const timer = this.timers.get(clientId)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.timers.delete(clientId)
-  }
-
-  get size (): number {
-    return this.timers.size
-  }
-
   stop (): void {
-    for (const timer of this.timers.values()) clearTimeout(timer)
-    this.timers.clear()
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
   }
 }
 
