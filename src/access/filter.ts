@@ -30,8 +30,6 @@ export function compileFilter (filter: Filter, impossible = false): CompiledFilt
   return { filter, conditions, impossible }
 }
 
-export const MATCH_ALL: CompiledFilter = compileFilter({})
-
 export function matchesFilter (record: unknown, compiled: CompiledFilter): boolean {
   if (compiled.impossible) return false
   for (const condition of compiled.conditions) {

@@ -9,7 +9,6 @@ const id = Type.String({ minLength: 1, maxLength: 512 })
 const filter = Type.Record(Type.String(), Type.Unknown())
 const data = Type.Record(Type.String(), Type.Unknown())
 const changeType = Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')])
-const channel = Type.String({ minLength: 1, maxLength: 200 })
 
 function message<T extends Record<string, TSchema>> (type: string, fields: T) {
   return Type.Object({ type: Type.Literal(type), ...base, ...fields }, { additionalProperties: false })
@@ -45,8 +44,7 @@ export const Schemas = {
   insert: message('insert', { resource, data }),
   // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.
   update: message('update', { resource, id, data, partition: Type.Optional(Type.String({ maxLength: 128 })) }),
-  delete: message('delete', { resource, id, partition: Type.Optional(Type.String({ maxLength: 128 })) }),
-  publish: message('publish', { channel, message: Type.Unknown() })
+  delete: message('delete', { resource, id, partition: Type.Optional(Type.String({ maxLength: 128 })) })
 }
 
 export type SubscribeMessage = Static<typeof Schemas.subscribe>
