@@ -34,14 +34,17 @@ function onEvent (conn, msg) {
 }
 
 /** Opens indices from, from+step, … below `to` (step 2 interleaves two instances' clients). */
-async function openMany (url, from, to, subscribe, step = 1) {
+/** `deflate` offers permessage-deflate; `deflated` counts the sockets that negotiated it. */
+async function openMany (url, from, to, subscribe, step = 1, deflate = false) {
   let failures = 0
   let authenticated = 0
+  let deflated = 0
   await inBatches(Math.ceil((to - from) / step), 64, async (k) => {
     const i = from + k * step
     try {
-      const conn = await BenchConnection.open(url, await signToken(`user-${i}`), onEvent)
+      const conn = await BenchConnection.open(url, await signToken(`user-${i}`), onEvent, 30_000, deflate)
       if (conn.user !== null) authenticated++
+      if (conn.deflated) deflated++
       if (subscribe) {
         const channel = channelOf(i)
         const reply = await conn.request({ type: 'subscribe', resource: 'messages', filter: { channel } })
@@ -56,11 +59,11 @@ async function openMany (url, from, to, subscribe, step = 1) {
       if (failures === 1) process.emitWarning(`connection ${i} failed: ${error.message}`)
     }
   })
-  return { failures, authenticated }
+  return { failures, authenticated, deflated }
 }
 
 ipcServe({
-  connect: ({ url, from, to, step }) => openMany(url, from, to, true, step),
+  connect: ({ url, from, to, step, deflate }) => openMany(url, from, to, true, step, deflate),
   writers: ({ url, count }) => openMany(url, 0, count, false),
   subscribeFeed: async () => {
     let failures = 0

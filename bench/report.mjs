@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chartSvg } from './lib/svg.mjs'
-import { aggregateRuns, CLUSTER_LABEL, evaluateTargets, LABELS, SYSTEMS } from './lib/metrics.mjs'
+import { aggregateRuns, CLUSTER_LABEL, DEFLATE_LABELS, evaluateTargets, LABELS, SYSTEMS } from './lib/metrics.mjs'
 
 const root = (p) => fileURLToPath(new URL(`../${p}`, import.meta.url))
 
@@ -22,7 +22,7 @@ function table (agg, rows) {
 
 function integrity (results) {
   const lines = ['| system | scenario | expected | received | lost | duplicated | misrouted | unsolicited error frames |', '|---|---|---|---|---|---|---|---|']
-  for (const system of [...SYSTEMS, 'cluster']) {
+  for (const system of [...SYSTEMS, 'cluster', ...Object.keys(DEFLATE_LABELS)]) {
     for (const name of ['selective100', 'selectiveMax', 'wtsSocket', 'wtsDb', 'full']) {
       const sum = { expected: 0, received: 0, lost: 0, duplicated: 0, misrouted: 0 }
       const notices = {}
@@ -35,7 +35,7 @@ function integrity (results) {
         for (const [code, count] of Object.entries(r.notices ?? {})) notices[code] = (notices[code] ?? 0) + count
       }
       const noticeCell = Object.entries(notices).map(([code, count]) => `${code} ×${count}`).join(', ') || '0'
-      if (seen) lines.push(`| ${LABELS[system] ?? CLUSTER_LABEL} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} | ${noticeCell} |`)
+      if (seen) lines.push(`| ${LABELS[system] ?? DEFLATE_LABELS[system] ?? CLUSTER_LABEL} | ${name} | ${sum.expected} | ${sum.received} | ${sum.lost} | ${sum.duplicated} | ${sum.misrouted} | ${noticeCell} |`)
     }
   }
   return lines.join('\n')
@@ -46,6 +46,19 @@ function clusterTable (agg) {
   const lines = [`| | ${LABELS.realtime} (1 instance) | ${CLUSTER_LABEL} |`, '|---|---|---|']
   for (const [label, key, digits] of rows) lines.push(`| ${label} | ${cell(agg.realtime[key], digits)} | ${cell(agg.cluster?.[key], digits)} |`)
   return lines.join('\n')
+}
+
+/** Scenario (g): both variants side by side plus the within-run ratio. */
+function compressionTable (agg, targets, top) {
+  const ratios = targets.filter((t) => t.name.startsWith('Compression:'))
+  const rows = [[`heap+external KB/conn @${top}`, `memKB@${top}`, ratios[0]], [`rss KB/conn @${top}`, `rssKB@${top}`], ['server CPU µs/event (first fire to last delivery)', 'fullCpu', ratios[1], 0], ['full fan-out deliveries/s', 'fullDps', ratios[2], 0], ['full fan-out p50 ms', 'full_p50'], ['full fan-out p99 ms', 'full_p99']]
+  const lines = [`| | ${DEFLATE_LABELS.deflateOff} | ${DEFLATE_LABELS.deflateOn} | ratio (compressed / uncompressed) |`, '|---|---|---|---|']
+  for (const [label, key, ratio, digits] of rows) lines.push(`| ${label} | ${cell(agg.deflateOff?.[key], digits)} | ${cell(agg.deflateOn?.[key], digits)} | ${ratio?.value ? `${cell(ratio.value)} x` : '—'} |`)
+  return lines.join('\n')
+}
+
+function negotiated (results) {
+  return results.runs.map((run) => `${run.deflateOn?.deflated ?? 0} / ${run.deflateOff?.deflated ?? 0}`).join(', ')
 }
 
 export function renderMarkdown (results, chartPath) {
@@ -101,7 +114,9 @@ ${results.failures.length === 0 ? 'Delivery integrity: **no lost, duplicated or 
   \`insert\`, over the socket protocol and over REST routes (\`GET/POST /rest/messages\`) on the same
   Fastify server, REST with a keep-alive agent. The bundled plugin has no REST; raw ws is skipped.
 - (f) two s3db-realtime instances joined by a real \`redis-server\` (the \`redis\` option), clients
-  alternating between them, every event fired on instance A: see the last results section.
+  alternating between them, every event fired on instance A: see the (f) section.
+- (g) s3db-realtime without and with \`compression: true\`, clients offering permessage-deflate
+  both times: see the compression section.
 - Every delivery is checked by the clients: an event a connection did not subscribe to is
   misrouted, a repeat is a duplicate, an expected event never seen is lost; any non-zero count
   fails the run (exit code 1).
@@ -142,6 +157,24 @@ Events fired on instance A reach subscribers on both; compared with the single i
 same run.
 
 ${clusterTable(agg)}
+
+## (g) Compression cost: \`compression: true\` vs off (${top} connections)
+
+The same s3db-realtime app twice, fresh processes each time, without the option and with
+\`compression: true\` (default threshold 1024 bytes); the same load clients offer permessage-deflate
+(ws defaults) to both, and the run fails unless every socket negotiated it with the compressing
+server and none did without it (sockets that negotiated it, with / without, per run: ${negotiated(results)}).
+Memory is measured as in (a) (heap+external; zlib's native buffers show mostly in RSS) and full
+fan-out (${config.fanoutEvents} events to every socket) as in (b); CPU is the server process's user+system time
+from before the first fire until the clients hold every delivery (ws deflates on zlib's thread
+pool, after the fire loop has moved on), per event; deliveries/s also pays for the clients'
+inflating on the same cores. Ratios are computed within each run.
+Note: ws applies \`threshold\` only when \`server_no_context_takeover\` is negotiated, and neither the
+plugin nor these clients ask for it, so **every** frame is deflated here, ~200-byte events
+included, and every socket holds a deflate context from its first frame (the \`connected\`
+greeting) on.
+
+${compressionTable(agg, targets, top)}
 
 ## Delivery integrity (sums over runs)
 

@@ -7,6 +7,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { runSystem } from './lib/scenarios.mjs'
 import { runCluster } from './lib/cluster.mjs'
+import { runCompression } from './lib/compression.mjs'
 import { writeReport } from './report.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -44,6 +45,10 @@ for (let r = 0; r < CONFIG.runs; r++) {
   }
   log(`run ${r + 1}/${CONFIG.runs}: cluster (2 instances + redis-server)`)
   run.cluster = await runCluster(CONFIG, log)
+  for (const compressed of [false, true]) {
+    log(`run ${r + 1}/${CONFIG.runs}: s3db-realtime ${compressed ? 'with' : 'without'} compression`)
+    run[compressed ? 'deflateOn' : 'deflateOff'] = await runCompression(compressed, CONFIG, log)
+  }
   runs.push(run)
 }
 const failures = runs.flatMap((run) => Object.values(run).flatMap((s) => s.failures))

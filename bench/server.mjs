@@ -1,5 +1,5 @@
 // One system under test in its own process, driven over IPC by run.mjs.
-// Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime]
+// Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime] [--compression]
 import net from 'node:net'
 import v8 from 'node:v8'
 import { createBenchDatabase, eventRecord, ipcServe, now, tick } from './lib/common.mjs'
@@ -31,9 +31,11 @@ async function memory () {
 }
 
 const db = await createBenchDatabase()
-// An optional redis:// URL runs s3db-realtime as one instance of a cluster (scenario f).
-const redis = process.argv[3]
-const server = await STARTERS[system]({ db, port: await freePort(), redis })
+// An optional redis:// URL runs s3db-realtime as one instance of a cluster (scenario f);
+// --compression registers it with `compression: true` (scenario g).
+const redis = process.argv.slice(3).find((a) => a.startsWith('redis://'))
+const compression = process.argv.includes('--compression')
+const server = await STARTERS[system]({ db, port: await freePort(), redis, compression })
 
 ipcServe({
   info: () => ({ system, url: server.url, restUrl: server.restUrl, authConfigured: server.authConfigured ?? true, node: process.version }),
@@ -51,6 +53,11 @@ ipcServe({
     }
     const used = process.cpuUsage(cpu)
     return { cpuMicros: used.user + used.system, wallMs: now() - start }
+  },
+  /** Server CPU (user+system µs) so far, to bracket work that continues after `fire` returns. */
+  cpu: () => {
+    const used = process.cpuUsage()
+    return used.user + used.system
   },
   /** A real s3db insert on the server (write-to-screen "through the db"); t0 is before the write. */
   dbInsert: async ({ resource, channel, n }) => {

@@ -17,10 +17,11 @@ export class BenchConnection {
     this.seen = null
   }
 
-  static open (url, token, onEvent, timeoutMs = 30_000) {
+  /** `deflate` offers permessage-deflate (ws defaults); `conn.deflated` says if it was negotiated. */
+  static open (url, token, onEvent, timeoutMs = 30_000, deflate = false) {
     return new Promise((resolve, reject) => {
       const headers = token === null ? {} : { authorization: `Bearer ${token}` }
-      const ws = new WebSocket(url, { headers, perMessageDeflate: false })
+      const ws = new WebSocket(url, { headers, perMessageDeflate: deflate })
       const conn = new BenchConnection(ws, onEvent)
       const timer = setTimeout(() => { ws.terminate(); reject(new Error('connect timeout')) }, timeoutMs)
       ws.once('unexpected-response', (req, res) => { clearTimeout(timer); reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)) })
@@ -65,6 +66,10 @@ export class BenchConnection {
   }
 
   /** Whether this connection should receive the event described by `{resource, channel}`. */
+  get deflated () {
+    return this.ws.extensions.split(',').includes('permessage-deflate')
+  }
+
   wants (event) {
     return event.resource === 'feed' ? this.feed : event.resource === 'messages' && event.channel === this.channel
   }

@@ -5,6 +5,8 @@ import { median } from './common.mjs'
 export const SYSTEMS = ['raw', 'realtime', 'bundled']
 export const LABELS = { raw: 'raw ws (floor)', realtime: 's3db-realtime', bundled: 's3db.js bundled plugin' }
 export const CLUSTER_LABEL = '2 × s3db-realtime + Redis'
+/** Scenario (g): s3db-realtime without / with `compression: true`, clients offering deflate. */
+export const DEFLATE_LABELS = { deflateOff: 's3db-realtime, no compression', deflateOn: 's3db-realtime, compression: true' }
 
 /** Flat metrics of one system in one run; missing scenarios give undefined. */
 export function metricsOf (s, config) {
@@ -22,6 +24,8 @@ export function metricsOf (s, config) {
   }
   if (sc.full) {
     m.fullDps = sc.full.deliveriesPerSec
+    // Scenario (g) only: server CPU from first fire to the last delivery, per event.
+    if (sc.full.serverCpuMicros !== undefined) m.fullCpu = sc.full.serverCpuMicros / config.fanoutEvents
     for (const p of ['p50', 'p95', 'p99', 'max']) m[`full_${p}`] = sc.full.latency[p]
   }
   for (const key of ['wtsSocket', 'wtsDb']) {
@@ -40,10 +44,10 @@ export function aggregate (values) {
   return { median: median(list), min: Math.min(...list), max: Math.max(...list), n: list.length }
 }
 
-/** {system: {metric: aggregate}} over all runs ('cluster' is scenario f). */
+/** {system: {metric: aggregate}} over all runs ('cluster' is scenario f, 'deflate*' is g). */
 export function aggregateRuns (results) {
   const out = {}
-  for (const system of [...SYSTEMS, 'cluster']) {
+  for (const system of [...SYSTEMS, 'cluster', ...Object.keys(DEFLATE_LABELS)]) {
     const perRun = results.runs.map((run) => run[system] === undefined ? {} : metricsOf(run[system], results.config))
     const keys = new Set(perRun.flatMap((m) => Object.keys(m)))
     out[system] = {}
@@ -56,7 +60,7 @@ export function aggregateRuns (results) {
 export function evaluateTargets (results) {
   const top = results.config.sizes[results.config.sizes.length - 1]
   const per = (fn) => aggregate(results.runs.map((run) => {
-    const m = Object.fromEntries(SYSTEMS.map((s) => [s, run[s] === undefined ? {} : metricsOf(run[s], results.config)]))
+    const m = Object.fromEntries([...SYSTEMS, ...Object.keys(DEFLATE_LABELS)].map((s) => [s, run[s] === undefined ? {} : metricsOf(run[s], results.config)]))
     return fn(m)
   }))
   const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? a / b : undefined)
@@ -68,8 +72,12 @@ export function evaluateTargets (results) {
     { name: `p99 write-to-screen, socket insert (100 recipients, ${top} connected)`, goal: '< 5 ms', ok: (v) => v < 5, unit: 'ms', value: per((m) => m.realtime.wtsSocket_p99) },
     { name: `p99 write-to-screen, db insert (100 recipients, ${top} connected)`, goal: '< 5 ms', ok: (v) => v < 5, unit: 'ms', value: per((m) => m.realtime.wtsDb_p99) },
     { name: 'CRUD get: socket ops/s vs REST ops/s (same server)', goal: '>= 1.5x', ok: (v) => v >= 1.5, unit: 'x', value: per((m) => ratio(m.realtime['crud_get-socket'], m.realtime['crud_get-rest'])) },
-    { name: 'CRUD insert: socket ops/s vs REST ops/s (same server)', goal: '>= 1.5x', ok: (v) => v >= 1.5, unit: 'x', value: per((m) => ratio(m.realtime['crud_insert-socket'], m.realtime['crud_insert-rest'])) }
+    { name: 'CRUD insert: socket ops/s vs REST ops/s (same server)', goal: '>= 1.5x', ok: (v) => v >= 1.5, unit: 'x', value: per((m) => ratio(m.realtime['crud_insert-socket'], m.realtime['crud_insert-rest'])) },
+    // Scenario (g), informational: compressed / uncompressed, no target.
+    { name: `Compression: memory per connection at ${top}, compression: true / off`, goal: '—', unit: 'x', value: per((m) => ratio(m.deflateOn[`memKB@${top}`], m.deflateOff[`memKB@${top}`])) },
+    { name: `Compression: full fan-out server CPU/event, first fire to last delivery (${top} subscribers), compression: true / off`, goal: '—', unit: 'x', value: per((m) => ratio(m.deflateOn.fullCpu, m.deflateOff.fullCpu)) },
+    { name: `Compression: full fan-out deliveries/s (${top} subscribers), compression: true / off`, goal: '—', unit: 'x', value: per((m) => ratio(m.deflateOn.fullDps, m.deflateOff.fullDps)) }
   ]
-  for (const t of targets) t.status = t.value === null ? 'not measured' : t.ok(t.value.median) ? 'met' : 'missed'
+  for (const t of targets) t.status = t.value === null ? 'not measured' : t.ok === undefined ? 'informational' : t.ok(t.value.median) ? 'met' : 'missed'
   return targets
 }

@@ -7,10 +7,11 @@ import { JWT_SECRET } from '../lib/common.mjs'
 
 const AUTH = { required: true, drivers: [{ driver: 'jwt', config: { secret: JWT_SECRET } }] }
 
-async function build (plugin, db, auth, redis) {
+async function build (plugin, db, auth, redis, compression) {
   const app = Fastify({ logger: false })
   const cluster = redis === undefined ? {} : { redis }
-  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true }, ...cluster, ...(auth ? { auth: AUTH } : {}) })
+  const deflate = compression ? { compression: true } : {}
+  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true }, ...cluster, ...deflate, ...(auth ? { auth: AUTH } : {}) })
   app.get('/rest/:resource/:id', async (request) => {
     const { resource, id } = request.params
     return { data: await db.resources[resource].get(id) }
@@ -22,18 +23,18 @@ async function build (plugin, db, auth, redis) {
   return app
 }
 
-export async function startRealtime ({ db, port, redis }) {
+export async function startRealtime ({ db, port, redis, compression = false }) {
   const { default: s3dbRealtime } = await import('../../dist/index.js')
   let app
   let authConfigured = true
   try {
-    app = await build(s3dbRealtime, db, true, redis)
+    app = await build(s3dbRealtime, db, true, redis, compression)
   } catch (error) {
     // The auth option group may not be implemented in this build; measure without it and say so.
     if (!/auth/i.test(String(error?.message))) throw error
     authConfigured = false
     process.emitWarning(`s3db-realtime rejected the auth option (${error.message}); running without auth`)
-    app = await build(s3dbRealtime, db, false, redis)
+    app = await build(s3dbRealtime, db, false, redis, compression)
   }
   await app.listen({ port, host: '127.0.0.1' })
   const address = app.server.address()
