@@ -61,6 +61,23 @@ t.test('compression: permessage-deflate is negotiated only when enabled', async 
   t.equal(plain.client.socket.extensions, '', 'not negotiated by default')
 })
 
+// Regression: ws ignored `threshold` (compressing every frame) unless server_no_context_takeover
+// was negotiated, which neither the plugin nor usual clients asked for.
+t.test('compression: frames below the threshold are sent uncompressed', async (t) => {
+  const on = await buildApp(t, { compression: { threshold: 1024 } })
+  const { client } = await connect(on.url, { perMessageDeflate: true })
+  t.teardown(() => { client.close() })
+  t.match(client.socket.extensions, /permessage-deflate/, 'negotiated')
+  await client.request({ type: 'subscribe', resource: 'messages' })
+  const tcp = (client.socket as unknown as { _socket: { bytesRead: number } })._socket
+  const before = tcp.bytesRead
+  await on.db.resources.messages!.insert({ id: 'small', content: 'hello '.repeat(8), channel: 'general' })
+  const event = await client.waitType('event')
+  const frameLength = Buffer.byteLength(JSON.stringify(event))
+  t.ok(frameLength < 1024, 'the event is below the threshold')
+  t.ok(tcp.bytesRead - before >= frameLength, `sent as is (${tcp.bytesRead - before} bytes on the wire for a ${frameLength}-byte frame)`)
+})
+
 t.test('compression with an app-registered @fastify/websocket lacking perMessageDeflate is an option error', async (t) => {
   const db = await createDatabase(t)
   const app = Fastify({ logger: false })

@@ -13,8 +13,10 @@ import type { ResolvedOperations } from './options.js'
 export { resolveOperationsOptions, type ResolvedOperations } from './options.js'
 
 /** Options for @fastify/websocket's ws server that come from this module (compression). */
-export function websocketServerOptions (ops: ResolvedOperations): { perMessageDeflate: false | { threshold: number } } {
-  return { perMessageDeflate: ops.compression === null ? false : { threshold: ops.compression.threshold } }
+export function websocketServerOptions (ops: ResolvedOperations): { perMessageDeflate: false | { threshold: number, serverNoContextTakeover: boolean } } {
+  // ws honours `threshold` only with server_no_context_takeover negotiated; without it every
+  // frame (even a 200-byte event) is compressed with a per-socket context kept alive.
+  return { perMessageDeflate: ops.compression === null ? false : { threshold: ops.compression.threshold, serverNoContextTakeover: true } }
 }
 
 /** Compression needs the ws server's perMessageDeflate; an app-owned server must already have it. */
