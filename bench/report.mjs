@@ -169,10 +169,9 @@ fan-out (${config.fanoutEvents} events to every socket) as in (b); CPU is the se
 from before the first fire until the clients hold every delivery (ws deflates on zlib's thread
 pool, after the fire loop has moved on), per event; deliveries/s also pays for the clients'
 inflating on the same cores. Ratios are computed within each run.
-Note: ws applies \`threshold\` only when \`server_no_context_takeover\` is negotiated, and neither the
-plugin nor these clients ask for it, so **every** frame is deflated here, ~200-byte events
-included, and every socket holds a deflate context from its first frame (the \`connected\`
-greeting) on.
+Note: ws applies \`threshold\` only when \`server_no_context_takeover\` is negotiated; the plugin
+negotiates it, so the ~200-byte events here stay below the threshold and go out uncompressed
+(what remains is the per-socket deflate state and the negotiation).
 
 ${compressionTable(agg, targets, top)}
 
