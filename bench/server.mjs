@@ -1,8 +1,7 @@
 // One system under test in its own process, driven over IPC by run.mjs.
 // Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime] [--compression]
-import net from 'node:net'
 import v8 from 'node:v8'
-import { createBenchDatabase, eventRecord, ipcServe, now, tick } from './lib/common.mjs'
+import { createBenchDatabase, eventRecord, freePort, ipcServe, now, tick } from './lib/common.mjs'
 import { startRaw } from './servers/raw.mjs'
 import { startRealtime } from './servers/realtime.mjs'
 import { startBundled } from './servers/bundled.mjs'
@@ -11,14 +10,6 @@ const STARTERS = { raw: startRaw, realtime: startRealtime, bundled: startBundled
 const system = process.argv[2]
 if (STARTERS[system] === undefined) throw new Error(`unknown system ${system}`)
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
-
-async function freePort () {
-  const probe = net.createServer()
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address()
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
 
 /** heapUsed + external after full collections (the issue's measure), plus rss for context. */
 async function memory () {

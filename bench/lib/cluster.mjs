@@ -2,18 +2,9 @@
 // between the instances (so every channel has subscribers on both), every event is fired on
 // instance A, and each delivery must arrive exactly once on whichever instance holds the socket.
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import { deliver, noticeText } from './scenarios.mjs'
 import { spawnProc } from './procs.mjs'
-import { channelOf, sleep } from './common.mjs'
-
-async function freePort () {
-  const probe = net.createServer()
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address()
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
+import { channelOf, freePort, sleep } from './common.mjs'
 
 async function startRedis () {
   const port = await freePort()

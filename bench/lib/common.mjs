@@ -2,9 +2,19 @@
 // system-wide on Linux), so a t0 stamped in one process can be compared with a receipt time
 // in another without wall-clock skew.
 import { randomUUID } from 'node:crypto'
+import net from 'node:net'
 
 /** Milliseconds on the system-wide monotonic clock, with sub-microsecond precision. */
 export const now = () => Number(process.hrtime.bigint()) / 1e6
+
+/** A free TCP port on loopback (probe, read, release). */
+export async function freePort () {
+  const probe = net.createServer()
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address()
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 export const tick = () => new Promise((resolve) => setImmediate(resolve))
