@@ -1,31 +1,18 @@
-import { Database } from 's3db.js'
 import t from 'tap'
 import { buildApp } from './helpers/app.js'
-import type { Db } from './helpers/db.js'
+import { createDatabase, type Db } from './helpers/db.js'
 import { startS3 } from './helpers/s3.js'
 
-/** s3db over the real S3 protocol (HTTP, SigV4) against a local s3rver. */
+/** s3db over the real S3 protocol (HTTP, SigV4) against a local s3rver, with the usual test resources. */
 async function s3Database (t: Parameters<typeof startS3>[0], connectionString: string): Promise<Db> {
-  const db = new Database({
+  return await createDatabase(t, {
     connectionString,
-    forcePathStyle: true,
-    // recker 1.0.56's handler breaks DELETE against real S3 servers; use the SDK's own handler.
-    clientOptions: { httpClientOptions: { useReckerHandler: false } },
-    logLevel: 'silent'
-  } as ConstructorParameters<typeof Database>[0])
-  await db.connect()
-  t.teardown(async () => { await db.disconnect() })
-  await db.createResource({
-    name: 'messages',
-    attributes: { content: 'string|required', channel: 'string|required', author: 'string|optional', meta: { kind: 'string|optional', secret: 'string|optional' } },
-    timestamps: true,
-    partitions: { byChannel: { fields: { channel: 'string' } } }
-  } as Parameters<Db['createResource']>[0])
-  await db.createResource({
-    name: 'users',
-    attributes: { name: 'string|required', email: 'string|optional', password: 'string|optional', role: 'string|optional', tenantId: 'string|optional' }
-  } as Parameters<Db['createResource']>[0])
-  return db
+    databaseOptions: {
+      forcePathStyle: true,
+      // recker 1.0.56's handler breaks DELETE against real S3 servers; use the SDK's own handler.
+      clientOptions: { httpClientOptions: { useReckerHandler: false } }
+    }
+  })
 }
 
 t.test('subscribe/insert/update/delete/list over WebSocket with s3db on a real S3 server', async (t) => {

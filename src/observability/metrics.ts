@@ -116,30 +116,13 @@ export class RealtimeMetrics {
     this.names.push(name)
   }
 
+  /** Counters and gauges alike are read from the hub's counters at scrape time, never per message. */
   private counter (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    this.register(new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [],
-      collect () {
-        this.reset()
-        for (const [labels, value] of read()) this.inc(labels, value)
-      }
-    }))
+    this.register(new Counter({ name, help, labelNames, registers: [], collect () { refill(this, read, (l, v) => { this.inc(l, v) }) } }))
   }
 
   private gauge (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    this.register(new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [],
-      collect () {
-        this.reset()
-        for (const [labels, value] of read()) this.set(labels, value)
-      }
-    }))
+    this.register(new Gauge({ name, help, labelNames, registers: [], collect () { refill(this, read, (l, v) => { this.set(l, v) }) } }))
   }
 }
 
@@ -149,4 +132,10 @@ export function registerMetricsRoute (fastify: FastifyInstance, metrics: Realtim
     const body = await metrics.registry.metrics()
     return await reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body)
   })
+}
+
+/** Replaces a metric's samples with what `read` reports now. */
+function refill (metric: { reset: () => void }, read: () => Sample[], put: (labels: Sample[0], value: number) => void): void {
+  metric.reset()
+  for (const [labels, value] of read()) put(labels, value)
 }

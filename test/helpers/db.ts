@@ -5,10 +5,13 @@ import type { Test } from 'tap'
 export type Db = InstanceType<typeof Database>
 
 /** A fresh in-memory s3db with the two resources most tests use. */
-export async function createDatabase (t: Test, options: { resources?: boolean, connectionString?: string } = {}): Promise<Db> {
+export async function createDatabase (
+  t: Test,
+  options: { resources?: boolean, connectionString?: string, databaseOptions?: Record<string, unknown> } = {}
+): Promise<Db> {
   // Same connectionString = same bucket: several instances of one app (cluster tests).
   const connectionString = options.connectionString ?? `memory://test-${randomUUID()}/db`
-  const db = new Database({ connectionString, logLevel: 'silent' } as ConstructorParameters<typeof Database>[0])
+  const db = new Database({ connectionString, logLevel: 'silent', ...options.databaseOptions } as ConstructorParameters<typeof Database>[0])
   await db.connect()
   if (options.resources !== false) {
     await db.createResource({
