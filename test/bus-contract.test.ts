@@ -113,6 +113,27 @@ function contract (name: string, make: Factory): void {
       t.equal(next.seq, 2, 'seq keeps counting; the epoch says the old numbers are void')
     })
 
+    t.test('a retried append returns the entry its first attempt made; an unknown id is appended once', async (t) => {
+      const [a, b] = await make(t, 5)
+      const seen = await collect(b, 'log:r')
+      const first = await a.append('log:r', { n: 1 }, { id: 'one', retry: false })
+      await a.append('log:r', { n: 2 }, { id: 'two', retry: false })
+      const again = await a.append('log:r', { n: 1 }, { id: 'one', retry: true })
+      t.same([again.seq, again.epoch], [first.seq, first.epoch], 'the first entry, not a new one')
+      const never = await a.append('log:r', { n: 3 }, { id: 'three', retry: true })
+      t.equal(never.seq, 3, 'an id the log never saw is appended')
+      await until(() => seen.length === 3, 'three entries published')
+      t.same(seen.map((e) => e.payload), [{ n: 1 }, { n: 2 }, { n: 3 }], 'each published once')
+      t.same((await b.readLog('log:r', 0)).entries?.map((e) => e.seq), [1, 2, 3])
+    })
+
+    t.test('a retry the full history cannot vouch for is refused, not guessed', async (t) => {
+      const [a] = await make(t, 3)
+      for (let i = 0; i < 3; i++) await a.append('log:f', i)
+      await t.rejects(a.append('log:f', 'x', { id: 'gone', retry: true }), /UNCERTAIN/)
+      t.equal((await a.head('log:f')).lastSeq, 3, 'nothing appended')
+    })
+
     t.test('close is idempotent and a closed bus is unhealthy', async (t) => {
       const [a] = await make(t, 5)
       t.equal(a.healthy(), true)

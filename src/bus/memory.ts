@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { safeDeliver, silentLogger, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 
 interface Subscriber {
   readonly handler: EnvelopeHandler
@@ -9,6 +9,8 @@ interface Subscriber {
 interface TopicLog {
   lastSeq: number
   entries: Envelope[]
+  /** The append id each entry was made under (entries leave with the history). */
+  readonly ids: WeakMap<Envelope, string>
 }
 
 /**
@@ -39,11 +41,17 @@ export class MemoryBroker {
     })
   }
 
-  append (origin: string, topic: string, payload: unknown): Envelope {
+  append (origin: string, topic: string, payload: unknown, options?: AppendOptions): Envelope {
     const log = this.logFor(topic)
+    if (options?.retry === true) {
+      const made = log.entries.find((entry) => log.ids.get(entry) === options.id)
+      if (made !== undefined) return made
+      if (this.historySize === 0 || log.entries.length >= this.historySize) throw new Error(`UNCERTAIN cannot tell whether append ${options.id} ran: history is full or off`)
+    }
     log.lastSeq++
     const envelope: Envelope = { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: log.lastSeq, epoch: this.epoch }
     log.entries.push(envelope)
+    if (options !== undefined) log.ids.set(envelope, options.id)
     if (log.entries.length > this.historySize) log.entries.splice(0, log.entries.length - this.historySize)
     this.deliver(envelope)
     return envelope
@@ -64,7 +72,7 @@ export class MemoryBroker {
 
   private logFor (topic: string): TopicLog {
     let log = this.logs.get(topic)
-    if (log === undefined) this.logs.set(topic, log = { lastSeq: 0, entries: [] })
+    if (log === undefined) this.logs.set(topic, log = { lastSeq: 0, entries: [], ids: new WeakMap() })
     return log
   }
 }
@@ -108,9 +116,9 @@ export class MemoryBus implements Bus {
     }
   }
 
-  async append (topic: string, payload: unknown): Promise<Envelope> {
+  async append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope> {
     this.assertOpen()
-    return this.broker.append(this.nodeId, topic, payload)
+    return this.broker.append(this.nodeId, topic, payload, options)
   }
 
   async readLog (topic: string, afterSeq: number): Promise<LogRead> {

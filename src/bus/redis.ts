@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { APPEND_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
-import { safeDeliver, silentLogger, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 
 export interface RedisBusOptions {
   /** A redis:// URL; the bus creates (and later closes) its two connections. */
@@ -108,11 +108,11 @@ export class RedisBus implements Bus {
     }
   }
 
-  async append (topic: string, payload: unknown): Promise<Envelope> {
+  async append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope> {
     const args = [
       this.key('epoch'), this.key('seq', topic), this.key('log', topic),
       randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
-      JSON.stringify(payload ?? null), this.channel(topic)
+      JSON.stringify(payload ?? null), this.channel(topic), options?.id ?? randomUUID(), options?.retry === true ? '1' : '0'
     ]
     const [seq, epoch] = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args)
     return { origin: this.nodeId, topic, payload: payload ?? null, seq: Number(seq), epoch }

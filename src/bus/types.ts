@@ -19,6 +19,14 @@ export interface Envelope<T = unknown> {
 export type EnvelopeHandler = (envelope: Envelope) => void
 export type Unsubscribe = () => Promise<void>
 
+/** Makes an append safe to repeat when its reply never came (see `Bus.append`). */
+export interface AppendOptions {
+  /** Names the entry (unique per append, e.g. a UUID). */
+  readonly id: string
+  /** True when an earlier attempt under `id` may already have made the entry. */
+  readonly retry: boolean
+}
+
 /** Where a topic's log stands. */
 export interface LogHead {
   readonly epoch: string
@@ -42,8 +50,10 @@ export interface Bus {
   /**
    * Atomically gives `payload` the next seq of `topic`'s log, stores it in the bounded history
    * and publishes it to the topic's subscribers. Entries reach subscribers in seq order.
+   * With `options.retry`, an entry already made under `options.id` is returned instead of a new
+   * one; when the bounded history can no longer tell, the append rejects rather than guess.
    */
-  append (topic: string, payload: unknown): Promise<Envelope>
+  append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope>
   /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */
   readLog (topic: string, afterSeq: number): Promise<LogRead>
   head (topic: string): Promise<LogHead>

@@ -6,13 +6,16 @@ import type { ChangeEvent } from '../hub/history.js'
 import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
 import { deliverPublished } from '../protocol/handlers/publish.js'
 import { Sequencer } from './sequencer.js'
-import { withTimeout } from '../util/timeout.js'
+import { appendChange } from './append.js'
 
 /** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
 type ChangePayload = RawChange & { timestamp: string }
 
 export const changeTopic = (resource: string): string => `change:${resource}`
 const RELAY_TOPIC = 'relay'
+const RETIRED_EPOCHS = 16
+/** Pause before a failed recovery is tried again (clients stay on RESYNC until it succeeds), ms. */
+const RECOVERY_RETRY_MS = 1000
 export const CONTROL_TOPIC = 'control'
 
 export interface CoordinatorOptions {
@@ -33,6 +36,8 @@ export interface CoordinatorOptions {
 export class ClusterCoordinator {
   private readonly sequencer: Sequencer
   private readonly epochs = new Map<string, string>()
+  /** Epochs this node moved away from; envelopes still carrying one are stale. */
+  private readonly retired = new Set<string>()
   private readonly unsubscribes: Unsubscribe[] = []
   /** Set once a change was delivered without the bus: the cluster never saw it. */
   private diverged = false
@@ -90,7 +95,7 @@ export class ClusterCoordinator {
   }
 
   private append (payload: ChangePayload): void {
-    withTimeout(async () => await this.bus.append(changeTopic(payload.resource), payload), this.options.appendTimeout, `no answer from the bus within ${this.options.appendTimeout}ms`).then(
+    appendChange(this.bus, changeTopic(payload.resource), payload, this.options.appendTimeout).then(
       (envelope) => { this.sequencer.offer(toEvent(envelope)) },
       (error: unknown) => {
         this.hub.counters.busErrors++
@@ -123,6 +128,8 @@ export class ClusterCoordinator {
   private onChange (envelope: Envelope): void {
     if (envelope.origin === this.nodeId || this.closed) return
     const event = toEvent(envelope)
+    // Sent before a rotation this node already followed: the resync it announced covers it.
+    if (this.retired.has(envelope.epoch as string)) return
     const known = this.epochs.get(event.resource)
     if (known !== undefined && envelope.epoch !== known && this.recovering === null && !this.diverged) {
       // The log was rotated or Redis lost its data: numbering restarts under the new epoch.
@@ -133,11 +140,20 @@ export class ClusterCoordinator {
 
   /** Takes the cluster's numbering for `resource`; `notify` tells its subscribers to re-list. */
   private adopt (resource: string, head: LogHead, notify: boolean): void {
+    const previous = this.epochs.get(resource)
+    if (previous !== undefined && previous !== head.epoch) this.retire(previous)
     this.epochs.set(resource, head.epoch)
     this.hub.epoch = head.epoch
     this.hub.resetHistory(resource, head.lastSeq)
     this.sequencer.reset(resource, head.lastSeq)
     if (notify) this.notifyResync(resource)
+  }
+
+  /** Remembers an epoch left behind (the last few; stragglers arrive within moments). */
+  private retire (epoch: string): void {
+    this.retired.delete(epoch)
+    this.retired.add(epoch)
+    if (this.retired.size > RETIRED_EPOCHS) this.retired.delete(this.retired.values().next().value as string)
   }
 
   /** Subscribers of `resource` may have missed events: tell each connection once. */
@@ -197,7 +213,12 @@ export class ClusterCoordinator {
 
   private async resyncAll (): Promise<void> {
     try {
-      for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), true)
+      for (const name of this.resources) {
+        const head = await this.bus.head(changeTopic(name))
+        // Already on it: a change numbered under the new epoch got here first and was adopted
+        // (and announced) then; adopting again would skip changes still on their way.
+        if (head.epoch !== this.epochs.get(name)) this.adopt(name, head, true)
+      }
     } catch (error) {
       this.log.warn({ err: error }, 'realtime cluster: resync after an epoch change failed')
     }
@@ -240,7 +261,7 @@ export class ClusterCoordinator {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null
         if (!this.closed && this.bus.healthy() && this.recovering === null) this.recovering = this.recover()
-      }, this.options.appendTimeout)
+      }, Math.min(this.options.appendTimeout, RECOVERY_RETRY_MS))
     } finally {
       this.recovering = null
       if (this.diverged && this.aloneCount !== alone && !this.closed && this.bus.healthy()) this.recovering = this.recover()

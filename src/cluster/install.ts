@@ -19,7 +19,7 @@ export interface ClusterHandle {
 }
 
 /** Longest wait for Redis to number a change before it is delivered locally without it, ms. */
-const APPEND_TIMEOUT = 5000
+export const APPEND_TIMEOUT = 5000
 /** How long a hole in the seq order may stay open before it is read from the log, ms. */
 const GAP_TIMEOUT = 500
 

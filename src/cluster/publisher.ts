@@ -4,7 +4,9 @@ import type { BusLogger } from '../bus/types.js'
 import type { RawChange } from '../hub/hub.js'
 import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
 import type { DatabaseLike } from '../types.js'
+import { appendChange } from './append.js'
 import { CONTROL_TOPIC, changeTopic } from './coordinator.js'
+import { APPEND_TIMEOUT } from './install.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
 
 export interface PublisherOptions extends ClusterOptions {
@@ -54,7 +56,7 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
   })
   const sink = (change: RawChange): void => {
     const payload = { ...change, timestamp: new Date().toISOString() }
-    bus.append(changeTopic(change.resource), payload).catch((error: unknown) => {
+    appendChange(bus, changeTopic(change.resource), payload, APPEND_TIMEOUT).catch((error: unknown) => {
       dropped++
       diverged = true
       log.warn({ err: error, resource: change.resource }, 'realtime publisher: the bus did not take a change')
