@@ -47,6 +47,11 @@ export class ClusterPresenceStore implements PresenceStore {
   /** channel -> this node's clientIds in it -> member id (the memory store keeps this private). */
   private readonly localClients = new Map<string, Map<string, string>>()
   private readonly nodes = new Map<string, RemoteNode>()
+  /**
+   * channel -> member id -> how many views hold it (this node's store is one, each remote node
+   * another): the union's size and membership in O(1), however many join at once.
+   */
+  private readonly holders = new Map<string, Map<string, number>>()
 
   constructor (
     private readonly send: (op: PresenceOp) => void
@@ -61,12 +66,14 @@ export class ClusterPresenceStore implements PresenceStore {
   onMemberGone: (channel: string, member: PresenceMember) => void = () => {}
 
   join (channel: string, type: ChannelType, entry: PresenceMember): JoinResult {
+    const elsewhere = this.remoteHas(channel, entry.id)
     const result = this.local.join(channel, type, entry)
     let clients = this.localClients.get(channel)
     if (clients === undefined) this.localClients.set(channel, clients = new Map())
     clients.set(entry.clientId, entry.id)
+    if (result.added) this.hold(channel, entry.id, 1)
     this.send({ op: 'join', channel, type, clientId: entry.clientId, member: result.member })
-    return { member: result.member, added: result.added && !this.remoteHas(channel, entry.id) }
+    return { member: result.member, added: result.added && !elsewhere }
   }
 
   leave (channel: string, clientId: string): LeaveResult | null {
@@ -75,6 +82,7 @@ export class ClusterPresenceStore implements PresenceStore {
     const clients = this.localClients.get(channel)
     clients?.delete(clientId)
     if (clients?.size === 0) this.localClients.delete(channel)
+    if (result.removed) this.hold(channel, result.member.id, -1)
     this.send({ op: 'leave', channel, clientId })
     return { member: result.member, removed: result.removed && !this.remoteHas(channel, result.member.id) }
   }
@@ -90,7 +98,7 @@ export class ClusterPresenceStore implements PresenceStore {
   }
 
   hasMember (channel: string, id: string): boolean {
-    return this.local.hasMember(channel, id) || this.remoteHas(channel, id)
+    return this.holders.get(channel)?.has(id) === true
   }
 
   members (channel: string): PresenceMember[] {
@@ -103,7 +111,7 @@ export class ClusterPresenceStore implements PresenceStore {
   }
 
   memberCount (channel: string): number {
-    return this.members(channel).length
+    return this.holders.get(channel)?.size ?? 0
   }
 
   channel (name: string): StoredChannel | null {
@@ -175,25 +183,35 @@ export class ClusterPresenceStore implements PresenceStore {
     if (op.op === 'join') {
       const channel = this.remoteChannel(node, op.channel, op.type)
       const entry = channel.members.get(op.member.id)
-      if (entry === undefined) channel.members.set(op.member.id, { member: op.member, clients: new Set([op.clientId]) })
-      else entry.clients.add(op.clientId)
+      if (entry === undefined) {
+        channel.members.set(op.member.id, { member: op.member, clients: new Set([op.clientId]) })
+        this.hold(op.channel, op.member.id, 1)
+      } else {
+        entry.clients.add(op.clientId)
+      }
     } else if (op.op === 'leave') {
       const channel = node.channels.get(op.channel)
       for (const [id, entry] of channel?.members ?? []) {
         if (!entry.clients.delete(op.clientId)) continue
-        if (entry.clients.size === 0) channel?.members.delete(id)
-        else if (entry.member.clientId === op.clientId) entry.member = { ...entry.member, clientId: entry.clients.values().next().value as string }
+        if (entry.clients.size === 0) {
+          channel?.members.delete(id)
+          this.hold(op.channel, id, -1)
+        } else if (entry.member.clientId === op.clientId) entry.member = { ...entry.member, clientId: entry.clients.values().next().value as string }
       }
       if (channel?.members.size === 0) node.channels.delete(op.channel)
     } else if (op.op === 'update') {
       const entry = node.channels.get(op.channel)?.members.get(op.member.id)
       if (entry !== undefined) entry.member = { ...op.member, clientId: entry.member.clientId }
     } else if (op.op === 'state') {
+      this.release(node)
       node.channels.clear()
       for (const state of op.channels) {
         const channel = this.remoteChannel(node, state.channel, state.type)
         channel.createdAt = state.createdAt
-        for (const { member, clients } of state.members) channel.members.set(member.id, { member, clients: new Set(clients) })
+        for (const { member, clients } of state.members) {
+          if (!channel.members.has(member.id)) this.hold(state.channel, member.id, 1)
+          channel.members.set(member.id, { member, clients: new Set(clients) })
+        }
       }
     }
   }
@@ -216,6 +234,7 @@ export class ClusterPresenceStore implements PresenceStore {
     const node = this.nodes.get(origin)
     if (node === undefined) return
     this.nodes.delete(origin)
+    this.release(node)
     for (const [name, channel] of node.channels) {
       for (const [id, entry] of channel.members) {
         if (!this.hasMember(name, id)) this.onMemberGone(name, entry.member)
@@ -224,8 +243,25 @@ export class ClusterPresenceStore implements PresenceStore {
   }
 
   private remoteHas (channel: string, id: string): boolean {
-    for (const node of this.nodes.values()) if (node.channels.get(channel)?.members.has(id) === true) return true
-    return false
+    const views = this.holders.get(channel)?.get(id) ?? 0
+    return views > (this.local.hasMember(channel, id) ? 1 : 0)
+  }
+
+  private hold (channel: string, id: string, delta: 1 | -1): void {
+    let ids = this.holders.get(channel)
+    if (ids === undefined) {
+      if (delta < 0) return
+      this.holders.set(channel, ids = new Map())
+    }
+    const views = (ids.get(id) ?? 0) + delta
+    if (views > 0) ids.set(id, views)
+    else ids.delete(id)
+    if (ids.size === 0) this.holders.delete(channel)
+  }
+
+  /** Forgets everything `node` held (before it is replaced or dropped). */
+  private release (node: RemoteNode): void {
+    for (const [name, channel] of node.channels) for (const id of channel.members.keys()) this.hold(name, id, -1)
   }
 
   private node (origin: string, now: number): RemoteNode {
