@@ -167,7 +167,10 @@ t.test('redis bus reports health changes when redis goes away and comes back', a
   const bus = new RedisBus({ url: server.url, nodeId: 'h' })
   t.teardown(async () => { await bus.close() })
   const changes: boolean[] = []
+  const removed: boolean[] = []
   bus.onHealthChange((healthy) => { changes.push(healthy) })
+  const stop = bus.onHealthChange((healthy) => { removed.push(healthy) })
+  stop()
   await bus.start()
   const got: Envelope[] = []
   await bus.subscribe('t', (e) => { got.push(e) })
@@ -177,6 +180,7 @@ t.test('redis bus reports health changes when redis goes away and comes back', a
   await server.start()
   await until(() => bus.healthy(), 'healthy after redis came back')
   t.same(changes.slice(-2), [false, true])
+  t.same(removed, [], 'a removed listener hears nothing')
   await bus.publish('t', 'again')
   await until(() => got.length === 1, 'subscriptions restored after reconnect')
 })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { Redis } from 'ioredis'
 import { attachPublisher, InvalidOptionError } from '../src/index.js'
 import { buildApp } from './helpers/app.js'
 import { createDatabase } from './helpers/db.js'
@@ -39,4 +40,24 @@ t.test('attachPublisher refuses bad options with a coded error', async (t) => {
   await t.rejects(attachPublisher(db, {}), InvalidOptionError)
   await t.rejects(attachPublisher(db, { redis: 'http://nope' }), { code: 'S3DB_REALTIME_INVALID_OPTION' })
   await t.rejects(attachPublisher(db, { redis: 'redis://127.0.0.1:1', resources: ['nope'] }), { code: 'S3DB_REALTIME_UNKNOWN_RESOURCE' })
+})
+
+t.test('attachPublisher: a change Redis did not answer for while connected is announced as a resync at once', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://worker-stall-${randomUUID()}/db`
+  const server = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const client = await server.client()
+  await client.request({ type: 'subscribe', resource: 'users' })
+  const workerDb = await createDatabase(t, { connectionString: bucket })
+  const publisher = await attachPublisher(workerDb, { redis: { url: redis.url, commandTimeout: 100 }, resources: ['users'] })
+  t.teardown(async () => { await publisher.close() })
+  const admin = new Redis(redis.url)
+  t.teardown(() => { admin.disconnect() })
+
+  // Redis stays connected but answers nobody for 800 ms: no health change will ever come.
+  await admin.call('CLIENT', 'PAUSE', '800', 'ALL')
+  await workerDb.resources.users!.insert({ id: 'w1', name: 'during the stall' })
+  const resync = await client.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
+  t.equal(resync.details.resource, 'users', 'the subscriber is told to re-list')
+  t.equal(publisher.dropped, 1, 'the change is counted as dropped')
 })

@@ -141,8 +141,8 @@ export class MemoryBus implements Bus {
     return !this.closed
   }
 
-  onHealthChange (): void {
-    // A memory bus is never unreachable.
+  onHealthChange (): () => void {
+    return () => {} // a memory bus is never unreachable: nothing to report, nothing to remove
   }
 
   async close (): Promise<void> {

@@ -41,7 +41,7 @@ export class RedisBus implements Bus {
   private readonly historySize: number
   private readonly log: BusLogger
   private readonly handlers = new Map<string, Set<EnvelopeHandler>>()
-  private readonly healthListeners: Array<(healthy: boolean) => void> = []
+  private readonly healthListeners = new Set<(healthy: boolean) => void>()
   private readonly detach: Array<() => void> = []
   private lastHealthy = false
   private closed = false
@@ -143,8 +143,9 @@ export class RedisBus implements Bus {
     return !this.closed && this.client.status === 'ready' && this.subscriber.status === 'ready'
   }
 
-  onHealthChange (listener: (healthy: boolean) => void): void {
-    this.healthListeners.push(listener)
+  onHealthChange (listener: (healthy: boolean) => void): () => void {
+    this.healthListeners.add(listener)
+    return () => { this.healthListeners.delete(listener) }
   }
 
   async close (): Promise<void> {
@@ -202,7 +203,7 @@ export class RedisBus implements Bus {
     const healthy = this.healthy()
     if (healthy === this.lastHealthy) return
     this.lastHealthy = healthy
-    for (const listener of this.healthListeners) listener(healthy)
+    for (const listener of [...this.healthListeners]) listener(healthy)
   }
 
   private key (kind: string, topic?: string): string {

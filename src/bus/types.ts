@@ -61,8 +61,8 @@ export interface Bus {
   rotateEpoch (): Promise<string>
   /** False while the broker is unreachable. */
   healthy (): boolean
-  /** Called with the new state whenever `healthy()` changes. */
-  onHealthChange (listener: (healthy: boolean) => void): void
+  /** Calls `listener` with the new state whenever `healthy()` changes; returns its remover. */
+  onHealthChange (listener: (healthy: boolean) => void): () => void
   /** Releases what the bus created (never caller-owned clients). Idempotent. */
   close (): Promise<void>
 }

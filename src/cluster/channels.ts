@@ -80,16 +80,15 @@ export async function clusterChannels (
     store.sweep(Date.now() - 3 * options.leaseMs)
   }, options.leaseMs)
   heartbeat.unref()
-  let stopped = false // the bus may outlive this app (caller-owned): its listener must go quiet
-  bus.onHealthChange((healthy) => {
-    if (!healthy || stopped) return
+  const stopWatchingHealth = bus.onHealthChange((healthy) => {
+    if (!healthy) return
     store.touchAll(Date.now())
     bus.publish(PRESENCE_TOPIC, { op: 'hello' }).catch(warn('presence hello failed'))
   })
   await bus.publish(PRESENCE_TOPIC, { op: 'hello' })
 
   return async () => {
-    stopped = true
+    stopWatchingHealth() // the bus may outlive this app (caller-owned)
     clearInterval(heartbeat)
     if (bus.healthy()) await bus.publish(PRESENCE_TOPIC, { op: 'bye' }).catch(warn('presence goodbye failed'))
     for (const unsubscribe of unsubscribes.splice(0)) await unsubscribe().catch(warn('unsubscribe failed'))

@@ -46,6 +46,7 @@ export class ClusterCoordinator {
   private recovering: Promise<void> | null = null
   private retryTimer: NodeJS.Timeout | null = null
   private closed = false
+  private stopWatchingHealth: () => void = () => {}
 
   constructor (
     private readonly hub: Hub,
@@ -80,7 +81,7 @@ export class ClusterCoordinator {
     // and delivered once the head says where numbering stands.
     for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), false)
     this.hub.relay = (call) => { this.relay(call) }
-    this.bus.onHealthChange((healthy) => { this.onHealthChange(healthy) })
+    this.stopWatchingHealth = this.bus.onHealthChange((healthy) => { this.onHealthChange(healthy) })
   }
 
   /** The bridge's sink when clustered. Never throws; never blocks local delivery on Redis. */
@@ -271,6 +272,7 @@ export class ClusterCoordinator {
   async close (ownsBus: boolean): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.stopWatchingHealth()
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.sequencer.close()
     this.hub.relay = null

@@ -9,6 +9,9 @@ import { CONTROL_TOPIC, changeTopic } from './coordinator.js'
 import { APPEND_TIMEOUT } from './install.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
 
+/** Pause before a failed loss announcement is tried again, ms. */
+const ANNOUNCE_RETRY_MS = 1000
+
 export interface PublisherOptions extends ClusterOptions {
   /** Resources whose changes are forwarded. @default every resource of the database */
   resources?: string[]
@@ -47,24 +50,37 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
   await bus.start()
 
   let dropped = 0
-  let diverged = false
-  bus.onHealthChange((healthy) => {
-    if (!healthy || !diverged) return
+  /** Drops already announced to the cluster (as an epoch rotation). */
+  let announced = 0
+  let announcing = false
+  let closed = false
+  // Lost changes become a resync as soon as the bus can carry it: right away when it is
+  // reachable (a drop can also happen with the connection up), else once it is back.
+  const announceLoss = (): void => {
+    if (announced === dropped || announcing || closed || !bus.healthy()) return
+    announcing = true
+    const upTo = dropped
     bus.rotateEpoch()
       .then(async () => { await bus.publish(CONTROL_TOPIC, { kind: 'resync' }) })
-      .then(() => { diverged = false }, (error: unknown) => { log.warn({ err: error }, 'realtime publisher: could not announce lost changes') })
-  })
+      .then(() => { announced = upTo }, (error: unknown) => { log.warn({ err: error }, 'realtime publisher: could not announce lost changes; retrying') })
+      .finally(() => {
+        announcing = false
+        // Drops that happened meanwhile go now; a failed announcement is tried again shortly.
+        if (announced === upTo) announceLoss()
+        else setTimeout(announceLoss, ANNOUNCE_RETRY_MS).unref()
+      })
+  }
+  const stopWatchingHealth = bus.onHealthChange((healthy) => { if (healthy) announceLoss() })
   const sink = (change: RawChange): void => {
     const payload = { ...change, timestamp: new Date().toISOString() }
     appendChange(bus, changeTopic(change.resource), payload, APPEND_TIMEOUT).catch((error: unknown) => {
       dropped++
-      diverged = true
       log.warn({ err: error, resource: change.resource }, 'realtime publisher: the bus did not take a change')
+      announceLoss()
     })
   }
   const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log))
   bridge.attach()
-  let closed = false
   return {
     nodeId: bus.nodeId,
     get dropped () { return dropped },
@@ -72,6 +88,7 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
       if (closed) return
       closed = true
       bridge.detach()
+      stopWatchingHealth()
       if (cluster.ownsBus) await bus.close()
     }
   }
