@@ -83,6 +83,9 @@ export class RedisBus implements Bus {
       const options = this.client.options
       throw new Error(`s3db-realtime: cannot reach Redis at ${options.host ?? '?'}:${String(options.port ?? '?')}: ${(error as Error).message}`, { cause: error })
     }
+    // Loaded up front so the first append is one round trip (EVALSHA still falls back to EVAL
+    // after a Redis restart).
+    await Promise.all([this.client.script('LOAD', APPEND_SCRIPT), this.client.script('LOAD', READ_SCRIPT)])
     this.updateHealth()
   }
 
