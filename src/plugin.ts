@@ -49,6 +49,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
   // Hooked at once, so a register that fails further down still closes the bus it opened.
   fastify.addHook('onClose', async () => { await cluster.close() })
+  if (cluster.coordinator !== null) upgrade.shareTickets(cluster.coordinator.bus)
   const channels = installChannels(hub, dispatcher, channelOptions, cluster.presenceStore)
   await cluster.attachChannels(channels)
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { Redis } from 'ioredis'
 import { buildApp, sleep } from './helpers/app.js'
 import { connect } from './helpers/client.js'
+import { createDatabase } from './helpers/db.js'
 import { SECRET } from './helpers/jwt.js'
 import { tryUpgrade } from './helpers/upgrade.js'
+import { startRedis } from './helpers/redis.js'
 
 const required = { auth: { required: true, drivers: [{ driver: 'jwt' as const, config: { secret: SECRET } }] } }
 
@@ -59,4 +63,43 @@ t.test('ticket route is off unless configured; invalid ticket options throw', as
   for (const tickets of [{ ttlMs: 0 }, { route: true }, { route: { authenticate: 'x' } }, { nope: 1 }, 'x']) {
     await t.rejects(buildApp(t, { tickets } as never), { code: 'S3DB_REALTIME_INVALID_OPTION' }, JSON.stringify(tickets))
   }
+})
+
+t.test('clustered: a ticket issued on one instance connects on another, once across the cluster', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://tickets-${randomUUID()}/db`
+  const options = {
+    ...required,
+    redis: redis.url,
+    tickets: { route: { authenticate: async () => ({ id: 'roamer', role: 'member' }) } }
+  }
+  const a = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
+
+  // The ticket route on A, the socket on B: what a load balancer without affinity does.
+  const res = await fetch(`${a.url.replace(/^ws/, 'http')}/ticket`, { method: 'POST' })
+  const { ticket } = await res.json() as { ticket: string }
+  const { client, connected } = await connect(`${b.url}?ticket=${ticket}`)
+  t.same(connected.user, { id: 'roamer', role: 'member' }, 'redeemed on the other instance')
+  client.close()
+  t.equal((await tryUpgrade(`${a.url}?ticket=${ticket}`)).status, 401, 'not again on the issuing instance')
+  t.equal((await tryUpgrade(`${b.url}?ticket=${ticket}`)).status, 401, 'not again where it was used')
+
+  // issueTicket() from the server API, raced on both instances: exactly one wins.
+  const issued = a.app.realtime.issueTicket({ id: 'racer' })
+  const raced = await Promise.all([tryUpgrade(`${a.url}?ticket=${issued.ticket}`), tryUpgrade(`${b.url}?ticket=${issued.ticket}`)])
+  t.same(raced.map((r) => r.status).sort(), [101, 401], 'one upgrade per ticket across instances')
+
+  // Redis never sees the credential itself.
+  const admin = new Redis(redis.url)
+  t.teardown(() => { admin.disconnect() })
+  const kept = a.app.realtime.issueTicket({ id: 'stored' })
+  let keys: string[] = []
+  for (let i = 0; i < 100 && keys.length === 0; i++) {
+    keys = await admin.keys('*ticket*')
+    await sleep(10)
+  }
+  t.equal(keys.length, 1, 'the unused ticket is kept in Redis')
+  t.notMatch(keys.join(' ') + (await admin.get(keys[0] as string) ?? ''), kept.ticket, 'under a hash, not the ticket itself')
+  t.ok((await admin.pttl(keys[0] as string)) > 0, 'with the ticket lifetime as TTL')
 })

@@ -134,6 +134,18 @@ function contract (name: string, make: Factory): void {
       t.equal((await a.head('log:f')).lastSeq, 3, 'nothing appended')
     })
 
+    t.test('stash/take: a value stashed on one node is taken once, by one node; expired values are gone', async (t) => {
+      const [a, b] = await make(t, 5)
+      await a.stash('k1', { user: { id: 'u1' } }, 10_000)
+      const taken = await Promise.all([a.take('k1'), b.take('k1')])
+      t.same(taken.filter((v) => v !== null), [{ user: { id: 'u1' } }], 'exactly one taker gets it')
+      t.equal(await b.take('k1'), null, 'gone once taken')
+      t.equal(await b.take('never'), null, 'unknown key')
+      await a.stash('short', 1, 1)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      t.equal(await b.take('short'), null, 'expired')
+    })
+
     t.test('close is idempotent and a closed bus is unhealthy', async (t) => {
       const [a] = await make(t, 5)
       t.equal(a.healthy(), true)

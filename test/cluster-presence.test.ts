@@ -112,3 +112,22 @@ t.test('big presence channels: each instance sends its own presence:count, cover
   t.equal(summaries.reduce((n, s) => n + (s.joined as number), 0), 3, 'the three joins on the other instance, counted once')
   t.equal(observer.ofType('presence:member_joined').length, 0, 'no per-member events above the threshold')
 })
+
+t.test('disconnectUser on one instance closes that user\'s sockets on every instance', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://kick-${randomUUID()}/db`
+  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: redis.url, nodeId: name }, {
+    db: await createDatabase(t, { connectionString: bucket })
+  })
+  const appA = await node('a')
+  const appB = await node('b')
+  const onA = await openAs(t, appA.url, bob)
+  const onB = await openAs(t, appB.url, bob)
+  const bystander = await openAs(t, appB.url, ann)
+
+  t.equal(appA.app.realtime.disconnectUser('bob', 'account suspended'), 1, 'counts this instance')
+  t.same(await onA.closed, { code: 1008, reason: 'account suspended' })
+  t.same(await onB.closed, { code: 1008, reason: 'account suspended' }, 'the other instance closed its socket too')
+  t.equal((await bystander.request({ type: 'ping' })).type, 'pong', 'other users stay')
+  t.throws(() => appA.app.realtime.disconnectUser('' as string), TypeError)
+})

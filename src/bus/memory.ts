@@ -22,6 +22,8 @@ export class MemoryBroker {
   epoch = randomUUID()
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   private readonly logs = new Map<string, TopicLog>()
+  /** Values kept for `take` (expired ones are dropped when taken or overwritten). */
+  private readonly stashed = new Map<string, { wire: string, expiresAt: number }>()
 
   constructor (readonly historySize = 1000) {}
 
@@ -68,6 +70,23 @@ export class MemoryBroker {
 
   head (topic: string): LogHead {
     return { epoch: this.epoch, lastSeq: this.logFor(topic).lastSeq }
+  }
+
+  stash (key: string, value: unknown, ttlMs: number): void {
+    const now = Date.now()
+    // Drop expired entries from the front (roughly stash order) so untaken ones do not pile up.
+    for (const [old, entry] of this.stashed) {
+      if (entry.expiresAt > now) break
+      this.stashed.delete(old)
+    }
+    this.stashed.delete(key)
+    this.stashed.set(key, { wire: JSON.stringify(value ?? null), expiresAt: now + ttlMs })
+  }
+
+  take (key: string): unknown {
+    const entry = this.stashed.get(key)
+    this.stashed.delete(key)
+    return entry === undefined || entry.expiresAt <= Date.now() ? null : JSON.parse(entry.wire) as unknown
   }
 
   private logFor (topic: string): TopicLog {
@@ -129,6 +148,16 @@ export class MemoryBus implements Bus {
   async head (topic: string): Promise<LogHead> {
     this.assertOpen()
     return this.broker.head(topic)
+  }
+
+  async stash (key: string, value: unknown, ttlMs: number): Promise<void> {
+    this.assertOpen()
+    this.broker.stash(key, value, ttlMs)
+  }
+
+  async take (key: string): Promise<unknown> {
+    this.assertOpen()
+    return this.broker.take(key)
   }
 
   async rotateEpoch (): Promise<string> {

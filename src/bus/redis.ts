@@ -136,6 +136,19 @@ export class RedisBus implements Bus {
     return { epoch, lastSeq: Number(seq) }
   }
 
+  async stash (key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.client.set(this.key('stash', key), JSON.stringify(value ?? null), 'PX', ttlMs)
+  }
+
+  async take (key: string): Promise<unknown> {
+    const full = this.key('stash', key)
+    // GET + DEL in one transaction: of two nodes taking at once, one gets the value.
+    const replies = await this.client.multi().get(full).del(full).exec()
+    const [error, raw] = replies?.[0] ?? [null, null]
+    if (error !== null) throw error
+    return typeof raw === 'string' ? JSON.parse(raw) as unknown : null
+  }
+
   async rotateEpoch (): Promise<string> {
     const epoch = randomUUID()
     await this.client.set(this.key('epoch'), epoch)

@@ -57,6 +57,13 @@ export interface Bus {
   /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */
   readLog (topic: string, afterSeq: number): Promise<LogRead>
   head (topic: string): Promise<LogHead>
+  /**
+   * Keeps `value` under `key` for `ttlMs` where every node can `take` it (e.g. a connection
+   * ticket issued on one instance and redeemed on another).
+   */
+  stash (key: string, value: unknown, ttlMs: number): Promise<void>
+  /** Removes and returns the value stashed under `key`, atomically (one taker wins); null when absent or expired. */
+  take (key: string): Promise<unknown>
   /** Starts a new epoch (after a node lost events): every older `since` becomes unresumable. */
   rotateEpoch (): Promise<string>
   /** False while the broker is unreachable. */

@@ -204,6 +204,7 @@ export class ClusterCoordinator {
     if (call.kind === 'broadcast') this.hub.broadcastLocal(call.message)
     else if (call.kind === 'broadcastToResource') this.hub.broadcastToResourceLocal(call.resource, call.message)
     else if (call.kind === 'sendToClient') this.hub.connections.get(call.clientId)?.sendMessage(call.message)
+    else if (call.kind === 'disconnectUser') this.hub.disconnectUserLocal(call.userId, call.reason)
     else if (call.kind === 'publish') deliverPublished(this.hub, call.resource, call.frame, call.excludeClientId, call.message)
   }
 

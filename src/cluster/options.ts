@@ -40,7 +40,7 @@ export interface ResolvedCluster {
 }
 
 const DEFAULT_LEASE = 5000
-const BUS_METHODS = ['start', 'publish', 'subscribe', 'append', 'readLog', 'head', 'rotateEpoch', 'healthy', 'onHealthChange', 'close'] as const
+const BUS_METHODS = ['start', 'publish', 'subscribe', 'append', 'readLog', 'head', 'stash', 'take', 'rotateEpoch', 'healthy', 'onHealthChange', 'close'] as const
 
 function isRedisClient (value: unknown): value is Redis {
   return typeof value === 'object' && value !== null && typeof (value as Redis).duplicate === 'function' && typeof (value as Redis).evalsha === 'function'

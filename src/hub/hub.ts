@@ -27,6 +27,7 @@ export type RelayedCall =
   | { kind: 'broadcast', message: object }
   | { kind: 'broadcastToResource', resource: string, message: object }
   | { kind: 'sendToClient', clientId: string, message: object }
+  | { kind: 'disconnectUser', userId: string, reason: string }
   /** A client's `publish` (src/protocol/handlers/publish.ts): the encoded frame, minus its sender. */
   | { kind: 'publish', resource: string, frame: string, excludeClientId: string | null, message: unknown }
 export type HubRelay = (call: RelayedCall) => void
@@ -312,8 +313,17 @@ export class Hub extends EventEmitter<HubEvents> {
     return this.ticketIssuer(user, options)
   }
 
-  /** Closes every socket of `userId` on this instance with 1008; returns how many. */
+  /**
+   * Closes every socket of `userId` with 1008, on every instance of a cluster; returns how many
+   * this instance closed (the others close theirs when the call reaches them).
+   */
   disconnectUser (userId: string, reason = 'Disconnected by the server'): number {
+    if (typeof userId !== 'string' || userId === '') throw new TypeError('disconnectUser(userId): userId must be a non-empty string')
+    this.relay?.({ kind: 'disconnectUser', userId, reason })
+    return this.disconnectUserLocal(userId, reason)
+  }
+
+  disconnectUserLocal (userId: string, reason: string): number {
     return closeUserConnections(this.connections.values(), userId, reason)
   }
 

@@ -57,7 +57,7 @@ export function authHook (auth: ResolvedAuth, tickets: TicketStore) {
     if (credentials === false) return await unauthorized(reply, 'Malformed credentials')
     let user: RealtimeUser | null = null
     if (credentials.ticket !== null) {
-      user = tickets.redeem(credentials.ticket)
+      user = await tickets.redeem(credentials.ticket)
       if (user === null) return await unauthorized(reply, 'Invalid, used or expired ticket')
     } else if (credentials.token !== null) {
       user = await verifyToken(auth.drivers, credentials.token)

@@ -13,6 +13,7 @@ import { upgradeLogSerializers } from './redact.js'
 import { ExpiryWatch } from './session.js'
 import { registerTicketRoute } from './ticket-route.js'
 import { resolveTicketOptions, TicketStore } from './tickets.js'
+import type { Bus } from '../bus/types.js'
 
 export interface UpgradeSetup {
   /** Spread into the WS route's options: rate limit ▸ origin ▸ auth, and redacted URL logging. */
@@ -22,6 +23,8 @@ export interface UpgradeSetup {
   }
   /** Registers the `auth` refresh message and the per-socket message rate limit. */
   registerMessages: (dispatcher: Dispatcher) => void
+  /** Clustered: tickets issued on any instance can be redeemed on any other (once). */
+  shareTickets: (bus: Bus) => void
 }
 
 /**
@@ -62,6 +65,9 @@ export async function setupUpgrade (
     registerMessages (dispatcher) {
       registerAuthMessage(dispatcher, auth.drivers, expiry)
       if (limiter !== null) dispatcher.addPreHandler(limiter.check)
+    },
+    shareTickets (bus) {
+      store.share(bus, log)
     }
   }
 }

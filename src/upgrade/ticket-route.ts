@@ -12,7 +12,7 @@ export function registerTicketRoute (fastify: FastifyInstance, route: NonNullabl
     if (user === null || user === undefined) {
       return await reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'Authentication required' })
     }
-    const issued = store.issue(user)
+    const issued = await store.issueShared(user)
     return await reply.header('cache-control', 'no-store').send(issued)
   })
 }

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { silentLogger, type Bus, type BusLogger } from '../bus/types.js'
 import { fail, positiveInteger } from '../options.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
@@ -37,17 +38,60 @@ export function resolveTicketOptions (input: unknown, wsPath: string): ResolvedT
   }
 }
 
+interface LocalTicket {
+  readonly user: RealtimeUser
+  readonly expiresAt: number
+  /** True once the bus holds it too (then only the bus can vouch that it is unused). */
+  shared: boolean
+}
+
+/** What the bus keeps for a ticket. The key is a hash: Redis never sees the credential itself. */
+interface SharedTicket {
+  user: RealtimeUser
+  expiresAt: number
+}
+
+const ticketKey = (ticket: string): string => `ticket:${createHash('sha256').update(ticket).digest('base64url')}`
+
+function isSharedTicket (value: unknown): value is SharedTicket {
+  return isPlainObject(value) && typeof value.expiresAt === 'number' && isPlainObject(value.user) && typeof value.user.id === 'string'
+}
+
 /**
- * Single-use, short-lived tickets kept in memory on this instance. A ticket is 256 random bits;
- * redeeming deletes it first, so two upgrades racing with the same ticket cannot both win.
- * Map insertion order is issue order, which makes dropping expired/oldest entries cheap.
+ * Single-use, short-lived tickets. A ticket is 256 random bits; redeeming deletes it first, so
+ * two upgrades racing with the same ticket cannot both win. Map insertion order is issue order,
+ * which makes dropping expired/oldest entries cheap.
+ *
+ * Clustered (`share`), every ticket is also stashed on the bus, which then decides: a ticket
+ * issued on one instance can be redeemed on any other, once, with no sticky sessions. While the
+ * bus is unreachable only a ticket it never held is honoured (from this instance's copy): one
+ * it held may already have been used elsewhere.
  */
 export class TicketStore {
-  private readonly tickets = new Map<string, { user: RealtimeUser, expiresAt: number }>()
+  private readonly tickets = new Map<string, LocalTicket>()
+  private bus: Bus | null = null
+  private log: BusLogger = silentLogger
 
   constructor (private readonly options: ResolvedTickets) {}
 
+  /** Keeps tickets on the cluster's bus from now on. */
+  share (bus: Bus, log: BusLogger): void {
+    this.bus = bus
+    this.log = log
+  }
+
   issue (user: RealtimeUser, ttlMs = this.options.ttlMs): IssuedTicket {
+    return this.issueLocally(user, ttlMs).issued
+  }
+
+  /** Like `issue`, but resolves only once the bus holds the ticket (what the ticket route uses). */
+  async issueShared (user: RealtimeUser, ttlMs = this.options.ttlMs): Promise<IssuedTicket> {
+    const { issued, shared } = this.issueLocally(user, ttlMs)
+    await shared
+    return issued
+  }
+
+  private issueLocally (user: RealtimeUser, ttlMs: number): { issued: IssuedTicket, shared: Promise<void> } {
     if (!isPlainObject(user) || (typeof user.id !== 'string' || user.id === '')) {
       throw new TypeError('issueTicket(user): user must be an object with a non-empty string id')
     }
@@ -59,16 +103,33 @@ export class TicketStore {
     }
     const ticket = randomBytes(32).toString('base64url')
     const expiresAt = Date.now() + ttlMs
-    this.tickets.set(ticket, { user: { ...user }, expiresAt })
-    return { ticket, expiresAt: new Date(expiresAt).toISOString() }
+    const entry: LocalTicket = { user: { ...user }, expiresAt, shared: false }
+    this.tickets.set(ticket, entry)
+    let shared = Promise.resolve()
+    if (this.bus !== null) {
+      const value: SharedTicket = { user: entry.user, expiresAt }
+      shared = this.bus.stash(ticketKey(ticket), value, ttlMs).then(
+        () => { entry.shared = true },
+        (error: unknown) => { this.log.warn({ err: error }, 'realtime: ticket not shared with the cluster; only this instance can redeem it') }
+      )
+    }
+    return { issued: { ticket, expiresAt: new Date(expiresAt).toISOString() }, shared }
   }
 
   /** The ticket's user, once; null when unknown, used or expired. */
-  redeem (ticket: string): RealtimeUser | null {
-    const entry = this.tickets.get(ticket)
-    if (entry === undefined) return null
+  async redeem (ticket: string): Promise<RealtimeUser | null> {
+    const local = this.tickets.get(ticket)
     this.tickets.delete(ticket)
-    return entry.expiresAt > Date.now() ? { ...entry.user } : null
+    if (this.bus !== null) {
+      try {
+        const stored = await this.bus.take(ticketKey(ticket))
+        return isSharedTicket(stored) && stored.expiresAt > Date.now() ? { ...stored.user } : null
+      } catch (error) {
+        this.log.warn({ err: error }, 'realtime: could not check a ticket with the cluster')
+        if (local === undefined || local.shared) return null
+      }
+    }
+    return local !== undefined && local.expiresAt > Date.now() ? { ...local.user } : null
   }
 
   get size (): number {
