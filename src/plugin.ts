@@ -56,7 +56,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
   })
-  const bridge = new ResourceBridge(options.resources, cluster.sink, log)
+  const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled)
 
   // Added before @fastify/websocket registers its own preClose (which closes every socket), so
   // requests already in flight finish and reply before their sockets go.

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawChange } from '../hub/hub.js'
 import type { ResolvedResource } from '../options.js'
 import type { RecordData, ResourceLike } from '../types.js'
+import { holdWritesUntilNumbered } from './write-barrier.js'
 
 type Listener = (...args: any[]) => void
 type Hook = (data: any) => unknown
@@ -29,14 +30,23 @@ function withoutMeta (payload: RecordData): RecordData {
 export class ResourceBridge {
   private readonly detachers: Array<() => void> = []
 
+  /**
+   * @param settled when given (clustered), every write of a resource resolves only once the
+   *   changes of that resource started so far are numbered (see holdWritesUntilNumbered).
+   */
   constructor (
     private readonly resources: ReadonlyMap<string, ResolvedResource>,
     private readonly sink: (change: RawChange) => void,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    private readonly settled: ((resource: string) => Promise<void>) | null = null
   ) {}
 
   attach (): void {
-    for (const { name, resource } of this.resources.values()) this.attachResource(name, resource)
+    for (const { name, resource } of this.resources.values()) {
+      this.attachResource(name, resource)
+      const { settled } = this
+      if (settled !== null) this.detachers.push(holdWritesUntilNumbered(resource, async () => { await settled(name) }))
+    }
   }
 
   detach (): void {

@@ -7,6 +7,7 @@ import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
 import { deliverPublished } from '../protocol/handlers/publish.js'
 import { Sequencer } from './sequencer.js'
 import { appendChange } from './append.js'
+import { InFlight } from '../bridge/write-barrier.js'
 
 /** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
 type ChangePayload = RawChange & { timestamp: string }
@@ -35,6 +36,7 @@ export interface CoordinatorOptions {
  */
 export class ClusterCoordinator {
   private readonly sequencer: Sequencer
+  private readonly inFlight = new InFlight()
   private readonly epochs = new Map<string, string>()
   /** Epochs this node moved away from; envelopes still carrying one are stale. */
   private readonly retired = new Set<string>()
@@ -95,8 +97,13 @@ export class ClusterCoordinator {
     this.append(payload)
   }
 
+  /** Resolves once every change of `resource` captured so far has been numbered (or delivered alone). */
+  async settled (resource: string): Promise<void> {
+    await this.inFlight.settled(resource)
+  }
+
   private append (payload: ChangePayload): void {
-    appendChange(this.bus, changeTopic(payload.resource), payload, this.options.appendTimeout).then(
+    const numbering = appendChange(this.bus, changeTopic(payload.resource), payload, this.options.appendTimeout).then(
       (envelope) => { this.sequencer.offer(toEvent(envelope)) },
       (error: unknown) => {
         this.hub.counters.busErrors++
@@ -108,6 +115,7 @@ export class ClusterCoordinator {
       // leave an unhandled rejection behind.
       this.log.error({ err: error, resource: payload.resource }, 'realtime cluster: delivering a change failed')
     })
+    this.inFlight.track(payload.resource, numbering)
   }
 
   /** Delivers to this node's clients under a node-local epoch (resumes across it resync). */

@@ -10,6 +10,8 @@ import { ClusterPresenceStore } from './presence.js'
 export interface ClusterHandle {
   /** Where the bridge sends s3db changes. */
   readonly sink: (change: RawChange) => void
+  /** Clustered: resolves once the resource's changes captured so far are numbered (null alone). */
+  readonly settled: ((resource: string) => Promise<void>) | null
   readonly coordinator: ClusterCoordinator | null
   /** The cluster-wide presence store to give the channels module (undefined: its default). */
   readonly presenceStore: ClusterPresenceStore | undefined
@@ -31,7 +33,7 @@ const GAP_TIMEOUT = 500
 export async function installCluster (hub: Hub, input: ClusterOptions, log: FastifyBaseLogger): Promise<ClusterHandle> {
   const resolved = resolveCluster(input, hub.options.historySize, log)
   if (resolved === null) {
-    return { sink: (change) => { hub.publishChange(change) }, coordinator: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
+    return { sink: (change) => { hub.publishChange(change) }, settled: null, coordinator: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
   }
   const { bus } = resolved
   const presenceStore = new ClusterPresenceStore((op) => {
@@ -59,6 +61,7 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
   let closed = false
   return {
     sink: (change) => { coordinator.publishChange(change) },
+    settled: async (resource) => { await coordinator.settled(resource) },
     coordinator,
     presenceStore,
     attachChannels: async (service) => {

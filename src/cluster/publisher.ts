@@ -5,6 +5,7 @@ import type { RawChange } from '../hub/hub.js'
 import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
 import type { DatabaseLike } from '../types.js'
 import { appendChange } from './append.js'
+import { InFlight } from '../bridge/write-barrier.js'
 import { CONTROL_TOPIC, changeTopic } from './coordinator.js'
 import { APPEND_TIMEOUT } from './install.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
@@ -71,15 +72,17 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
       })
   }
   const stopWatchingHealth = bus.onHealthChange((healthy) => { if (healthy) announceLoss() })
+  const inFlight = new InFlight()
   const sink = (change: RawChange): void => {
     const payload = { ...change, timestamp: new Date().toISOString() }
-    appendChange(bus, changeTopic(change.resource), payload, APPEND_TIMEOUT).catch((error: unknown) => {
+    inFlight.track(change.resource, appendChange(bus, changeTopic(change.resource), payload, APPEND_TIMEOUT).catch((error: unknown) => {
       dropped++
       log.warn({ err: error, resource: change.resource }, 'realtime publisher: the bus did not take a change')
       announceLoss()
-    })
+    }))
   }
-  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log))
+  // The worker's writes resolve once numbered, like an instance's (see holdWritesUntilNumbered).
+  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log), async (resource) => { await inFlight.settled(resource) })
   bridge.attach()
   return {
     nodeId: bus.nodeId,

@@ -1,0 +1,72 @@
+import type { ResourceLike } from '../types.js'
+
+/** s3db write methods whose changes the bridge captures (some call others: each waits once). */
+const WRITE_METHODS = ['insert', 'insertMany', 'update', 'upsert', 'patch', 'replace', 'updateConditional', 'delete', 'deleteMany', 'deleteAll'] as const
+
+type Method = (...args: unknown[]) => Promise<unknown>
+
+/**
+ * Changes still being numbered, per resource. `settled` waits for those started so far (never
+ * rejects: a failed numbering is handled where it failed).
+ */
+export class InFlight {
+  private readonly pending = new Map<string, Set<Promise<unknown>>>()
+
+  track (resource: string, work: Promise<unknown>): void {
+    let set = this.pending.get(resource)
+    if (set === undefined) this.pending.set(resource, set = new Set())
+    const tracked = work.then(() => {}, () => {})
+    set.add(tracked)
+    void tracked.then(() => {
+      set.delete(tracked)
+      if (set.size === 0 && this.pending.get(resource) === set) this.pending.delete(resource)
+    })
+  }
+
+  async settled (resource: string): Promise<void> {
+    const set = this.pending.get(resource)
+    if (set !== undefined) await Promise.all([...set])
+  }
+}
+
+/**
+ * Makes every write of `resource` resolve only once its change has been numbered.
+ *
+ * Across instances, seq order must follow cause and effect: when a write has returned (or its
+ * `updated` reply reached the client) and a second write to the same record is then made through
+ * another instance, the second must get the higher seq. s3db announces a change on setImmediate
+ * after the write has already resolved, and numbering takes a Redis round trip after that, so
+ * without this the second write can be numbered first and every client would apply the two
+ * versions in the wrong order (and keep the older one). Returns the function that undoes it.
+ */
+export function holdWritesUntilNumbered (resource: ResourceLike, settled: () => Promise<void>): () => void {
+  const target = resource as unknown as Record<string, unknown>
+  const undo: Array<() => void> = []
+  let active = true
+  for (const name of WRITE_METHODS) {
+    const original = target[name]
+    if (typeof original !== 'function') continue
+    const wasOwn = Object.prototype.hasOwnProperty.call(target, name)
+    const wrapped: Method = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      const result = await (original as Method).apply(this, args)
+      if (active) {
+        // s3db's listeners for this write were queued with setImmediate before it resolved:
+        // one turn later the bridge has captured the change and its numbering has started.
+        await new Promise((resolve) => setImmediate(resolve))
+        await settled()
+      }
+      return result
+    }
+    target[name] = wrapped
+    undo.push(() => {
+      // Someone wrapped on top of us: leave theirs in place; ours just stops waiting.
+      if (target[name] !== wrapped) return
+      if (wasOwn) target[name] = original
+      else delete target[name]
+    })
+  }
+  return () => {
+    active = false
+    for (const step of undo) step()
+  }
+}
