@@ -9,9 +9,10 @@ interface Subscriber {
 interface TopicLog {
   lastSeq: number
   entries: Envelope[]
-  /** The append id each entry was made under (entries leave with the history). */
-  readonly ids: WeakMap<Envelope, string>
 }
+
+/** How long an append id is remembered (as on Redis), ms. */
+const APPEND_ID_TTL_MS = 120_000
 
 /**
  * The shared "broker" of memory buses: several MemoryBus instances (several hubs in one process)
@@ -22,6 +23,8 @@ export class MemoryBroker {
   epoch = randomUUID()
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   private readonly logs = new Map<string, TopicLog>()
+  /** Append id -> the entry it made, oldest first (so expired ones are dropped from the front). */
+  private readonly appended = new Map<string, { envelope: Envelope, at: number }>()
   /** Values kept for `take` (expired ones are dropped when taken or overwritten). */
   private readonly stashed = new Map<string, { wire: string, expiresAt: number }>()
 
@@ -45,18 +48,24 @@ export class MemoryBroker {
 
   append (origin: string, topic: string, payload: unknown, options?: AppendOptions): Envelope {
     const log = this.logFor(topic)
-    if (options?.retry === true) {
-      const made = log.entries.find((entry) => log.ids.get(entry) === options.id)
-      if (made !== undefined) return made
-      if (this.historySize === 0 || log.entries.length >= this.historySize) throw new Error(`UNCERTAIN cannot tell whether append ${options.id} ran: history is full or off`)
-    }
+    const made = options === undefined ? undefined : this.appended.get(options.id)
+    if (made !== undefined) return made.envelope
     log.lastSeq++
     const envelope: Envelope = { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: log.lastSeq, epoch: this.epoch }
     log.entries.push(envelope)
-    if (options !== undefined) log.ids.set(envelope, options.id)
+    if (options !== undefined) this.rememberAppend(options.id, envelope)
     if (log.entries.length > this.historySize) log.entries.splice(0, log.entries.length - this.historySize)
     this.deliver(envelope)
     return envelope
+  }
+
+  private rememberAppend (id: string, envelope: Envelope): void {
+    const now = Date.now()
+    for (const [old, entry] of this.appended) {
+      if (now - entry.at < APPEND_ID_TTL_MS) break
+      this.appended.delete(old)
+    }
+    this.appended.set(id, { envelope, at: now })
   }
 
   read (topic: string, afterSeq: number): LogRead {
@@ -91,7 +100,7 @@ export class MemoryBroker {
 
   private logFor (topic: string): TopicLog {
     let log = this.logs.get(topic)
-    if (log === undefined) this.logs.set(topic, log = { lastSeq: 0, entries: [], ids: new WeakMap() })
+    if (log === undefined) this.logs.set(topic, log = { lastSeq: 0, entries: [] })
     return log
   }
 }

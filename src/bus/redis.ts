@@ -21,6 +21,12 @@ export interface RedisBusOptions {
 }
 
 type ScriptReply = [number, string]
+
+/**
+ * How long Redis remembers which seq an append id got, ms: longer than any retry of ours
+ * (2 x appendTimeout) and than ioredis takes to re-send an unanswered command after reconnecting.
+ */
+const APPEND_ID_TTL_MS = 120_000
 type ReadReply = [string, number, Array<[string, string[]]>]
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
@@ -113,11 +119,11 @@ export class RedisBus implements Bus {
 
   async append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope> {
     const args = [
-      this.key('epoch'), this.key('seq', topic), this.key('log', topic),
+      this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('appended', options?.id ?? randomUUID()),
       randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
-      JSON.stringify(payload ?? null), this.channel(topic), options?.id ?? randomUUID(), options?.retry === true ? '1' : '0'
+      JSON.stringify(payload ?? null), this.channel(topic), String(APPEND_ID_TTL_MS)
     ]
-    const [seq, epoch] = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args)
+    const [seq, epoch] = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 4)
     return { origin: this.nodeId, topic, payload: payload ?? null, seq: Number(seq), epoch }
   }
 
@@ -178,16 +184,16 @@ export class RedisBus implements Bus {
   }
 
   private async read (topic: string, fromId: string): Promise<ReadReply> {
-    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), randomUUID(), fromId])
+    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), randomUUID(), fromId], 3)
   }
 
   /** EVALSHA, loading the script on NOSCRIPT (first use, or after Redis restarted). */
-  private async script<T> (sha: string, source: string, args: string[]): Promise<T> {
+  private async script<T> (sha: string, source: string, args: string[], keys: number): Promise<T> {
     try {
-      return await this.client.evalsha(sha, 3, ...args) as T
+      return await this.client.evalsha(sha, keys, ...args) as T
     } catch (error) {
       if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error
-      return await this.client.eval(source, 3, ...args) as T
+      return await this.client.eval(source, keys, ...args) as T
     }
   }
 

@@ -23,8 +23,6 @@ export type Unsubscribe = () => Promise<void>
 export interface AppendOptions {
   /** Names the entry (unique per append, e.g. a UUID). */
   readonly id: string
-  /** True when an earlier attempt under `id` may already have made the entry. */
-  readonly retry: boolean
 }
 
 /** Where a topic's log stands. */
@@ -50,8 +48,8 @@ export interface Bus {
   /**
    * Atomically gives `payload` the next seq of `topic`'s log, stores it in the bounded history
    * and publishes it to the topic's subscribers. Entries reach subscribers in seq order.
-   * With `options.retry`, an entry already made under `options.id` is returned instead of a new
-   * one; when the bounded history can no longer tell, the append rejects rather than guess.
+   * Appending again under the same `options.id` (for at least two minutes) returns the entry
+   * the first attempt made instead of making another.
    */
   append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope>
   /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */

@@ -13,12 +13,12 @@ import { withTimeout } from '../util/timeout.js'
  */
 export async function appendChange (bus: Bus, topic: string, payload: unknown, timeoutMs: number): Promise<Envelope> {
   const id = randomUUID()
-  const attempt = async (retry: boolean): Promise<Envelope> =>
-    await withTimeout(async () => await bus.append(topic, payload, { id, retry }), timeoutMs, `no answer from the bus within ${timeoutMs}ms`)
+  const attempt = async (): Promise<Envelope> =>
+    await withTimeout(async () => await bus.append(topic, payload, { id }), timeoutMs, `no answer from the bus within ${timeoutMs}ms`)
   try {
-    return await attempt(false)
+    return await attempt()
   } catch (error) {
     if (!bus.healthy()) throw error
-    return await attempt(true)
+    return await attempt()
   }
 }
