@@ -31,6 +31,7 @@ export interface ResourceLike {
     }>
   }
   on (event: string, listener: (...args: any[]) => void): unknown
+  prependListener? (event: string, listener: (...args: any[]) => void): unknown
   off? (event: string, listener: (...args: any[]) => void): unknown
   removeListener (event: string, listener: (...args: any[]) => void): unknown
   addHook (event: string, fn: (data: any) => unknown): unknown

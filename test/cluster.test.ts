@@ -156,3 +156,16 @@ t.test('invalid cluster options are refused at register', async (t) => {
     await app.close()
   }
 })
+
+t.test('a caller\'s Bus whose onHealthChange returns nothing still closes cleanly', async (t) => {
+  class OldStyleBus extends MemoryBus {
+    override onHealthChange (): () => void {
+      return undefined as unknown as () => void // written before onHealthChange returned its remover
+    }
+  }
+  const bus = new OldStyleBus({ broker: new MemoryBroker(), nodeId: 'old' })
+  const { app, client } = await buildApp(t, { bus })
+  const c = await client()
+  t.equal((await c.request({ type: 'ping' })).type, 'pong')
+  await t.resolves(app.close(), 'close does not trip over the missing remover')
+})

@@ -1,7 +1,12 @@
 import t from 'tap'
 import { holdWritesUntilNumbered, InFlight } from '../src/bridge/write-barrier.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { ResourceBridge } from '../src/bridge/bridge.js'
+import type { ResolvedResource } from '../src/options.js'
 import type { ResourceLike } from '../src/types.js'
 import { createDatabase } from './helpers/db.js'
+
+const silentLog = { error: () => {}, warn: () => {} } as unknown as FastifyBaseLogger
 
 const turns = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve)) }
 
@@ -43,4 +48,26 @@ t.test('a failed write rejects as before, without waiting', async (t) => {
   t.equal(waited, 0, 'no wait for a write that did not happen')
   await messages.insert({ id: 'ok', content: 'a', channel: 'c' })
   t.equal(waited, 1, 'a write that happened waits once')
+})
+
+t.test('a slow listener registered before the plugin cannot let a held write resolve before its numbering starts', async (t) => {
+  const db = await createDatabase(t)
+  const messages = db.resources.messages as unknown as ResourceLike
+  // An app's (or another plugin's) async listener, attached first: s3db awaits it before the next.
+  messages.on('inserted', async () => { await new Promise((resolve) => setTimeout(resolve, 100)) })
+  const inFlight = new InFlight()
+  let release: () => void = () => {}
+  const sink = (): void => { inFlight.track('messages', new Promise<void>((resolve) => { release = resolve })) }
+  const resources = new Map([['messages', { name: 'messages', resource: messages } as unknown as ResolvedResource]])
+  const bridge = new ResourceBridge(resources, sink, silentLog, async (name) => { await inFlight.settled(name) })
+  bridge.attach()
+  t.teardown(() => { bridge.detach() })
+
+  let done = false
+  const write = messages.insert({ id: 'slow', content: 'x', channel: 'c' }).then(() => { done = true })
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal(done, false, 'still waiting for the numbering, not for the slow listener')
+  release()
+  await write
+  t.equal(done, true)
 })

@@ -63,7 +63,10 @@ export class ResourceBridge {
   }
 
   private listen (resource: ResourceLike, event: string, listener: Listener): void {
-    resource.on(event, listener)
+    // First in line: s3db runs a change's listeners one after another, awaiting each, and the
+    // write barrier counts on the change being captured in the first turn after the write.
+    if (typeof resource.prependListener === 'function') resource.prependListener(event, listener)
+    else resource.on(event, listener)
     this.detachers.push(() => { resource.removeListener(event, listener) })
   }
 

@@ -42,18 +42,19 @@ export class InFlight {
 export function holdWritesUntilNumbered (resource: ResourceLike, settled: () => Promise<void>): () => void {
   const target = resource as unknown as Record<string, unknown>
   const undo: Array<() => void> = []
-  let active = true
+  // Dropped on undo, so a wrapper left in place under someone else's keeps nothing alive.
+  let wait: (() => Promise<void>) | null = settled
   for (const name of WRITE_METHODS) {
     const original = target[name]
     if (typeof original !== 'function') continue
     const wasOwn = Object.prototype.hasOwnProperty.call(target, name)
     const wrapped: Method = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const result = await (original as Method).apply(this, args)
-      if (active) {
-        // s3db's listeners for this write were queued with setImmediate before it resolved:
-        // one turn later the bridge has captured the change and its numbering has started.
+      if (wait !== null) {
+        // s3db's listeners for this write were queued with setImmediate before it resolved (the
+        // bridge's first): one turn later the change is captured and its numbering has started.
         await new Promise((resolve) => setImmediate(resolve))
-        await settled()
+        await wait?.()
       }
       return result
     }
@@ -66,7 +67,7 @@ export function holdWritesUntilNumbered (resource: ResourceLike, settled: () => 
     })
   }
   return () => {
-    active = false
+    wait = null
     for (const step of undo) step()
   }
 }

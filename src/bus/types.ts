@@ -87,3 +87,16 @@ export function safeDeliver (handler: EnvelopeHandler, envelope: Envelope, log: 
     log.warn({ err: error, topic: envelope.topic }, 'realtime bus: subscriber threw')
   }
 }
+
+/**
+ * `bus.onHealthChange` with a remover that always works: the listener goes quiet even on a
+ * caller's Bus whose `onHealthChange` returns nothing.
+ */
+export function watchHealth (bus: Bus, listener: (healthy: boolean) => void): () => void {
+  let active = true
+  const remove: unknown = bus.onHealthChange((healthy) => { if (active) listener(healthy) })
+  return () => {
+    active = false
+    if (typeof remove === 'function') (remove as () => void)()
+  }
+}

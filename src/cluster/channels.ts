@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { channelTypeOf } from '../channels/names.js'
 import type { ChannelService } from '../channels/service.js'
 import type { PresenceMember } from '../channels/types.js'
-import type { Bus, Unsubscribe } from '../bus/types.js'
+import { watchHealth, type Bus, type Unsubscribe } from '../bus/types.js'
 import type { ClusterPresenceStore, PresenceOp } from './presence.js'
 
 export const CHANNEL_TOPIC = 'channel'
@@ -80,7 +80,7 @@ export async function clusterChannels (
     store.sweep(Date.now() - 3 * options.leaseMs)
   }, options.leaseMs)
   heartbeat.unref()
-  const stopWatchingHealth = bus.onHealthChange((healthy) => {
+  const stopWatchingHealth = watchHealth(bus, (healthy) => {
     if (!healthy) return
     store.touchAll(Date.now())
     bus.publish(PRESENCE_TOPIC, { op: 'hello' }).catch(warn('presence hello failed'))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Bus, Envelope, LogHead, Unsubscribe } from '../bus/types.js'
+import { watchHealth, type Bus, type Envelope, type LogHead, type Unsubscribe } from '../bus/types.js'
 import { ErrorCodes } from '../errors.js'
 import type { ChangeEvent } from '../hub/history.js'
 import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
@@ -83,7 +83,7 @@ export class ClusterCoordinator {
     // and delivered once the head says where numbering stands.
     for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), false)
     this.hub.relay = (call) => { this.relay(call) }
-    this.stopWatchingHealth = this.bus.onHealthChange((healthy) => { this.onHealthChange(healthy) })
+    this.stopWatchingHealth = watchHealth(this.bus, (healthy) => { this.onHealthChange(healthy) })
   }
 
   /** The bridge's sink when clustered. Never throws; never blocks local delivery on Redis. */

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../bridge/bridge.js'
-import type { BusLogger } from '../bus/types.js'
+import { watchHealth, type BusLogger } from '../bus/types.js'
 import type { RawChange } from '../hub/hub.js'
 import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
 import type { DatabaseLike } from '../types.js'
@@ -71,7 +71,7 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
         else setTimeout(announceLoss, ANNOUNCE_RETRY_MS).unref()
       })
   }
-  const stopWatchingHealth = bus.onHealthChange((healthy) => { if (healthy) announceLoss() })
+  const stopWatchingHealth = watchHealth(bus, (healthy) => { if (healthy) announceLoss() })
   const inFlight = new InFlight()
   const sink = (change: RawChange): void => {
     const payload = { ...change, timestamp: new Date().toISOString() }
