@@ -102,4 +102,15 @@ t.test('clustered: a ticket issued on one instance connects on another, once acr
   t.equal(keys.length, 1, 'the unused ticket is kept in Redis')
   t.notMatch(keys.join(' ') + (await admin.get(keys[0] as string) ?? ''), kept.ticket, 'under a hash, not the ticket itself')
   t.ok((await admin.pttl(keys[0] as string)) > 0, 'with the ticket lifetime as TTL')
+
+  // Redis away: no ticket can be proven unused, so none is issued by the route or honoured.
+  const held = a.app.realtime.issueTicket({ id: 'held' })
+  for (let i = 0; i < 100 && (await admin.keys('*ticket*')).length < 2; i++) await sleep(10) // stored
+  admin.disconnect()
+  await redis.stop()
+  for (let i = 0; i < 500 && a.app.realtime.busHealthy(); i++) await sleep(10)
+  const refused = await fetch(`${a.url.replace(/^ws/, 'http')}/ticket`, { method: 'POST' })
+  t.equal(refused.status, 503, 'the route says the ticket could not be stored')
+  t.equal((await refused.json() as { code: string }).code, 'UNAVAILABLE')
+  t.equal((await tryUpgrade(`${a.url}?ticket=${held.ticket}`)).status, 401, 'a stored ticket is refused while Redis is away')
 })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { ResolvedTickets, TicketStore } from './tickets.js'
+import { TicketNotSharedError, type ResolvedTickets, type TicketStore } from './tickets.js'
 
 /**
  * The opt-in `POST <path>/ticket` route. Who may get a ticket is the app's decision
@@ -12,7 +12,14 @@ export function registerTicketRoute (fastify: FastifyInstance, route: NonNullabl
     if (user === null || user === undefined) {
       return await reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'Authentication required' })
     }
-    const issued = await store.issueShared(user)
+    let issued
+    try {
+      issued = await store.issueShared(user)
+    } catch (error) {
+      if (!(error instanceof TicketNotSharedError)) throw error
+      request.log.warn({ err: error.cause }, 'realtime: ticket not stored for the cluster')
+      return await reply.code(503).header('cache-control', 'no-store').send({ statusCode: 503, code: 'UNAVAILABLE', error: 'Service Unavailable', message: error.message })
+    }
     return await reply.header('cache-control', 'no-store').send(issued)
   })
 }

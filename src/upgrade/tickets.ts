@@ -41,31 +41,35 @@ export function resolveTicketOptions (input: unknown, wsPath: string): ResolvedT
 interface LocalTicket {
   readonly user: RealtimeUser
   readonly expiresAt: number
-  /** True once the bus holds it too (then only the bus can vouch that it is unused). */
-  shared: boolean
 }
 
 /** What the bus keeps for a ticket. The key is a hash: Redis never sees the credential itself. */
 interface SharedTicket {
   user: RealtimeUser
-  expiresAt: number
 }
 
 const ticketKey = (ticket: string): string => `ticket:${createHash('sha256').update(ticket).digest('base64url')}`
 
 function isSharedTicket (value: unknown): value is SharedTicket {
-  return isPlainObject(value) && typeof value.expiresAt === 'number' && isPlainObject(value.user) && typeof value.user.id === 'string'
+  return isPlainObject(value) && isPlainObject(value.user) && typeof value.user.id === 'string'
+}
+
+/** The ticket route answers 503 with this when the cluster could not take the ticket. */
+export class TicketNotSharedError extends Error {
+  constructor (cause: unknown) {
+    super('The ticket could not be stored for the cluster; try again', { cause })
+  }
 }
 
 /**
  * Single-use, short-lived tickets. A ticket is 256 random bits; redeeming deletes it first, so
- * two upgrades racing with the same ticket cannot both win. Map insertion order is issue order,
- * which makes dropping expired/oldest entries cheap.
+ * two upgrades racing with the same ticket cannot both win.
  *
- * Clustered (`share`), every ticket is also stashed on the bus, which then decides: a ticket
- * issued on one instance can be redeemed on any other, once, with no sticky sessions. While the
- * bus is unreachable only a ticket it never held is honoured (from this instance's copy): one
- * it held may already have been used elsewhere.
+ * Alone, tickets live in this instance's memory (insertion order is issue order, which makes
+ * dropping expired/oldest entries cheap). Clustered (`share`), the bus is their only home: it
+ * keeps each under a hash with the ticket's lifetime as TTL, and its atomic `take` decides, so a
+ * ticket issued on one instance is redeemed on any other, once. While the bus is unreachable no
+ * ticket is honoured, since none can be proven unused.
  */
 export class TicketStore {
   private readonly tickets = new Map<string, LocalTicket>()
@@ -80,55 +84,59 @@ export class TicketStore {
     this.log = log
   }
 
+  /** Issues at once; clustered, the ticket becomes redeemable when the bus has stored it. */
   issue (user: RealtimeUser, ttlMs = this.options.ttlMs): IssuedTicket {
-    return this.issueLocally(user, ttlMs).issued
-  }
-
-  /** Like `issue`, but resolves only once the bus holds the ticket (what the ticket route uses). */
-  async issueShared (user: RealtimeUser, ttlMs = this.options.ttlMs): Promise<IssuedTicket> {
-    const { issued, shared } = this.issueLocally(user, ttlMs)
-    await shared
+    const { issued, stored } = this.create(user, ttlMs)
+    stored.catch((error: unknown) => { this.log.warn({ err: error }, 'realtime: ticket not stored for the cluster; it will be refused') })
     return issued
   }
 
-  private issueLocally (user: RealtimeUser, ttlMs: number): { issued: IssuedTicket, shared: Promise<void> } {
+  /** Like `issue`, but resolves once the ticket is redeemable anywhere (the ticket route uses it). */
+  async issueShared (user: RealtimeUser, ttlMs = this.options.ttlMs): Promise<IssuedTicket> {
+    const { issued, stored } = this.create(user, ttlMs)
+    try {
+      await stored
+    } catch (error) {
+      throw new TicketNotSharedError(error)
+    }
+    return issued
+  }
+
+  private create (user: RealtimeUser, ttlMs: number): { issued: IssuedTicket, stored: Promise<void> } {
     if (!isPlainObject(user) || (typeof user.id !== 'string' || user.id === '')) {
       throw new TypeError('issueTicket(user): user must be an object with a non-empty string id')
     }
     if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new TypeError('issueTicket: ttlMs must be a positive integer')
+    const ticket = randomBytes(32).toString('base64url')
+    const expiresAt = Date.now() + ttlMs
+    const issued = { ticket, expiresAt: new Date(expiresAt).toISOString() }
+    if (this.bus !== null) {
+      const value: SharedTicket = { user: { ...user } }
+      return { issued, stored: this.bus.stash(ticketKey(ticket), value, ttlMs) }
+    }
     this.sweep()
     while (this.tickets.size >= this.options.maxOutstanding) {
       const oldest = this.tickets.keys().next().value as string
       this.tickets.delete(oldest)
     }
-    const ticket = randomBytes(32).toString('base64url')
-    const expiresAt = Date.now() + ttlMs
-    const entry: LocalTicket = { user: { ...user }, expiresAt, shared: false }
-    this.tickets.set(ticket, entry)
-    let shared = Promise.resolve()
-    if (this.bus !== null) {
-      const value: SharedTicket = { user: entry.user, expiresAt }
-      shared = this.bus.stash(ticketKey(ticket), value, ttlMs).then(
-        () => { entry.shared = true },
-        (error: unknown) => { this.log.warn({ err: error }, 'realtime: ticket not shared with the cluster; only this instance can redeem it') }
-      )
-    }
-    return { issued: { ticket, expiresAt: new Date(expiresAt).toISOString() }, shared }
+    this.tickets.set(ticket, { user: { ...user }, expiresAt })
+    return { issued, stored: Promise.resolve() }
   }
 
   /** The ticket's user, once; null when unknown, used or expired. */
   async redeem (ticket: string): Promise<RealtimeUser | null> {
-    const local = this.tickets.get(ticket)
-    this.tickets.delete(ticket)
     if (this.bus !== null) {
       try {
+        // Redis' own expiry (PX) decides lifetime: no comparison with this host's clock.
         const stored = await this.bus.take(ticketKey(ticket))
-        return isSharedTicket(stored) && stored.expiresAt > Date.now() ? { ...stored.user } : null
+        return isSharedTicket(stored) ? { ...stored.user } : null
       } catch (error) {
-        this.log.warn({ err: error }, 'realtime: could not check a ticket with the cluster')
-        if (local === undefined || local.shared) return null
+        this.log.warn({ err: error }, 'realtime: could not check a ticket with the cluster; refusing it')
+        return null
       }
     }
+    const local = this.tickets.get(ticket)
+    this.tickets.delete(ticket)
     return local !== undefined && local.expiresAt > Date.now() ? { ...local.user } : null
   }
 
