@@ -114,3 +114,34 @@ t.test('a change still carrying the epoch before a rotation is stale: no flip ba
   t.equal(a.app.realtime.epoch, fresh, 'still on the new epoch')
   t.same(client.ofType('error').map((m) => m.details), [], 'no second resync')
 })
+
+for (const loss of ['FLUSHALL', 'the seq key alone'] as const) {
+  t.test(`Redis loses its numbering (${loss}) with connections up: clients are told to re-list, then get every change`, async (t) => {
+    const redis = await startRedis(t)
+    const bucket = `memory://loss-${randomUUID()}/db`
+    const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
+    const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+    const onA = await a.client()
+    const onB = await b.client()
+    await onA.request({ type: 'subscribe', resource: 'messages' })
+    await onB.request({ type: 'subscribe', resource: 'messages' })
+    for (let i = 0; i < 3; i++) await a.db.resources.messages!.insert({ id: `old${i}`, content: `${i}`, channel: 'g' })
+    const deadline = Date.now() + 15_000
+    while ((eventsOf(onA).length < 3 || eventsOf(onB).length < 3) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    const admin = new Redis(redis.url)
+    t.teardown(() => { admin.disconnect() })
+    if (loss === 'FLUSHALL') await admin.flushall()
+    else await admin.del('s3db-realtime:seq:change:messages') // e.g. evicted under memory pressure
+    onA.received.length = 0
+    onB.received.length = 0
+
+    for (let i = 0; i < 3; i++) await a.db.resources.messages!.insert({ id: `new${i}`, content: `${i}`, channel: 'g' })
+    for (const client of [onA, onB]) {
+      await client.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
+      while (eventsOf(client).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.same(eventsOf(onA).map((e) => e.data.id), ['new0', 'new1', 'new2'], 'the local client: resync, then every new change')
+    t.same(eventsOf(onB).map((e) => e.data.id), ['new0', 'new1', 'new2'], 'the remote client too')
+    t.equal(a.app.realtime.epoch, b.app.realtime.epoch, 'one epoch again')
+  })
+}

@@ -19,13 +19,20 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 local epoch = redis.call('GET', KEYS[1])
 local seq = redis.call('INCR', KEYS[2])
-local msg = '{"origin":' .. ARGV[3] .. ',"topic":' .. ARGV[4] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '","payload":' .. ARGV[5] .. '}'
+local function message ()
+  return '{"origin":' .. ARGV[3] .. ',"topic":' .. ARGV[4] .. ',"seq":' .. seq .. ',"epoch":"' .. epoch .. '","payload":' .. ARGV[5] .. '}'
+end
+local msg = message()
 local maxlen = tonumber(ARGV[2])
 if maxlen > 0 then
   local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', maxlen, '0-' .. seq, 'm', msg)
   if type(added) == 'table' and added.err then
-    -- the stream outlived its counter (e.g. the seq key was deleted): start it again
+    -- The stream outlived its counter (the seq key was lost, e.g. evicted): numbering restarts,
+    -- so it must be a new epoch, or every node would drop the reused seqs as already seen.
     redis.call('DEL', KEYS[3])
+    redis.call('SET', KEYS[1], ARGV[1])
+    epoch = ARGV[1]
+    msg = message()
     redis.call('XADD', KEYS[3], 'MAXLEN', maxlen, '0-' .. seq, 'm', msg)
   end
 end

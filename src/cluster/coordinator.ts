@@ -104,7 +104,7 @@ export class ClusterCoordinator {
 
   private append (payload: ChangePayload): void {
     const numbering = appendChange(this.bus, changeTopic(payload.resource), payload, this.options.appendTimeout).then(
-      (envelope) => { this.sequencer.offer(toEvent(envelope)) },
+      (envelope) => { this.accept(envelope) },
       (error: unknown) => {
         this.hub.counters.busErrors++
         this.log.warn({ err: error, resource: payload.resource }, 'realtime cluster: append failed; delivering locally only')
@@ -136,6 +136,11 @@ export class ClusterCoordinator {
 
   private onChange (envelope: Envelope): void {
     if (envelope.origin === this.nodeId || this.closed) return
+    this.accept(envelope)
+  }
+
+  /** A numbered change, this node's own (append reply) or another's (pub/sub). */
+  private accept (envelope: Envelope): void {
     const event = toEvent(envelope)
     // Sent before a rotation this node already followed: the resync it announced covers it.
     if (this.retired.has(envelope.epoch as string)) return
