@@ -49,14 +49,17 @@ export function holdWritesUntilNumbered (resource: ResourceLike, settled: () => 
     if (typeof original !== 'function') continue
     const wasOwn = Object.prototype.hasOwnProperty.call(target, name)
     const wrapped: Method = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const result = await (original as Method).apply(this, args)
-      if (wait !== null) {
-        // s3db's listeners for this write were queued with setImmediate before it resolved (the
-        // bridge's first): one turn later the change is captured and its numbering has started.
-        await new Promise((resolve) => setImmediate(resolve))
-        await wait?.()
+      try {
+        return await (original as Method).apply(this, args)
+      } finally {
+        // Also after a failure: s3db's delete announces the change before it may throw.
+        if (wait !== null) {
+          // s3db's listeners for this write were queued with setImmediate before it settled (the
+          // bridge's first): one turn later the change is captured and its numbering has started.
+          await new Promise((resolve) => setImmediate(resolve))
+          await wait?.()
+        }
       }
-      return result
     }
     target[name] = wrapped
     undo.push(() => {

@@ -23,8 +23,8 @@ export class MemoryBroker {
   epoch = randomUUID()
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   private readonly logs = new Map<string, TopicLog>()
-  /** Append id -> the entry it made, oldest first (so expired ones are dropped from the front). */
-  private readonly appended = new Map<string, { envelope: Envelope, at: number }>()
+  /** Append id -> the seq and epoch it got, oldest first (expired ones leave from the front). */
+  private readonly appended = new Map<string, { seq: number, epoch: string, at: number }>()
   /** Values kept for `take` (expired ones are dropped when taken or overwritten). */
   private readonly stashed = new Map<string, { wire: string, expiresAt: number }>()
 
@@ -49,7 +49,7 @@ export class MemoryBroker {
   append (origin: string, topic: string, payload: unknown, options?: AppendOptions): Envelope {
     const log = this.logFor(topic)
     const made = options === undefined ? undefined : this.appended.get(options.id)
-    if (made !== undefined) return made.envelope
+    if (made !== undefined) return { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: made.seq, epoch: made.epoch }
     log.lastSeq++
     const envelope: Envelope = { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: log.lastSeq, epoch: this.epoch }
     log.entries.push(envelope)
@@ -65,7 +65,7 @@ export class MemoryBroker {
       if (now - entry.at < APPEND_ID_TTL_MS) break
       this.appended.delete(old)
     }
-    this.appended.set(id, { envelope, at: now })
+    this.appended.set(id, { seq: envelope.seq as number, epoch: envelope.epoch as string, at: now })
   }
 
   read (topic: string, afterSeq: number): LogRead {
