@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { APPEND_ID_TTL_MS, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { dropExpired } from '../util/expiry.js'
 
 interface Subscriber {
   readonly handler: EnvelopeHandler
@@ -11,8 +12,6 @@ interface TopicLog {
   entries: Envelope[]
 }
 
-/** How long an append id is remembered (as on Redis), ms. */
-const APPEND_ID_TTL_MS = 120_000
 
 /**
  * The shared "broker" of memory buses: several MemoryBus instances (several hubs in one process)
@@ -24,7 +23,7 @@ export class MemoryBroker {
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   private readonly logs = new Map<string, TopicLog>()
   /** Append id -> the seq and epoch it got, oldest first (expired ones leave from the front). */
-  private readonly appended = new Map<string, { seq: number, epoch: string, at: number }>()
+  private readonly appended = new Map<string, { seq: number, epoch: string, expiresAt: number }>()
   /** Values kept for `take` (expired ones are dropped when taken or overwritten). */
   private readonly stashed = new Map<string, { wire: string, expiresAt: number }>()
 
@@ -61,11 +60,8 @@ export class MemoryBroker {
 
   private rememberAppend (id: string, envelope: Envelope): void {
     const now = Date.now()
-    for (const [old, entry] of this.appended) {
-      if (now - entry.at < APPEND_ID_TTL_MS) break
-      this.appended.delete(old)
-    }
-    this.appended.set(id, { seq: envelope.seq as number, epoch: envelope.epoch as string, at: now })
+    dropExpired(this.appended, now)
+    this.appended.set(id, { seq: envelope.seq as number, epoch: envelope.epoch as string, expiresAt: now + APPEND_ID_TTL_MS })
   }
 
   read (topic: string, afterSeq: number): LogRead {
@@ -83,11 +79,7 @@ export class MemoryBroker {
 
   stash (key: string, value: unknown, ttlMs: number): void {
     const now = Date.now()
-    // Drop expired entries from the front (roughly stash order) so untaken ones do not pile up.
-    for (const [old, entry] of this.stashed) {
-      if (entry.expiresAt > now) break
-      this.stashed.delete(old)
-    }
+    dropExpired(this.stashed, now) // so untaken values do not pile up
     this.stashed.delete(key)
     this.stashed.set(key, { wire: JSON.stringify(value ?? null), expiresAt: now + ttlMs })
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { APPEND_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
-import { safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { APPEND_ID_TTL_MS, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 
 export interface RedisBusOptions {
   /** A redis:// URL; the bus creates (and later closes) its two connections. */
@@ -22,11 +22,6 @@ export interface RedisBusOptions {
 
 type ScriptReply = [number, string]
 
-/**
- * How long Redis remembers which seq an append id got, ms: longer than any retry of ours
- * (2 x appendTimeout) and than ioredis takes to re-send an unanswered command after reconnecting.
- */
-const APPEND_ID_TTL_MS = 120_000
 type ReadReply = [string, number, Array<[string, string[]]>]
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')

@@ -19,6 +19,12 @@ export interface Envelope<T = unknown> {
 export type EnvelopeHandler = (envelope: Envelope) => void
 export type Unsubscribe = () => Promise<void>
 
+/**
+ * How long a bus remembers which seq an append id got, ms: longer than any retry of ours
+ * (2 x appendTimeout) and than ioredis takes to re-send an unanswered command after reconnecting.
+ */
+export const APPEND_ID_TTL_MS = 120_000
+
 /** Makes an append safe to repeat when its reply never came (see `Bus.append`). */
 export interface AppendOptions {
   /** Names the entry (unique per append, e.g. a UUID). */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { silentLogger, type Bus, type BusLogger } from '../bus/types.js'
+import { dropExpired } from '../util/expiry.js'
 import { fail, positiveInteger } from '../options.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
@@ -114,7 +115,7 @@ export class TicketStore {
       const value: SharedTicket = { user: { ...user } }
       return { issued, stored: this.bus.stash(ticketKey(ticket), value, ttlMs) }
     }
-    this.sweep()
+    dropExpired(this.tickets)
     while (this.tickets.size >= this.options.maxOutstanding) {
       const oldest = this.tickets.keys().next().value as string
       this.tickets.delete(oldest)
@@ -142,15 +143,6 @@ export class TicketStore {
 
   get size (): number {
     return this.tickets.size
-  }
-
-  /** Drops expired tickets from the front (roughly issue order); stops at the first live one. */
-  private sweep (): void {
-    const now = Date.now()
-    for (const [ticket, entry] of this.tickets) {
-      if (entry.expiresAt > now) break
-      this.tickets.delete(ticket)
-    }
   }
 
   clear (): void {
