@@ -4,17 +4,9 @@ import { MemoryBroker, MemoryBus } from '../src/bus/memory.js'
 import { RedisBus } from '../src/bus/redis.js'
 import type { Bus, Envelope } from '../src/bus/types.js'
 import { startRedis } from './helpers/redis.js'
+import { until } from './helpers/wait.js'
 
 type Factory = (t: Test, historySize: number) => Promise<[Bus, Bus]>
-
-/** Resolves when `check()` holds; fails the wait (not the timing) after 5s. */
-async function until (check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 async function collect (bus: Bus, topic: string): Promise<Envelope[]> {
   const list: Envelope[] = []

@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { buildApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
-import { createDatabase } from './helpers/db.js'
 import { startRedis } from './helpers/redis.js'
+import { twoNodes } from './helpers/cluster.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
 t.test('pub/sub messages lost while a subscriber reconnects are recovered from the Redis Stream', async (t) => {
   const redis = await startRedis(t)
-  const bucket = `memory://gap-${randomUUID()}/db`
-  const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: redis.url, nodeId }))
   const watcher = await b.client()
   await watcher.request({ type: 'subscribe', resource: 'messages' })
   const admin = new Redis(redis.url)

@@ -1,25 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { buildApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
-import { createDatabase } from './helpers/db.js'
 import { startRedis } from './helpers/redis.js'
-
-async function until (check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+import { until } from './helpers/wait.js'
+import { twoNodes } from './helpers/cluster.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
 t.test('Redis outage: local clients keep being served, readiness fails, and the gap is RESYNC_REQUIRED', async (t) => {
   const redis = await startRedis(t)
-  const bucket = `memory://outage-${randomUUID()}/db`
-  const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: redis.url, nodeId }))
   const onA = await a.client()
   const onB = await b.client()
   const sub = await onA.request({ type: 'subscribe', resource: 'messages' })

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { connect, type Message, type TestClient } from './helpers/client.js'
 import { startRedis } from './helpers/redis.js'
 import { openAs } from './helpers/cluster-users.js'
+import { until } from './helpers/wait.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-node.ts', import.meta.url))
 
@@ -40,14 +41,6 @@ async function open (t: Test, node: Node): Promise<TestClient> {
   const { client } = await connect(node.url)
   t.teardown(() => { client.close() })
   return client
-}
-
-async function until (check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
@@ -102,7 +95,7 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   const ops = (await Promise.all(writers.map(async (w, i) => await writeBurst(w, `w${i}`, i < 4 ? 167 : 166)))).flat()
   t.equal(ops.length, 1000, 'a burst of 1,000 mixed events')
   const expectedGeneral = ops.filter((o) => o.channel === 'general').length
-  await until(() => all.every((c) => eventsOf(c).length >= 1000) && general.every((c) => eventsOf(c).length >= expectedGeneral), 'the burst on every client')
+  await until(() => all.every((c) => eventsOf(c).length >= 1000) && general.every((c) => eventsOf(c).length >= expectedGeneral), 'the burst on every client', 60_000)
 
   const reference = eventsOf(all[0] as TestClient).map((e) => `${e.seq as number}:${e.event as string}:${e.data.id as string}`)
   t.same(eventsOf(all[0] as TestClient).map((e) => e.seq), [...Array(1000).keys()].map((i) => i + 1), 'seqs 1..1000, in order, no gap')
@@ -141,12 +134,12 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   for (let i = 0; i < 50; i++) {
     await (writers[i % 2] as TestClient).request({ type: 'insert', resource: 'messages', data: { id: `after-${i}`, content: 'x', channel: i % 2 === 0 ? 'general' : 'random' } })
   }
-  await until(() => eventsOf(all[0] as TestClient).length === 1050 && eventsOf(all[1] as TestClient).length === 1050, 'writes after the kill on the survivors')
+  await until(() => eventsOf(all[0] as TestClient).length === 1050 && eventsOf(all[1] as TestClient).length === 1050, 'writes after the kill on the survivors', 60_000)
 
   const back = await open(t, nodes[1] as Node)
   const reply = await back.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'general' }, since: lastSeen, epoch })
   t.equal(reply.type, 'subscribed', 'the dropped client resumes on another instance')
-  await until(() => eventsOf(back).length === 25, 'the 25 matching events it missed')
+  await until(() => eventsOf(back).length === 25, 'the 25 matching events it missed', 60_000)
   t.same(eventsOf(back).map((e) => e.data.id), [...Array(25).keys()].map((i) => `after-${i * 2}`), 'exactly the missed matching events, in order')
   // Carl's instance died without a word: its lease runs out and Carl leaves, once, everywhere.
   for (const member of [annOnN1, bobOnN2]) {

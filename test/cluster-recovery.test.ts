@@ -7,6 +7,7 @@ import { buildApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
 import { createDatabase } from './helpers/db.js'
 import { startRedis } from './helpers/redis.js'
+import { twoNodes } from './helpers/cluster.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
@@ -18,12 +19,9 @@ function busyFor (ms: number): void {
 
 t.test('a process too busy to read Redis replies in time does not mistake it for an outage', async (t) => {
   const redis = await startRedis(t)
-  const bucket = `memory://busy-${randomUUID()}/db`
   // A 100 ms command timeout, then a 400 ms stall right after the first append is sent: every
   // timer fires before the (long since answered) reply is read.
-  const options = (nodeId: string): Record<string, unknown> => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId })
-  const a = await buildApp(t, options('a'), { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, options('b'), { db: await createDatabase(t, { connectionString: bucket }) })
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId }))
   const onA = await a.client()
   const onB = await b.client()
   const sub = await onA.request({ type: 'subscribe', resource: 'messages' })
@@ -52,10 +50,7 @@ t.test('a process too busy to read Redis replies in time does not mistake it for
 
 t.test('a real stall: the lone delivery becomes a resync, then every change reaches every client once', async (t) => {
   const redis = await startRedis(t)
-  const bucket = `memory://stall-${randomUUID()}/db`
-  const options = (nodeId: string): Record<string, unknown> => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId })
-  const a = await buildApp(t, options('a'), { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, options('b'), { db: await createDatabase(t, { connectionString: bucket }) })
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId }))
   const onA = await a.client()
   const onB = await b.client()
   await onA.request({ type: 'subscribe', resource: 'messages' })
@@ -118,9 +113,7 @@ t.test('a change still carrying the epoch before a rotation is stale: no flip ba
 for (const loss of ['FLUSHALL', 'the seq key alone'] as const) {
   t.test(`Redis loses its numbering (${loss}) with connections up: clients are told to re-list, then get every change`, async (t) => {
     const redis = await startRedis(t)
-    const bucket = `memory://loss-${randomUUID()}/db`
-    const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
-    const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+    const [a, b] = await twoNodes(t, (nodeId) => ({ redis: redis.url, nodeId }))
     const onA = await a.client()
     const onB = await b.client()
     await onA.request({ type: 'subscribe', resource: 'messages' })

@@ -1,26 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { MemoryBroker, MemoryBus } from '../src/bus/memory.js'
-import { buildApp, type TestApp } from './helpers/app.js'
+import { buildApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
 import { createDatabase } from './helpers/db.js'
 import { startRedis } from './helpers/redis.js'
-
-/** Two instances of one app: one bucket, one Redis (or one memory broker). */
-async function twoNodes (t: Test, cluster: (name: string) => Record<string, unknown>): Promise<[TestApp, TestApp]> {
-  const bucket = `memory://cluster-${randomUUID()}/db`
-  const a = await buildApp(t, cluster('a'), { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, cluster('b'), { db: await createDatabase(t, { connectionString: bucket }) })
-  return [a, b]
-}
-
-async function until (check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 8000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+import { until } from './helpers/wait.js'
+import { twoNodes } from './helpers/cluster.js'
 
 const events = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 

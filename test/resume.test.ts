@@ -2,16 +2,9 @@ import t from 'tap'
 import { buildApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
 import { startRedis } from './helpers/redis.js'
+import { until } from './helpers/wait.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
-
-async function until (check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 t.test('single instance: disconnect, 50 matching writes (and 50 others), reconnect: exactly those 50, then live', async (t) => {
   const { client, db } = await buildApp(t)
