@@ -5,7 +5,8 @@ import type { ResolvedResource } from '../options.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { listForcedFilter } from './access.js'
-import { combineFilters, matchesFilter } from './filter.js'
+import { compileFilter, matchesFilter } from './filter.js'
+import { forcedSubscriptionFilter } from './subscription-filter.js'
 
 /**
  * One record's top-level scalar fields as a filter: what the `list` guard is asked when the
@@ -38,15 +39,18 @@ export function hasRowGuards (resource: ResolvedResource): boolean {
 }
 
 /**
- * A publish to a guarded resource must be something the sender could list: otherwise a user
- * of tenant A could push a message shaped like tenant B's data into B's subscriptions.
+ * A publish to a guarded resource must be something the sender could itself list AND receive
+ * on a subscription: it must match every forced filter the sender is subject to (`list` and
+ * `subscribe`, both asked with the message's fields as the filter). Otherwise a user of tenant
+ * A could push a message shaped like tenant B's data into B's subscriptions, e.g. on a resource
+ * guarded only by `subscribe`.
  */
 export async function requirePublishVisible (
   resource: ResolvedResource, user: RealtimeUser | null, message: unknown, log: FastifyBaseLogger
 ): Promise<void> {
   if (!hasRowGuards(resource)) return
-  const forced = await forcedFilterFor(resource, user, message, log)
-  if (forced !== null && !matchesFilter(message, combineFilters({}, forced))) {
+  const forced = await forcedSubscriptionFilter(resource, user, recordAsFilter(message), log)
+  if (forced.impossible || (forced.filter !== null && !matchesFilter(message, compileFilter(forced.filter)))) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Message would be outside what you may see')
   }
 }
