@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
-import { bareName } from './names.js'
+import { bareName, channelTypeOf, type Glob } from './names.js'
 import type { ChannelGuard, ResolvedChannelsOptions } from './options.js'
 import type { ChannelType, UserInfo } from './types.js'
 
@@ -10,12 +10,24 @@ function forbidden (reason: string): ProtocolError {
   return new ProtocolError(ErrorCodes.FORBIDDEN, reason, { reason })
 }
 
-/** The most specific guard whose pattern matches the full or the prefix-less name, if any. */
+/**
+ * Whether a guard pattern decides `channel`. A pattern that starts with a type prefix
+ * (`private-*`, `presence-lobby`) is about channels of that type and is matched against the
+ * full name only; matching it against the prefix-less name too would let `presence-*` judge
+ * `private-presence-board`, a private channel. Other patterns (`team-*`, `*`) serve both types
+ * and match the full or the prefix-less name, as documented.
+ */
+function patternDecides (glob: Glob, channel: string, bare: string): boolean {
+  if (channelTypeOf(glob.pattern) !== 'public') return glob.test(channel)
+  return glob.test(channel) || glob.test(bare)
+}
+
+/** The most specific guard whose pattern decides `channel` (see patternDecides), if any. */
 export function findGuard (options: ResolvedChannelsOptions, channel: string): ChannelGuard | null {
   const bare = bareName(channel)
   let best: { specificity: number, guard: ChannelGuard } | null = null
   for (const { glob, guard } of options.guards) {
-    if (!glob.test(channel) && !glob.test(bare)) continue
+    if (!patternDecides(glob, channel, bare)) continue
     if (best === null || glob.specificity > best.specificity) best = { specificity: glob.specificity, guard }
   }
   return best?.guard ?? null
