@@ -32,8 +32,23 @@ export interface ResourceGuards {
 export interface ResourceOptions {
   /** Roles allowed to use this resource at all (every operation, events included). */
   auth?: string[]
-  /** Fields (dot paths) removed from every payload that leaves the server. */
+  /**
+   * Fields (dot paths, through arrays too) that are server-only: removed from every payload that
+   * leaves the server, and a client write that sets or changes one is refused (FORBIDDEN).
+   */
   protected?: string[]
+  /**
+   * Protected fields a client may write but never read back (a password set on sign-up).
+   * They are protected whether or not `protected` lists them.
+   */
+  writeOnly?: string[]
+  /**
+   * Whether a caller whose view a `list` guard restricts may choose the id of a record it
+   * inserts. Off by default: a refused or colliding id would tell it that a record it cannot
+   * see exists. Unrestricted callers (guard answers true, or no guard) may always choose ids.
+   * @default false
+   */
+  clientIds?: boolean
   /** Change events broadcast for this resource. @default ['insert','update','delete'] */
   events?: ChangeType[]
   guard?: ResourceGuards
@@ -104,7 +119,11 @@ export interface ResolvedResource {
   readonly name: string
   readonly resource: ResourceLike
   readonly roles: readonly string[] | null
+  /** Everything projected away: `protected` plus `writeOnly`. */
   readonly protectedFields: readonly string[]
+  /** Protected fields clients may not write: `protected` minus `writeOnly`. */
+  readonly serverOnlyFields: readonly string[]
+  readonly clientIds: boolean
   readonly events: ReadonlySet<ChangeType>
   readonly guard: ResourceGuards
   readonly publishAuth: ResourceOptions['publishAuth'] | null
@@ -128,7 +147,7 @@ export interface ResolvedCoreOptions {
 const CHANGE_TYPES: readonly ChangeType[] = ['insert', 'update', 'delete']
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']
 const GUARD_NAMES = ['subscribe', 'list', 'get', 'create', 'update', 'delete'] as const
-const RESOURCE_KEYS = new Set(['auth', 'protected', 'events', 'guard', 'publishAuth'])
+const RESOURCE_KEYS = new Set(['auth', 'protected', 'writeOnly', 'clientIds', 'events', 'guard', 'publishAuth'])
 
 export function fail (message: string): never {
   throw new InvalidOptionError(message)
@@ -152,7 +171,7 @@ export function stringList (value: unknown, name: string): string[] {
 function resolveResource (name: string, config: unknown, database: DatabaseLike): ResolvedResource | null {
   if (config === false) return null
   if (config !== true && !isPlainObject(config)) {
-    fail(`resources.${name} must be true, false or an object with auth/protected/events/guard`)
+    fail(`resources.${name} must be true, false or an object with auth/protected/writeOnly/clientIds/events/guard/publishAuth`)
   }
   const resource = database.resources[name]
   if (resource === undefined) throw new UnknownResourceError(name)
@@ -161,7 +180,11 @@ function resolveResource (name: string, config: unknown, database: DatabaseLike)
     if (!RESOURCE_KEYS.has(key)) fail(`resources.${name}.${key} is not a known resource option`)
   }
   const roles = options.auth === undefined ? null : stringList(options.auth, `resources.${name}.auth`)
-  const protectedFields = options.protected === undefined ? [] : stringList(options.protected, `resources.${name}.protected`)
+  const serverOnlyFields = options.protected === undefined ? [] : stringList(options.protected, `resources.${name}.protected`)
+  const writeOnly = options.writeOnly === undefined ? [] : stringList(options.writeOnly, `resources.${name}.writeOnly`)
+  const protectedFields = [...new Set([...serverOnlyFields, ...writeOnly])]
+  const clientIds = options.clientIds ?? false
+  if (typeof clientIds !== 'boolean') fail(`resources.${name}.clientIds must be a boolean`)
   const events = options.events === undefined ? [...CHANGE_TYPES] : stringList(options.events, `resources.${name}.events`)
   for (const event of events) {
     if (!CHANGE_TYPES.includes(event as ChangeType)) fail(`resources.${name}.events: unknown event "${event}"`)
@@ -179,6 +202,8 @@ function resolveResource (name: string, config: unknown, database: DatabaseLike)
     resource,
     roles,
     protectedFields,
+    serverOnlyFields: serverOnlyFields.filter((path) => !writeOnly.includes(path)),
+    clientIds,
     events: new Set(events as ChangeType[]),
     guard: guard as ResourceGuards,
     publishAuth,

@@ -23,7 +23,9 @@ export type RecordData = Record<string, unknown>
 export interface ResourceLike {
   name: string
   behavior?: string
-  config?: { partitions?: Record<string, { fields: Record<string, unknown> }> }
+  /** Declared attributes (s3db's schema); writes are checked against them. */
+  attributes?: Record<string, unknown>
+  config?: { partitions?: Record<string, { fields: Record<string, unknown> }>, attributes?: Record<string, unknown> }
   client: {
     listObjects (params: { prefix: string, maxKeys?: number, startAfter?: string | null }): Promise<{
       Contents?: Array<{ Key?: string }>

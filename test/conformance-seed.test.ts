@@ -35,12 +35,25 @@ t.test('TLDR: jwt driver with the seed\'s secret, protected password; token via 
   const byQuery = await open('?token=' + token)
   const byHeader = await open('', { Authorization: 'Bearer ' + token })
   for (const c of [byQuery, byHeader]) {
-    const ins = await c.request({ type: 'insert', resource: 'users', data: { name: 'Ann', password: 'hunter2' } })
+    const refused = await c.request({ type: 'insert', resource: 'users', data: { name: 'Ann', password: 'hunter2' } })
+    t.match(refused, { code: 'FORBIDDEN', details: { field: '/data/password' } }, 'protected is server-only (PROTOCOL.md)')
+    const ins = await c.request({ type: 'insert', resource: 'users', data: { name: 'Ann' } })
     t.equal(ins.type, 'inserted')
-    t.notOk('password' in ins.data, 'protected field hidden')
   }
-  const [stored] = await db.resources.users!.list()
-  t.equal(stored?.password, 'hunter2')
+  await db.resources.users!.insert({ id: 'ann', name: 'Ann', password: 'hunter2' })
+  const got = await byQuery.request({ type: 'get', resource: 'users', id: 'ann' })
+  t.equal(got.data.name, 'Ann')
+  t.notOk('password' in got.data, 'protected field hidden')
+})
+
+t.test('writeOnly: a password set on sign-up is written by the client and never read back', async (t) => {
+  const db = await createDatabase(t)
+  const { open } = await startPlugin(t, db, { resources: { users: { writeOnly: ['password'] } } })
+  const c = await open('')
+  const ins = await c.request({ type: 'insert', resource: 'users', data: { id: 'ann', name: 'Ann', password: 'hunter2' } })
+  t.equal(ins.type, 'inserted')
+  t.notOk('password' in ins.data, 'never sent back')
+  t.equal((await db.resources.users!.get('ann')).password, 'hunter2', 'stored')
 })
 
 t.test('API key driver: ?token=<key> gives the configured user', async (t) => {
@@ -219,10 +232,13 @@ t.test('resource guards as in the seed (users: roles, protected dot paths, event
   t.equal((await ann.request({ type: 'subscribe', resource: 'users', filter: { userId: 'ann' } })).type, 'subscribed')
   await admin.request({ type: 'subscribe', resource: 'users' })
 
-  const ins = await admin.request({ type: 'insert', resource: 'users', data: { id: 'ann', name: 'Ann', userId: 'ann', password: 'p', apiToken: 't', metadata: { internal: 'secret', shown: 'yes' } } })
-  t.equal(ins.type, 'inserted')
-  t.same(ins.data.metadata, { shown: 'yes' }, "'metadata.internal' removed, sibling kept")
-  t.notOk('password' in ins.data || 'apiToken' in ins.data)
+  const annRecord = { id: 'ann', name: 'Ann', userId: 'ann', password: 'p', apiToken: 't', metadata: { internal: 'secret', shown: 'yes' } }
+  const refused = await admin.request({ type: 'insert', resource: 'users', data: annRecord })
+  t.equal(refused.code, 'FORBIDDEN', 'protected means server-only: clients cannot write those fields (PROTOCOL.md)')
+  await db.resources.users!.insert(annRecord) // the server may
+  const adminEvent = await admin.waitFor((m) => m.type === 'event' && m.data.id === 'ann')
+  t.same(adminEvent.data.metadata, { shown: 'yes' }, "'metadata.internal' removed, sibling kept")
+  t.notOk('password' in adminEvent.data || 'apiToken' in adminEvent.data)
   await admin.request({ type: 'insert', resource: 'users', data: { id: 'bob', name: 'Bob', userId: 'bob' } })
   const ev = await ann.waitType('event')
   t.equal(ev.data.id, 'ann')
@@ -271,10 +287,12 @@ t.test('multi-tenant guard: subscribe returns a forced filter, create sets the t
   const b = await as('b', 't2')
   await a.request({ type: 'subscribe', resource: 'users', filter: { tenantId: 't2' } })
   await b.request({ type: 'subscribe', resource: 'users' })
-  const ins = await b.request({ type: 'insert', resource: 'users', data: { id: 'x', name: 'X', tenantId: 't1' } })
+  t.match(await b.request({ type: 'insert', resource: 'users', data: { id: 'x', name: 'X', tenantId: 't1' } }), { code: 'INVALID_REQUEST', details: { field: '/data/id' } },
+    'a caller the list guard restricts cannot choose ids (it would reveal records outside its view)')
+  const ins = await b.request({ type: 'insert', resource: 'users', data: { name: 'X', tenantId: 't1' } })
   t.equal(ins.data?.tenantId, 't2', 'create guard set the tenant')
   const ev = await b.waitType('event')
-  t.equal(ev.data.id, 'x')
+  t.equal(ev.data.id, ins.data.id)
   await a.request({ type: 'ping' })
   t.equal(a.ofType('event').length, 0, 'another tenant cannot widen its subscription')
   const listA = await a.request({ type: 'list', resource: 'users' })

@@ -69,7 +69,7 @@ t.test('effective filter = client AND forced: narrowing works, widening/overridi
 })
 
 t.test('protected fields (dot paths) and s3db internals never leave the server; stored record intact', async (t) => {
-  const { client, db } = await buildApp(t, { resources: { messages: { protected: ['meta.secret', 'author'] } } })
+  const { client, db } = await buildApp(t, { resources: { messages: { writeOnly: ['meta.secret', 'author'] } } })
   const c = await client()
   const other = await client()
   await c.request({ type: 'subscribe', resource: 'messages' })

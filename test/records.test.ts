@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildApp } from './helpers/app.js'
 
 t.test('get / insert / update / delete over the socket, with protected fields stripped', async (t) => {
-  const { client, db } = await buildApp(t, { resources: { messages: true, users: { protected: ['password', 'email'] } } })
+  const { client, db } = await buildApp(t, { resources: { messages: true, users: { writeOnly: ['password', 'email'] } } })
   const ws = await client()
   const inserted = await ws.request({ type: 'insert', resource: 'users', data: { id: 'u1', name: 'Ann', email: 'a@x', password: 'pw' } })
   t.equal(inserted.type, 'inserted')
@@ -34,7 +34,7 @@ t.test('get / insert / update / delete over the socket, with protected fields st
 })
 
 t.test('protected dot paths and s3db internals never leave the server, in any message', async (t) => {
-  const { client, db } = await buildApp(t, { resources: { messages: { protected: ['meta.secret', 'author'] }, users: true } })
+  const { client, db } = await buildApp(t, { resources: { messages: { writeOnly: ['meta.secret', 'author'] }, users: true } })
   const watcher = await client()
   await watcher.request({ type: 'subscribe', resource: 'messages' })
   const ws = await client()

@@ -69,6 +69,9 @@ export function normalizeFilter (input: unknown, maxKeys = 32): { filter: Filter
       if (key === '' || key === '__proto__' || key === 'constructor' || key === 'prototype') {
         return `filter key "${key}" is not allowed`
       }
+      // `{title: {$gt: ''}}` must not be read as the literal path `title.$gt` (it would match
+      // nothing and look like an answer).
+      if (key.startsWith('$')) return `filter operator "${key}"${prefix === '' ? '' : ` at "${prefix}"`} is not supported`
       const path = prefix === '' ? key : `${prefix}.${key}`
       if (isPlainObject(inner)) {
         const error = walk(inner, path, depth + 1)

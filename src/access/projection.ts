@@ -11,26 +11,37 @@ function isInternalKey (key: string): boolean {
 interface PathTree { [segment: string]: PathTree | true }
 
 function buildTree (paths: readonly string[]): PathTree {
-  const tree: PathTree = {}
+  // Null prototypes: a record field named "toString" must not find Object.prototype's.
+  const tree: PathTree = Object.create(null) as PathTree
   for (const path of paths) {
     const segments = path.split('.')
     let node = tree
-    segments.forEach((segment, index) => {
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index] as string
       if (index === segments.length - 1) {
         node[segment] = true
-        return
+        break
       }
       const next = node[segment]
-      if (next === true) return
-      node = next ?? (node[segment] = {})
-    })
+      if (next === true) break // an ancestor is protected whole
+      node = next ?? (node[segment] = Object.create(null) as PathTree)
+    }
   }
   return tree
 }
 
+/** An array under a protected path: each element loses the same protected leaves. */
+function copyArrayWithout (values: readonly unknown[], tree: PathTree): unknown[] {
+  return values.map((element) => {
+    if (Array.isArray(element)) return copyArrayWithout(element, tree)
+    return element !== null && typeof element === 'object' ? copyWithout(element as RecordData, tree, false) : element
+  })
+}
+
 /**
  * Copies only what may be sent: top level drops s3db internals and protected fields; nested
- * objects on a protected path are copied (never mutated) with their protected leaves removed.
+ * objects (and the objects inside arrays) on a protected path are copied, never mutated, with
+ * their protected leaves removed.
  */
 function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean): RecordData {
   const out: RecordData = {}
@@ -39,11 +50,9 @@ function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean): Rec
     const rule = tree[key]
     if (rule === true) continue
     const inner = value[key]
-    if (rule !== undefined && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
-      out[key] = copyWithout(inner as RecordData, rule, false)
-    } else {
-      out[key] = inner
-    }
+    if (rule === undefined || inner === null || typeof inner !== 'object') out[key] = inner
+    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, rule)
+    else out[key] = copyWithout(inner as RecordData, rule, false)
   }
   return out
 }

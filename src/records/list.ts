@@ -2,6 +2,8 @@ import { matchesFilter, type CompiledFilter } from '../access/filter.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { FilterValue, RecordData, ResourceLike } from '../types.js'
 import { isNotFound } from '../util/not-found.js'
+import { isPlainObject, readPath, splitPath } from '../util/paths.js'
+import { keySegmentProblem, requirePartitionValue } from './key-safety.js'
 
 export interface ListPage {
   records: RecordData[]
@@ -22,8 +24,24 @@ const BATCH = 200
  * resumes exactly where the previous page stopped.
  */
 function cursorKey (prefix: string, cursor: string): string {
-  if (cursor === '' || cursor.includes('/')) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor is not valid', { field: '/cursor' })
+  if (keySegmentProblem(cursor) !== null) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'cursor is not valid', { field: '/cursor' })
   return `${prefix}id=${cursor}`
+}
+
+function partitionsOf (resource: ResourceLike): Record<string, { fields: Record<string, unknown> }> {
+  return resource.config?.partitions ?? {}
+}
+
+/**
+ * Partition values become path segments of the record's storage key: a write whose value for
+ * any partition field is not a safe segment is refused before s3db builds a key from it.
+ */
+export function requireSafePartitionValues (resource: ResourceLike, record: RecordData): void {
+  for (const definition of Object.values(partitionsOf(resource))) {
+    for (const field of Object.keys(definition.fields)) {
+      requirePartitionValue(readPath(record, splitPath(field)), `/data/${field.replace(/\./g, '/')}`)
+    }
+  }
 }
 
 function idFromKey (key: string): string | null {
@@ -37,8 +55,11 @@ function partitionPrefix (resource: ResourceLike, name: string, fields: Record<s
     if (!Object.prototype.hasOwnProperty.call(filter, field)) return null
     const value = filter[field]
     if (value === null) return null
+    // The value becomes a key prefix to list under: `../` would walk another resource's objects.
+    requirePartitionValue(value, `/filter/${field}`)
     const transformed = resource.applyPartitionRule === undefined ? value : resource.applyPartitionRule(value, rule)
     if (transformed === undefined || transformed === null) return null
+    requirePartitionValue(transformed, `/filter/${field}`)
     segments.push(`${field}=${String(transformed)}`)
   }
   return segments.length === 0 ? null : `resource=${resource.name}/partition=${name}/${segments.join('/')}/`
@@ -50,10 +71,11 @@ function partitionPrefix (resource: ResourceLike, name: string, fields: Record<s
  * so a partition is only ever an optimization.
  */
 export function choosePartition (resource: ResourceLike, filter: Record<string, FilterValue>, requested?: string): PartitionChoice | null {
-  const partitions = resource.config?.partitions ?? {}
+  const partitions = partitionsOf(resource)
   if (requested !== undefined) {
-    const definition = partitions[requested]
-    if (definition === undefined) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Unknown partition "${requested}"`, { field: '/partition' })
+    // Own names only: `__proto__` or `toString` are not partitions.
+    const definition = Object.prototype.hasOwnProperty.call(partitions, requested) ? partitions[requested] : undefined
+    if (definition === undefined || !isPlainObject(definition) || !isPlainObject(definition.fields)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Unknown partition "${requested}"`, { field: '/partition' })
     // Without a value for every partition field there is no single prefix to list: scan the
     // resource instead (same records, same order, just slower).
     const prefix = partitionPrefix(resource, requested, definition.fields, filter)

@@ -9,6 +9,10 @@ import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessa
 import { parseClientFilter } from './subscriptions.js'
 import { forcedFilterFor } from '../../access/visibility.js'
 import { isNotFound } from '../../util/not-found.js'
+import { protectedPathWritten } from '../../access/protected-paths.js'
+import { requireKeySegment } from '../../records/key-safety.js'
+import { requireSafePartitionValues } from '../../records/list.js'
+import { attributeTree, checkWriteData, mergeUpdate, storedView } from '../../records/write-shape.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -42,6 +46,7 @@ function accessible (ctx: RequestContext, name: string): ResolvedResource {
 
 export async function handleGet (ctx: RequestContext, message: GetMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
+  requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'get', ctx.log, ctx.connection.user, { id: message.id })
   const record = await readVisible(ctx, resource, message.id)
   ctx.reply({ type: 'data', resource: resource.name, data: resource.project(record) })
@@ -60,35 +65,69 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
   ctx.reply({ type: 'data', resource: resource.name, data: page.records.map(resource.project), cursor: page.cursor })
 }
 
+/**
+ * Judges a write on the record s3db will store (`after`, already merged with the stored record
+ * for an update), not on the object received: its partition values must be safe key segments,
+ * and it must stay inside every filter the writer's guards force on it, both as sent and as
+ * s3db will read it back.
+ */
+async function requireWritable (ctx: RequestContext, resource: ResolvedResource, after: RecordData, message: string): Promise<void> {
+  requireSafePartitionValues(resource.resource, after)
+  const forced = await forcedFilterFor(resource, ctx.connection.user, after, ctx.log)
+  if (forced === null) return
+  const compiled = combineFilters({}, forced)
+  if (!matchesFilter(after, compiled) || !matchesFilter(storedView(after), compiled)) {
+    throw new ProtocolError(ErrorCodes.FORBIDDEN, message)
+  }
+}
+
+/** `protected` fields are server-only: a write that sets, changes or removes one is refused. */
+function requireNoServerOnlyWrite (resource: ResolvedResource, before: RecordData, after: RecordData): void {
+  const path = protectedPathWritten(before, after, resource.serverOnlyFields)
+  if (path !== null) throw new ProtocolError(ErrorCodes.FORBIDDEN, `Field "${path}" is protected and cannot be written`, { field: `/data/${path.replace(/\./g, '/')}` })
+}
+
+/**
+ * A caller whose view a guard restricts may not pick ids (unless the resource allows it): the
+ * answer to "insert id X" would otherwise differ by whether X exists outside that view.
+ */
+async function requireIdChoice (ctx: RequestContext, resource: ResolvedResource, data: RecordData): Promise<void> {
+  if (!Object.prototype.hasOwnProperty.call(data, 'id')) return
+  requireKeySegment(data.id, '/data/id')
+  if (resource.clientIds) return
+  if (await forcedFilterFor(resource, ctx.connection.user, data, ctx.log) !== null) {
+    throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Ids on this resource are assigned by the server', { field: '/data/id' })
+  }
+}
+
 export async function handleInsert (ctx: RequestContext, message: InsertMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  const data: RecordData = { ...message.data }
+  const data = checkWriteData(attributeTree(resource.resource), message.data, { allowId: true })
+  requireNoServerOnlyWrite(resource, {}, data)
   // `create` may set fields (a tenant id, an owner) on the data before it is written.
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
-  const forced = await forcedFilterFor(resource, ctx.connection.user, data, ctx.log)
-  if (forced !== null && !matchesFilter(data, combineFilters({}, forced))) {
-    throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Record would be outside what you may see')
-  }
+  await requireIdChoice(ctx, resource, data)
+  await requireWritable(ctx, resource, data, 'Record would be outside what you may see')
   const record = await resource.resource.insert(data)
   ctx.reply({ type: 'inserted', resource: resource.name, data: resource.project(record) })
 }
 
 export async function handleUpdate (ctx: RequestContext, message: UpdateMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  const data: RecordData = { ...message.data }
-  delete data.id // the id is the message's `id`, never a field to rewrite
+  const data = checkWriteData(attributeTree(resource.resource), message.data, { allowId: false })
+  requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'update', ctx.log, ctx.connection.user, { id: message.id, data })
   const existing = await readVisible(ctx, resource, message.id)
-  const forced = await forcedFilterFor(resource, ctx.connection.user, { ...existing, ...data }, ctx.log)
-  if (forced !== null && !matchesFilter({ ...existing, ...data }, combineFilters({}, forced))) {
-    throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Update would move the record outside what you may see')
-  }
+  const merged = mergeUpdate(existing, data)
+  requireNoServerOnlyWrite(resource, existing, merged)
+  await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
   const record = await resource.resource.update(message.id, data)
   ctx.reply({ type: 'updated', resource: resource.name, data: resource.project(record) })
 }
 
 export async function handleDelete (ctx: RequestContext, message: DeleteMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
+  requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id: message.id })
   await readVisible(ctx, resource, message.id)
   await resource.resource.delete(message.id)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { normalizeFilter } from '../../access/filter.js'
 import { requireResource } from '../../access/access.js'
+import { protectedPathReached } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
@@ -34,7 +35,7 @@ export function parseFilter (input: unknown): Filter {
 export function parseClientFilter (input: unknown, resource: ResolvedResource): Filter {
   const filter = parseFilter(input)
   for (const path of Object.keys(filter)) {
-    if (resource.protectedFields.some((p) => path === p || path.startsWith(`${p}.`))) {
+    if (protectedPathReached(path, resource.protectedFields) !== null) {
       throw new ProtocolError(ErrorCodes.FORBIDDEN, `Filtering on protected field "${path}" is not allowed`, { field: `/filter/${path}` })
     }
   }

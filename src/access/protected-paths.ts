@@ -1,0 +1,44 @@
+import { isPlainObject } from '../util/paths.js'
+
+/** Array indexes are not part of a protected path: `items.0.secret` is `items.secret`. */
+function withoutIndexes (path: string): string {
+  return path.split('.').filter((segment) => !/^\d+$/.test(segment)).join('.')
+}
+
+/** The protected path that `path` (a filter key, for example) reaches, through any index; or null. */
+export function protectedPathReached (path: string, protectedPaths: readonly string[]): string | null {
+  const plain = withoutIndexes(path)
+  return protectedPaths.find((p) => plain === p || plain.startsWith(`${p}.`)) ?? null
+}
+
+/** Every value stored at `segments`, walking into each element of the arrays on the way. */
+function collect (value: unknown, segments: readonly string[], at: number, out: unknown[]): void {
+  if (Array.isArray(value)) {
+    for (const element of value) collect(element, segments, at, out)
+    return
+  }
+  if (at === segments.length) {
+    if (value !== undefined) out.push(value)
+    return
+  }
+  if (!isPlainObject(value)) return
+  const key = segments[at] as string
+  if (Object.prototype.hasOwnProperty.call(value, key)) collect(value[key], segments, at + 1, out)
+}
+
+export function valuesAt (record: unknown, path: string): unknown[] {
+  const out: unknown[] = []
+  collect(record, path.split('.'), 0, out)
+  return out
+}
+
+/**
+ * The first protected path whose stored values differ between `before` and `after` (a write
+ * sets, changes or removes it), or null. `before` is `{}` for an insert.
+ */
+export function protectedPathWritten (before: unknown, after: unknown, paths: readonly string[]): string | null {
+  for (const path of paths) {
+    if (JSON.stringify(valuesAt(before, path)) !== JSON.stringify(valuesAt(after, path))) return path
+  }
+  return null
+}
