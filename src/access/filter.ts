@@ -71,7 +71,7 @@ export function normalizeFilter (input: unknown, maxKeys = 32): { filter: Filter
       }
       // `{title: {$gt: ''}}` must not be read as the literal path `title.$gt` (it would match
       // nothing and look like an answer).
-      if (key.startsWith('$')) return `filter operator "${key}"${prefix === '' ? '' : ` at "${prefix}"`} is not supported`
+      if (key.split('.').some((segment) => segment.startsWith('$'))) return `filter operator "${key}"${prefix === '' ? '' : ` at "${prefix}"`} is not supported`
       const path = prefix === '' ? key : `${prefix}.${key}`
       if (isPlainObject(inner)) {
         const error = walk(inner, path, depth + 1)
