@@ -1,5 +1,5 @@
-import t from 'tap'
-import type { RealtimeOptions } from '../src/index.js'
+import t, { type Test } from 'tap'
+import type { RealtimeOptions, RealtimeUser } from '../src/index.js'
 import { buildApp, type TestApp } from './helpers/app.js'
 import type { TestClient } from './helpers/client.js'
 import { createDatabase, type Db } from './helpers/db.js'
@@ -24,7 +24,7 @@ async function tenantApp (t: Test): Promise<TestApp & { as: (sub: string, tenant
     },
     timestamps: true
   } as Parameters<Db['createResource']>[0])
-  const forced = (user: { tenantId?: unknown, orgId?: unknown } | null): Record<string, string> =>
+  const forced = (user: RealtimeUser | null): Record<string, string> =>
     user?.orgId === undefined ? { tenantId: String(user?.tenantId) } : { tenantId: String(user?.tenantId), 'org.id': String(user.orgId) }
   const options: Partial<RealtimeOptions> = {
     auth: { drivers: [{ driver: 'jwt', config: { secret: 'test-secret-that-is-long-enough-for-hs256' } }] },
@@ -41,7 +41,6 @@ async function tenantApp (t: Test): Promise<TestApp & { as: (sub: string, tenant
   const app = await buildApp(t, options, { db })
   return { ...app, as: async (sub, tenantId, orgId) => await app.client(`?token=${hsToken({ sub, tenantId, ...(orgId === undefined ? {} : { orgId }) })}`) }
 }
-type Test = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('every short storage key of every attribute is refused on insert and update', async (t) => {
   const { db, as } = await tenantApp(t)
@@ -149,7 +148,7 @@ t.test('protected paths through arrays: stripped from get, list and events; filt
     t.match(await c.request({ type: 'list', resource: 'orders', filter }), { type: 'error', code: 'FORBIDDEN' }, `list ${JSON.stringify(filter)}`)
     t.match(await c.request({ type: 'subscribe', resource: 'orders', filter }), { type: 'error', code: 'FORBIDDEN' }, `subscribe ${JSON.stringify(filter)}`)
   }
-  t.equal((await db.resources.orders!.get('o1')).items.length, 2, 'stored record untouched')
+  t.equal(((await db.resources.orders!.get('o1')).items as unknown[]).length, 2, 'stored record untouched')
   t.match(await c.request({ type: 'update', resource: 'orders', id: 'o1', data: { items: [{ name: 'a', secret: 'guess' }] } }), { code: 'FORBIDDEN', details: { field: '/data/items/secret' } }, 'cannot write a protected path inside an array')
   t.match(await c.request({ type: 'update', resource: 'orders', id: 'o1', data: { items: [] } }), { code: 'FORBIDDEN' }, 'cannot erase one either')
 })
@@ -200,4 +199,20 @@ t.test('operator-shaped filters are INVALID_REQUEST, not a literal path', async 
     t.match(await c.request({ type: 'list', resource: 'messages', filter }), { code: 'INVALID_REQUEST' }, `list ${JSON.stringify(filter)}`)
     t.match(await c.request({ type: 'subscribe', resource: 'messages', filter }), { code: 'INVALID_REQUEST' }, `subscribe ${JSON.stringify(filter)}`)
   }
+})
+
+t.test('a resource guarded only by subscribe: a write cannot land where the writer could not subscribe', async (t) => {
+  const { client, db } = await buildApp(t, {
+    auth: { drivers: [{ driver: 'jwt', config: { secret: 'test-secret-that-is-long-enough-for-hs256' } }] },
+    resources: { users: { guard: { subscribe: (user, filter) => ({ ...filter, tenantId: String(user?.tenantId) }) } } }
+  })
+  const alice = await client(`?token=${hsToken({ sub: 'alice', tenantId: 'A' })}`)
+  const bob = await client(`?token=${hsToken({ sub: 'bob', tenantId: 'B' })}`)
+  await bob.request({ type: 'subscribe', resource: 'users' })
+  t.match(await alice.request({ type: 'insert', resource: 'users', data: { name: 'x', tenantId: 'B' } }), { code: 'FORBIDDEN' })
+  await db.resources.users!.insert({ id: 'a1', name: 'mine', tenantId: 'A' })
+  t.match(await alice.request({ type: 'update', resource: 'users', id: 'a1', data: { tenantId: 'B' } }), { code: 'FORBIDDEN' })
+  t.equal((await alice.request({ type: 'insert', resource: 'users', data: { name: 'y', tenantId: 'A' } })).type, 'inserted')
+  await bob.request({ type: 'ping' })
+  t.equal(bob.ofType('event').length, 0, 'tenant B heard nothing')
 })

@@ -1,4 +1,4 @@
-import { combineFilters, matchesFilter } from '../../access/filter.js'
+import { combineFilters, compileFilter, matchesFilter, type CompiledFilter } from '../../access/filter.js'
 import { checkResourceRoles, listForcedFilter, requireAllowed, requireResource } from '../../access/access.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import type { ResolvedResource } from '../../options.js'
@@ -7,7 +7,8 @@ import type { RecordData } from '../../types.js'
 import type { RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
 import { parseClientFilter } from './subscriptions.js'
-import { forcedFilterFor } from '../../access/visibility.js'
+import { forcedFilterFor, recordAsFilter } from '../../access/visibility.js'
+import { forcedSubscriptionFilter } from '../../access/subscription-filter.js'
 import { isNotFound } from '../../util/not-found.js'
 import { protectedPathWritten } from '../../access/protected-paths.js'
 import { requireKeySegment } from '../../records/key-safety.js'
@@ -73,12 +74,21 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
  */
 async function requireWritable (ctx: RequestContext, resource: ResolvedResource, after: RecordData, message: string): Promise<void> {
   requireSafePartitionValues(resource.resource, after)
-  const forced = await forcedFilterFor(resource, ctx.connection.user, after, ctx.log)
+  // Both guards: a record written where the writer could not subscribe would reach other
+  // tenants' subscriptions (a resource guarded only by `subscribe`).
+  const forced = await writerForcedFilter(ctx, resource, after)
   if (forced === null) return
-  const compiled = combineFilters({}, forced)
-  if (!matchesFilter(after, compiled) || !matchesFilter(storedView(after), compiled)) {
+  if (forced.impossible || !matchesFilter(after, forced) || !matchesFilter(storedView(after), forced)) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, message)
   }
+}
+
+/** Every filter the guards force on the writer for this record (`list` and `subscribe`), or null. */
+async function writerForcedFilter (ctx: RequestContext, resource: ResolvedResource, record: RecordData): Promise<CompiledFilter | null> {
+  const forced = await forcedSubscriptionFilter(resource, ctx.connection.user, recordAsFilter(record), ctx.log)
+  if (forced.filter === null && !forced.impossible) return null
+  const compiled = compileFilter(forced.filter ?? {})
+  return forced.impossible ? { ...compiled, impossible: true } : compiled
 }
 
 /** `protected` fields are server-only: a write that sets, changes or removes one is refused. */
@@ -95,7 +105,7 @@ async function requireIdChoice (ctx: RequestContext, resource: ResolvedResource,
   if (!Object.prototype.hasOwnProperty.call(data, 'id')) return
   requireKeySegment(data.id, '/data/id')
   if (resource.clientIds) return
-  if (await forcedFilterFor(resource, ctx.connection.user, data, ctx.log) !== null) {
+  if (await writerForcedFilter(ctx, resource, data) !== null) {
     throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Ids on this resource are assigned by the server', { field: '/data/id' })
   }
 }
