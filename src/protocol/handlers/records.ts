@@ -74,11 +74,17 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
  */
 async function requireWritable (ctx: RequestContext, resource: ResolvedResource, after: RecordData, message: string): Promise<void> {
   requireSafePartitionValues(resource.resource, after)
-  // Both guards: a record written where the writer could not subscribe would reach other
-  // tenants' subscriptions (a resource guarded only by `subscribe`).
-  const forced = await writerForcedFilter(ctx, resource, after)
+  await requireInsideForced(ctx, resource, after, message)
+}
+
+/**
+ * Both guards: a record written (or deleted) where the writer could not subscribe would reach
+ * other tenants' subscriptions, e.g. on a resource guarded only by `subscribe`.
+ */
+async function requireInsideForced (ctx: RequestContext, resource: ResolvedResource, record: RecordData, message: string): Promise<void> {
+  const forced = await writerForcedFilter(ctx, resource, record)
   if (forced === null) return
-  if (forced.impossible || !matchesFilter(after, forced) || !matchesFilter(storedView(after), forced)) {
+  if (forced.impossible || !matchesFilter(record, forced) || !matchesFilter(storedView(record), forced)) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, message)
   }
 }
@@ -139,7 +145,8 @@ export async function handleDelete (ctx: RequestContext, message: DeleteMessage)
   const resource = accessible(ctx, message.resource)
   requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id: message.id })
-  await readVisible(ctx, resource, message.id)
+  const existing = await readVisible(ctx, resource, message.id)
+  await requireInsideForced(ctx, resource, existing, 'Access denied')
   await resource.resource.delete(message.id)
   ctx.reply({ type: 'deleted', resource: resource.name, id: message.id })
 }
