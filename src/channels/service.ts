@@ -7,7 +7,7 @@ import type { ResolvedChannelsOptions } from './options.js'
 import { MemoryPresenceStore, type PresenceStore } from './presence-store.js'
 import { LocalChannelRegistry } from './registry.js'
 import { PresenceSummarizer, type PendingCounts } from './summary.js'
-import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember, UserInfo } from './types.js'
+import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember, UserInfo } from './types.js'
 
 /**
  * Sends a channel frame to the channel's sockets except `excludeClientId`; returns how many got
@@ -129,7 +129,33 @@ export class ChannelService {
     for (const channel of this.registry.channelsOf(clientId)) this.removeMembership(clientId, channel, 'disconnect')
   }
 
-  private removeMembership (clientId: string, channel: string, reason: 'leave' | 'disconnect'): boolean {
+  /**
+   * After a token refresh: every channel of the connection is authorized again for its (new)
+   * user with the same check as `join`, so a dropped role cannot keep a private channel. Each
+   * channel now refused is left (presence members see member_left once, as for `leave`) and
+   * the client is told with `{type:'channel:left', channel, reason:'FORBIDDEN'}`. Returns the
+   * channels left.
+   */
+  async reauthorize (connection: Connection): Promise<string[]> {
+    const left: string[] = []
+    for (const channel of this.registry.channelsOf(connection.id)) {
+      const userInfo = this.store.memberOf(channel, connection.id)?.userInfo ?? {}
+      try {
+        await authorizeJoin(this.options, channel, channelTypeOf(channel), connection.user, userInfo, connection.log)
+        continue
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error
+      }
+      // Closed while the guard ran: the disconnect cleanup removes every membership anyway.
+      if (connection.closed) return left
+      if (!this.removeMembership(connection.id, channel, 'forbidden')) continue
+      connection.sendMessage({ type: 'channel:left', channel, reason: ErrorCodes.FORBIDDEN })
+      left.push(channel)
+    }
+    return left
+  }
+
+  private removeMembership (clientId: string, channel: string, reason: NonNullable<ChannelEvent['reason']>): boolean {
     if (!this.registry.remove(channel, clientId)) return false
     const result = this.store.leave(channel, clientId)
     if (result === null) return true

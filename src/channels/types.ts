@@ -53,6 +53,9 @@ export interface ChannelEvent {
   channelType: ChannelType
   clientId: string
   member: PresenceMember
-  /** Why the connection left (`channel.left` only). */
-  reason?: 'leave' | 'disconnect'
+  /**
+   * Why the connection left (`channel.left` only): 'forbidden' when a token refresh took away
+   * the right to be in the channel.
+   */
+  reason?: 'leave' | 'disconnect' | 'forbidden'
 }

@@ -20,6 +20,8 @@ export interface ChannelEvents<U extends object> {
   count: [{ count: number, joined?: number, left?: number }]
   /** The member list was replaced (after a re-join). */
   sync: [Member<U>[]]
+  /** The server removed this client from the channel (`reason`: e.g. 'FORBIDDEN' after a token refresh). */
+  left: [{ reason: string }]
 }
 
 function isMember<U extends object> (value: unknown): value is Member<U> {
@@ -109,6 +111,14 @@ export class Channel<U extends object = Record<string, unknown>> {
     } finally {
       this.emitter.removeAll()
     }
+  }
+
+  /** The server ended the membership: no more frames, no re-join, listeners are told once. */
+  removed (reason: string): void {
+    if (this.left) return
+    this.left = true
+    this.emitter.emit('left', { reason })
+    this.emitter.removeAll()
   }
 
   /** Pushed frames for this channel. */

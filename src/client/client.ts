@@ -256,6 +256,10 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       this.dropRefused(frame)
       return
     }
+    if (frame.type === 'channel:left') {
+      this.dropChannel(frame)
+      return
+    }
     if (typeof frame.channel === 'string') this.channels.get(frame.channel)?.handleFrame(frame)
   }
 
@@ -291,6 +295,19 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       const code = typeof frame.reason === 'string' ? frame.reason : 'FORBIDDEN'
       this.report(new RealtimeError(code, `The server ended the subscription to "${subscription.resource}"`, { resource: subscription.resource, filter: subscription.filter }))
     }
+  }
+
+  /**
+   * The server removed this socket from a channel on its own (a refreshed token no longer allows
+   * it): the channel is not re-joined, its `left` listeners hear why, and `error` carries the code.
+   */
+  private dropChannel (frame: ServerFrame): void {
+    const channel = typeof frame.channel === 'string' ? this.channels.get(frame.channel) : undefined
+    if (channel === undefined) return
+    this.channels.delete(channel.name)
+    const code = typeof frame.reason === 'string' ? frame.reason : 'FORBIDDEN'
+    channel.removed(code)
+    this.report(new RealtimeError(code, `The server removed this client from channel "${channel.name}"`, { channel: channel.name }))
   }
 }
 
