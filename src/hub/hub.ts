@@ -85,7 +85,7 @@ export interface HubEvents {
   'delivered': [ChangeEvent, number]
   /** A connection joined a channel (every tab; presence pushes are per member). */
   'channel.joined': [ChannelEvent]
-  /** A connection left a channel: `reason` is 'leave' or 'disconnect'. */
+  /** A connection left a channel: `reason` is 'leave', 'disconnect' or 'forbidden' (a token refresh). */
   'channel.left': [ChannelEvent]
 }
 

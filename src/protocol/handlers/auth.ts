@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
-import { ErrorCodes, ProtocolError } from '../../errors.js'
+import type { Connection } from '../../connection/connection.js'
+import { CloseCodes, ErrorCodes, ProtocolError } from '../../errors.js'
 import type { Subscription } from '../../hub/subscription-index.js'
 import type { AuthDriver } from '../../upgrade/types.js'
 import { verifyToken } from '../../upgrade/authenticate.js'
@@ -49,19 +50,79 @@ async function recheckSubscriptions (ctx: RequestContext): Promise<void> {
   }
 }
 
+/**
+ * Failed `auth` messages one socket may send within AUTH_FAILURE_WINDOW_MS. The next attempt in
+ * the window is not verified: it gets RATE_LIMIT_EXCEEDED and the socket is closed with 1008.
+ * Without this, one socket could guess API keys or tokens at the message rate while the
+ * upgrade route's connection limit held new sockets to a few per minute. Successful refreshes
+ * do not count.
+ */
+export const AUTH_FAILURE_LIMIT = 3
+/** @see AUTH_FAILURE_LIMIT */
+export const AUTH_FAILURE_WINDOW_MS = 60_000
+
+/**
+ * Times of each socket's recent failed refreshes (at most AUTH_FAILURE_LIMIT per socket). A
+ * WeakMap, so the entry goes with the connection. Frames of one socket are handled in order
+ * (see Dispatcher), so no second attempt can be verified while one is in flight.
+ */
+class AuthFailures {
+  private readonly times = new WeakMap<Connection, number[]>()
+
+  /** ms until `connection` may try again; 0 when it may now. */
+  retryAfter (connection: Connection, now: number): number {
+    const times = this.times.get(connection)
+    if (times === undefined) return 0
+    while (times.length > 0 && now - (times[0] as number) >= AUTH_FAILURE_WINDOW_MS) times.shift()
+    if (times.length === 0) this.times.delete(connection)
+    return times.length >= AUTH_FAILURE_LIMIT ? (times[0] as number) + AUTH_FAILURE_WINDOW_MS - now : 0
+  }
+
+  record (connection: Connection, now: number): void {
+    let times = this.times.get(connection)
+    if (times === undefined) this.times.set(connection, times = [])
+    times.push(now)
+    if (times.length > AUTH_FAILURE_LIMIT) times.shift()
+  }
+}
+
+/** The refused attempt is answered before the close so the client can tell why it was closed. */
+function refuseThrottled (ctx: RequestContext, retryAfterMs: number): void {
+  ctx.hub.counters.errors++
+  ctx.reply({
+    type: 'error',
+    code: ErrorCodes.RATE_LIMIT_EXCEEDED,
+    message: `Too many failed auth attempts; reconnect after ${Math.ceil(retryAfterMs / 1000)} s`,
+    details: { retryAfterMs }
+  })
+  ctx.connection.close(CloseCodes.POLICY_VIOLATION, 'Too many failed auth attempts')
+}
+
 /** `{type:'auth', token}`: a fresh token for a live socket (same user, or anonymous -> user). */
 export function registerAuthMessage (dispatcher: Dispatcher, drivers: readonly AuthDriver[], expiry: ExpiryWatch): void {
+  const failures = new AuthFailures()
   dispatcher.register('auth', AuthSchema, async (ctx, message) => {
+    const retryAfterMs = failures.retryAfter(ctx.connection, Date.now())
+    if (retryAfterMs > 0) {
+      refuseThrottled(ctx, retryAfterMs)
+      return
+    }
     const user = await verifyToken(drivers, message.token)
-    if (user === null) throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'Invalid or expired token')
+    if (user === null) {
+      failures.record(ctx.connection, Date.now())
+      throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'Invalid or expired token')
+    }
     const current = ctx.connection.user
     if (current !== null && current.id !== user.id) {
+      failures.record(ctx.connection, Date.now())
       throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'The token belongs to a different user; reconnect to switch users')
     }
     if (ctx.connection.closed) return // gone while the token was verified: arm no timer for it
     ctx.connection.user = user
     expiry.schedule(ctx.connection)
     await recheckSubscriptions(ctx)
+    // Channels too: a dropped role must not keep a private channel (same check as join).
+    await ctx.hub.channels?.reauthorize(ctx.connection)
     const expiresAt = expiryOf(user)
     ctx.reply({ type: 'authenticated', user, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() })
   })
