@@ -1,8 +1,10 @@
+import { KeyObject } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { fail, positiveInteger, stringList } from '../options.js'
 import { isPlainObject } from '../util/paths.js'
 import { createApiKeyDriver } from './drivers/api-key.js'
-import { createHmacDriver, createJwksDriver, KNOWN_ALGORITHMS } from './drivers/jwt.js'
+import { createHmacDriver, createJwksDriver, createPublicKeyDriver, type ClaimChecks } from './drivers/jwt.js'
+import { algorithmsForKey, ASYMMETRIC_ALGORITHMS, defaultAlgorithmFor, KNOWN_ALGORITHMS, looksLikeKeyMaterial, publicKeyFrom } from './drivers/keys.js'
 import type { AuthDriver } from './types.js'
 
 export interface ResolvedAuth {
@@ -40,6 +42,7 @@ function audienceOf (value: unknown, name: string): string | string[] {
 function algorithmsOf (value: unknown, name: string, allowed: (alg: string) => boolean): string[] | undefined {
   if (value === undefined) return undefined
   const list = stringList(value, name)
+  if (list.length === 0) fail(`${name} must list at least one algorithm`)
   for (const alg of list) {
     if (!KNOWN_ALGORITHMS.includes(alg) || !allowed(alg)) fail(`${name}: algorithm "${alg}" is not allowed here`)
   }
@@ -50,43 +53,67 @@ function tolerance (value: unknown, name: string): number {
   return positiveInteger(value, name, 0, 0)
 }
 
-function jwtDriver (config: Record<string, unknown>, name: string, log: FastifyBaseLogger): AuthDriver {
-  onlyKeys(config, ['secret', 'jwksUri', 'issuer', 'audience', 'algorithms', 'clockTolerance'], name)
-  const hasSecret = config.secret !== undefined
-  const hasJwks = config.jwksUri !== undefined
-  if (hasSecret === hasJwks) fail(`${name} needs exactly one of "secret" (HS256) or "jwksUri" (RS256/ES256)`)
-  const clockTolerance = tolerance(config.clockTolerance, `${name}.clockTolerance`)
-  if (hasSecret) {
-    return createHmacDriver({
-      secret: nonEmptyString(config.secret, `${name}.secret`),
-      ...(config.issuer !== undefined ? { issuer: nonEmptyString(config.issuer, `${name}.issuer`) } : {}),
-      ...(config.audience !== undefined ? { audience: audienceOf(config.audience, `${name}.audience`) } : {}),
-      ...(config.algorithms !== undefined ? { algorithms: algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => a.startsWith('HS')) as string[] } : {}),
-      clockTolerance
-    }, log)
+/**
+ * An HMAC secret must be a secret: key material (PEM, JWK, DER, OpenSSH, an asymmetric
+ * KeyObject) is often public, and HS256 keyed with public text lets anyone forge tokens.
+ */
+function hmacSecret (value: unknown, name: string): string | Buffer {
+  if (value instanceof KeyObject) {
+    if (value.type !== 'secret') fail(`${name} is an asymmetric ${value.type} key: give the public key as "publicKey" (RS/ES/EdDSA), never as an HMAC secret`)
+    return value.export()
   }
+  const secret = nonEmptyString(value, name)
+  if (looksLikeKeyMaterial(secret)) {
+    fail(`${name} looks like key material (PEM, JWK, DER or OpenSSH), not an HMAC secret: give a public key as "publicKey" (RS/ES/EdDSA)`)
+  }
+  return secret
+}
+
+function publicKeyDriver (config: Record<string, unknown>, name: string, claims: ClaimChecks, log: FastifyBaseLogger): AuthDriver {
+  const key = publicKeyFrom(config.publicKey)
+  if (typeof key === 'string') fail(`${name}.publicKey ${key}`)
+  const usable = algorithmsForKey(key)
+  if (usable === null) fail(`${name}.publicKey: ${key.asymmetricKeyType ?? 'this'} keys are not supported (use RSA, EC P-256/384/521, Ed25519 or Ed448)`)
+  const given = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => !a.startsWith('HS'))
+  for (const alg of given ?? []) {
+    if (!usable.includes(alg)) fail(`${name}.algorithms: "${alg}" cannot be verified with this ${key.asymmetricKeyType ?? ''} key (it supports ${usable.join(', ')})`)
+  }
+  return createPublicKeyDriver({ publicKey: key, algorithms: given ?? [defaultAlgorithmFor(key) as string], ...claims }, log)
+}
+
+function jwtDriver (config: Record<string, unknown>, name: string, log: FastifyBaseLogger): AuthDriver {
+  onlyKeys(config, ['secret', 'publicKey', 'jwksUri', 'issuer', 'audience', 'algorithms', 'clockTolerance'], name)
+  const sources = ['secret', 'publicKey', 'jwksUri'].filter((key) => config[key] !== undefined)
+  if (sources.length !== 1) {
+    fail(`${name} needs exactly one of "secret" (HS256), "publicKey" (RS/ES/EdDSA) or "jwksUri" (keys by kid)${sources.length > 1 ? `, got ${sources.join(' and ')}` : ''}`)
+  }
+  const claims: ClaimChecks = {
+    ...(config.issuer !== undefined ? { issuer: nonEmptyString(config.issuer, `${name}.issuer`) } : {}),
+    ...(config.audience !== undefined ? { audience: audienceOf(config.audience, `${name}.audience`) } : {}),
+    clockTolerance: tolerance(config.clockTolerance, `${name}.clockTolerance`)
+  }
+  if (config.secret !== undefined) {
+    const algorithms = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => a.startsWith('HS'))
+    return createHmacDriver({ secret: hmacSecret(config.secret, `${name}.secret`), ...(algorithms !== undefined ? { algorithms } : {}), ...claims }, log)
+  }
+  if (config.publicKey !== undefined) return publicKeyDriver(config, name, claims, log)
   const url = httpUrl(config.jwksUri, `${name}.jwksUri`)
-  if (config.issuer === undefined || config.audience === undefined) fail(`${name}: "issuer" and "audience" are required with jwksUri`)
-  const algorithms = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => !a.startsWith('HS'))
-  return createJwksDriver('jwt', {
-    jwks: { domain: url.origin, jwksPath: url.pathname + url.search, discovery: false },
-    issuer: nonEmptyString(config.issuer, `${name}.issuer`),
-    audience: audienceOf(config.audience, `${name}.audience`),
-    ...(algorithms !== undefined ? { algorithms } : {}),
-    clockTolerance
-  }, log)
+  if (claims.issuer === undefined || claims.audience === undefined) fail(`${name}: "issuer" and "audience" are required with jwksUri`)
+  // Never HS* or none from a key set: only the asymmetric family.
+  const algorithms = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => !a.startsWith('HS')) ?? [...ASYMMETRIC_ALGORITHMS]
+  return createJwksDriver('jwt', { jwksUri: url.href, ...claims, issuer: claims.issuer, audience: claims.audience, algorithms }, log)
 }
 
 function oidcDriver (config: Record<string, unknown>, name: string, log: FastifyBaseLogger): AuthDriver {
   onlyKeys(config, ['issuer', 'clientId', 'algorithms', 'clockTolerance'], name)
-  const issuer = httpUrl(config.issuer, `${name}.issuer`).href.replace(/\/$/, '')
-  const algorithms = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => !a.startsWith('HS'))
+  httpUrl(config.issuer, `${name}.issuer`)
+  const algorithms = algorithmsOf(config.algorithms, `${name}.algorithms`, (a) => !a.startsWith('HS')) ?? [...ASYMMETRIC_ALGORITHMS]
+  // The discovery document (`${issuer}/.well-known/openid-configuration`) names the jwks_uri.
   return createJwksDriver('oidc', {
-    // get-jwks reads `${issuer}/.well-known/openid-configuration` and follows its jwks_uri.
-    jwks: { domain: issuer, discovery: true },
+    jwksUri: null,
     issuer: nonEmptyString(config.issuer, `${name}.issuer`),
     audience: nonEmptyString(config.clientId, `${name}.clientId`),
-    ...(algorithms !== undefined ? { algorithms } : {}),
+    algorithms,
     clockTolerance: tolerance(config.clockTolerance, `${name}.clockTolerance`)
   }, log)
 }

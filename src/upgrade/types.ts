@@ -1,19 +1,29 @@
+import type { KeyObject } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RealtimeUser } from '../types.js'
 
 type MaybePromise<T> = T | Promise<T>
 
-/** `jwt` driver: HS256 with `secret`, or RS256/ES256 with keys from `jwksUri`. */
+/** `jwt` driver: exactly one of `secret` (HS*), `publicKey` (RS/PS/ES/EdDSA) or `jwksUri` (keys by `kid`). */
 export interface JwtDriverConfig {
-  /** Shared secret for HS256/HS384/HS512. */
-  secret?: string
-  /** JWKS endpoint for RS256/ES256 (keys are fetched by `kid` and cached). */
+  /**
+   * Shared secret for HS256/HS384/HS512 (a string, or a KeyObject of type 'secret'). Key material
+   * (PEM, JWK, DER, OpenSSH, an asymmetric KeyObject) is refused: use `publicKey` for it.
+   */
+  secret?: string | KeyObject
+  /** A static public key (PEM string or KeyObject) for RS/PS/ES/EdDSA tokens. */
+  publicKey?: string | KeyObject
+  /** JWKS endpoint: keys are fetched by `kid`, cached, and refetched at most every 30 s. */
   jwksUri?: string
   /** Required `iss` (mandatory with `jwksUri`). */
   issuer?: string
   /** Required `aud` (mandatory with `jwksUri`). */
   audience?: string | string[]
-  /** Accepted algorithms. @default ['HS256','HS384','HS512'] with secret, ['RS256','ES256'] with jwksUri */
+  /**
+   * Accepted algorithms; a token whose header names another is refused before any key work.
+   * @default ['HS256','HS384','HS512'] with secret; from the key with publicKey (RSA: RS256, EC:
+   * ES256/384/512 by curve, Ed25519/Ed448: EdDSA); every RS/PS/ES/EdDSA with jwksUri.
+   */
   algorithms?: string[]
   /** Clock skew tolerated on `exp`/`nbf`, ms. @default 0 */
   clockTolerance?: number
@@ -24,7 +34,7 @@ export interface OidcDriverConfig {
   issuer: string
   /** Expected audience (`aud`). */
   clientId: string
-  /** @default ['RS256','ES256'] */
+  /** @default every RS/PS/ES/EdDSA algorithm (never HS* or none) */
   algorithms?: string[]
   clockTolerance?: number
 }
@@ -50,8 +60,13 @@ export interface AuthOptions {
 export interface TicketOptions {
   /** Lifetime of a ticket, ms. @default 30000 */
   ttlMs?: number
-  /** Outstanding (unused, unexpired) tickets kept at most; the oldest are dropped. @default 10000 */
+  /** Outstanding (unused, unexpired) tickets kept at most per instance; the oldest are dropped. @default 10000 */
   maxOutstanding?: number
+  /**
+   * Outstanding tickets per user (by `user.id`) per instance; a new ticket evicts that user's own
+   * oldest, never another user's. @default 10
+   */
+  maxPerUser?: number
   /** Opt-in REST route `POST <path>/ticket`. */
   route?: {
     /** @default `${path}/ticket` */

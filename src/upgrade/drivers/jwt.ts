@@ -1,79 +1,106 @@
-import { createVerifier, type Algorithm } from 'fast-jwt'
-import buildGetJwks from 'get-jwks'
+import type { KeyObject } from 'node:crypto'
+import { createVerifier, type Algorithm, type VerifierOptions } from 'fast-jwt'
 import type { FastifyBaseLogger } from 'fastify'
+import type { RealtimeUser } from '../../types.js'
 import type { AuthDriver } from '../types.js'
 import { userFromClaims } from '../user.js'
-
-const HMAC: Algorithm[] = ['HS256', 'HS384', 'HS512']
-const ASYMMETRIC: Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
-export const KNOWN_ALGORITHMS: readonly string[] = [...HMAC, ...ASYMMETRIC]
+import { JwksSource } from './jwks.js'
+import { readHeader, type JwtHeader } from './jwt-header.js'
+import { HMAC_ALGORITHMS, pemOf } from './keys.js'
 
 type Verify = (token: string) => unknown
 
-/** Turns a fast-jwt verifier into a driver: every failure is "not valid", logged at debug. */
-function driverFrom (name: string, verify: Verify, log: FastifyBaseLogger): AuthDriver {
+/** Claims every jwt/oidc driver checks, whatever its key. */
+export interface ClaimChecks {
+  issuer?: string
+  audience?: string | string[]
+  clockTolerance?: number
+}
+
+function claimOptions (config: ClaimChecks): VerifierOptions {
+  return {
+    ...(config.issuer !== undefined ? { allowedIss: config.issuer } : {}),
+    ...(config.audience !== undefined ? { allowedAud: config.audience } : {}),
+    // fast-jwt compares iss/aud only when present: a token without them must not slip through.
+    requiredClaims: [...(config.issuer !== undefined ? ['iss'] : []), ...(config.audience !== undefined ? ['aud'] : [])],
+    clockTolerance: config.clockTolerance ?? 0
+  }
+}
+
+/** A fast-jwt verifier for one fixed key (a secret or a public key PEM). */
+function staticVerifier (key: string | Buffer, algorithms: readonly string[], claims: ClaimChecks): Verify {
+  return createVerifier({ key, algorithms: [...algorithms] as Algorithm[], ...claimOptions(claims) })
+}
+
+/**
+ * The shared shape of every jwt/oidc driver: read the header, refuse an algorithm outside
+ * `algorithms` before any key is touched, find the verifier, verify. Every failure is "not
+ * valid", logged at debug with its reason only (never the token).
+ */
+function tokenDriver (
+  name: string,
+  algorithms: readonly string[],
+  verifierFor: (header: JwtHeader) => Verify | null | Promise<Verify | null>,
+  log: FastifyBaseLogger
+): AuthDriver {
+  const refuse = (reason: string): null => {
+    log.debug({ driver: name, reason }, 'realtime: token refused')
+    return null
+  }
   return {
     name,
-    async verify (token) {
+    async verify (token): Promise<RealtimeUser | null> {
+      const header = readHeader(token)
+      if (header === null) return refuse('malformed header')
+      if (!algorithms.includes(header.alg)) return refuse('algorithm not allowed')
       try {
-        const claims = await verify(token)
-        if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return null
+        const verify = await verifierFor(header)
+        if (verify === null) return refuse('no key for the token')
+        const claims = verify(token)
+        if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return refuse('claims')
         return userFromClaims(claims as Record<string, unknown>)
       } catch (error) {
-        // Only the reason is logged, never the token.
-        log.debug({ driver: name, reason: (error as { code?: string }).code ?? 'invalid' }, 'realtime: token refused')
-        return null
+        return refuse((error as { code?: string }).code ?? 'invalid')
       }
     }
   }
 }
 
-/** Configured iss/aud must also be present (fast-jwt only compares claims that exist). */
-function requiredClaims (config: { issuer?: string, audience?: string | string[] }): string[] {
-  return [...(config.issuer !== undefined ? ['iss'] : []), ...(config.audience !== undefined ? ['aud'] : [])]
-}
-
-/** HS256/384/512 with a shared secret. `alg: none` and asymmetric algorithms are refused. */
+/** HS256/384/512 with a shared secret (validated at register: never key material). */
 export function createHmacDriver (
-  config: { secret: string, algorithms?: string[], issuer?: string, audience?: string | string[], clockTolerance?: number },
+  config: ClaimChecks & { secret: string | Buffer, algorithms?: string[] },
   log: FastifyBaseLogger
 ): AuthDriver {
-  const verifier = createVerifier({
-    key: config.secret,
-    algorithms: (config.algorithms ?? HMAC) as Algorithm[],
-    ...(config.issuer !== undefined ? { allowedIss: config.issuer } : {}),
-    ...(config.audience !== undefined ? { allowedAud: config.audience } : {}),
-    requiredClaims: requiredClaims(config),
-    clockTolerance: config.clockTolerance ?? 0
-  })
-  return driverFrom('jwt', verifier, log)
+  const algorithms = config.algorithms ?? HMAC_ALGORITHMS
+  const verify = staticVerifier(config.secret, algorithms, config)
+  return tokenDriver('jwt', algorithms, () => verify, log)
+}
+
+/** RS/PS/ES/EdDSA with one static public key; `algorithms` were checked against the key at register. */
+export function createPublicKeyDriver (
+  config: ClaimChecks & { publicKey: KeyObject, algorithms: string[] },
+  log: FastifyBaseLogger
+): AuthDriver {
+  const verify = staticVerifier(pemOf(config.publicKey), config.algorithms, config)
+  return tokenDriver('jwt', config.algorithms, () => verify, log)
 }
 
 /**
- * RS256/ES256 with keys looked up by `kid` (get-jwks fetches and caches them). `issuer` and
- * `audience` are always checked, so a token from another tenant of the same IdP is refused.
+ * Keys looked up by `kid` in a JWKS (given, or discovered from an OIDC issuer). `issuer` and
+ * `audience` are always checked, so a token from another tenant of the same IdP is refused. A
+ * token without a kid, or with an algorithm outside `algorithms`, is refused before any fetch.
  */
 export function createJwksDriver (
   name: string,
-  config: { jwks: { domain: string, jwksPath?: string, discovery: boolean }, issuer: string, audience: string | string[], algorithms?: string[], clockTolerance?: number },
+  config: ClaimChecks & { jwksUri: string | null, issuer: string, audience: string | string[], algorithms: string[] },
   log: FastifyBaseLogger
 ): AuthDriver {
-  const jwks = buildGetJwks({
-    providerDiscovery: config.jwks.discovery,
-    ...(config.jwks.jwksPath !== undefined ? { jwksPath: config.jwks.jwksPath } : {})
+  const source = new JwksSource<Verify>({
+    jwksUri: config.jwksUri,
+    issuer: config.issuer,
+    algorithms: config.algorithms,
+    log,
+    build: (pem, algorithms) => staticVerifier(pem, algorithms, config)
   })
-  const verifier = createVerifier({
-    key: async (decoded: { header: { alg?: string, kid?: string } }) => await jwks.getPublicKey({
-      domain: config.jwks.domain,
-      ...(decoded.header.alg !== undefined ? { alg: decoded.header.alg } : {}),
-      ...(decoded.header.kid !== undefined ? { kid: decoded.header.kid } : {})
-    }),
-    algorithms: (config.algorithms ?? ['RS256', 'ES256']) as Algorithm[],
-    allowedIss: config.issuer,
-    allowedAud: config.audience,
-    // fast-jwt checks iss/aud only when present: a token without them must not slip through.
-    requiredClaims: ['iss', 'aud'],
-    clockTolerance: config.clockTolerance ?? 0
-  })
-  return driverFrom(name, verifier, log)
+  return tokenDriver(name, config.algorithms, async (header) => header.kid === null ? null : await source.keyFor(header.kid, header.alg), log)
 }
