@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { silentLogger, type Bus, type BusLogger } from '../bus/types.js'
-import { dropExpired } from '../util/expiry.js'
 import { fail, positiveInteger } from '../options.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
@@ -9,6 +8,7 @@ import type { IssuedTicket, TicketOptions } from './types.js'
 export interface ResolvedTickets {
   readonly ttlMs: number
   readonly maxOutstanding: number
+  readonly maxPerUser: number
   readonly route: { readonly path: string, readonly authenticate: NonNullable<TicketOptions['route']>['authenticate'] } | null
 }
 
@@ -17,10 +17,10 @@ function joinPath (base: string, leaf: string): string {
 }
 
 export function resolveTicketOptions (input: unknown, wsPath: string): ResolvedTickets {
-  if (input === undefined) return { ttlMs: 30_000, maxOutstanding: 10_000, route: null }
-  if (!isPlainObject(input)) fail('tickets must be an object { ttlMs?, maxOutstanding?, route? }')
+  if (input === undefined) return { ttlMs: 30_000, maxOutstanding: 10_000, maxPerUser: 10, route: null }
+  if (!isPlainObject(input)) fail('tickets must be an object { ttlMs?, maxOutstanding?, maxPerUser?, route? }')
   for (const key of Object.keys(input)) {
-    if (!['ttlMs', 'maxOutstanding', 'route'].includes(key)) fail(`tickets.${key} is not a known option`)
+    if (!['ttlMs', 'maxOutstanding', 'maxPerUser', 'route'].includes(key)) fail(`tickets.${key} is not a known option`)
   }
   let route: ResolvedTickets['route'] = null
   if (input.route !== undefined && input.route !== false) {
@@ -35,12 +35,18 @@ export function resolveTicketOptions (input: unknown, wsPath: string): ResolvedT
   return {
     ttlMs: positiveInteger(input.ttlMs, 'tickets.ttlMs', 30_000),
     maxOutstanding: positiveInteger(input.maxOutstanding, 'tickets.maxOutstanding', 10_000),
+    maxPerUser: positiveInteger(input.maxPerUser, 'tickets.maxPerUser', 10),
     route
   }
 }
 
+/**
+ * A ticket this instance issued. Alone it is the ticket itself; clustered (`user: null`) it only
+ * tracks the ticket's bus key for the per-user cap, since the bus is the ticket's home.
+ */
 interface LocalTicket {
-  readonly user: RealtimeUser
+  readonly user: RealtimeUser | null
+  readonly userId: string
   readonly expiresAt: number
 }
 
@@ -71,9 +77,16 @@ export class TicketNotSharedError extends Error {
  * keeps each under a hash with the ticket's lifetime as TTL, and its atomic `take` decides, so a
  * ticket issued on one instance is redeemed on any other, once. While the bus is unreachable no
  * ticket is honoured, since none can be proven unused.
+ *
+ * Each user holds at most `maxPerUser` outstanding tickets: a new one evicts that user's own
+ * oldest, never anyone else's, so one user minting tickets in a loop cannot push everyone
+ * else's pending tickets out through the global `maxOutstanding` cap.
  */
 export class TicketStore {
+  /** Ticket (alone) or bus key (clustered) -> entry, in issue order. */
   private readonly tickets = new Map<string, LocalTicket>()
+  /** User id -> that user's entries here, oldest first; never longer than maxPerUser. */
+  private readonly byUser = new Map<string, string[]>()
   private bus: Bus | null = null
   private log: BusLogger = silentLogger
 
@@ -112,24 +125,58 @@ export class TicketStore {
     const expiresAt = Date.now() + ttlMs
     const issued = { ticket, expiresAt: new Date(expiresAt).toISOString() }
     if (this.bus !== null) {
+      const key = ticketKey(ticket)
+      this.track(key, { user: null, userId: user.id, expiresAt })
       const value: SharedTicket = { user: { ...user } }
-      return { issued, stored: this.bus.stash(ticketKey(ticket), value, ttlMs) }
+      return { issued, stored: this.bus.stash(key, value, ttlMs) }
     }
-    dropExpired(this.tickets)
-    while (this.tickets.size >= this.options.maxOutstanding) {
-      const oldest = this.tickets.keys().next().value as string
-      this.tickets.delete(oldest)
-    }
-    this.tickets.set(ticket, { user: { ...user }, expiresAt })
+    this.track(ticket, { user: { ...user }, userId: user.id, expiresAt })
     return { issued, stored: Promise.resolve() }
+  }
+
+  /** Makes room (expired first, then the user's own oldest, then the oldest overall) and adds. */
+  private track (id: string, entry: LocalTicket): void {
+    const now = Date.now()
+    for (const [key, old] of this.tickets) {
+      if (old.expiresAt > now) break
+      this.forget(key)
+    }
+    const own = this.byUser.get(entry.userId)
+    while (own !== undefined && own.length >= this.options.maxPerUser) this.evict(own[0] as string)
+    // Clustered, the global cap only bounds this tracking: another user's ticket stays valid on the bus.
+    while (this.tickets.size >= this.options.maxOutstanding) this.forget(this.tickets.keys().next().value as string)
+    this.tickets.set(id, entry)
+    const list = this.byUser.get(entry.userId)
+    if (list === undefined) this.byUser.set(entry.userId, [id])
+    else list.push(id)
+  }
+
+  /** Invalidates a ticket: forgotten here and, clustered, taken off the bus. */
+  private evict (id: string): void {
+    this.forget(id)
+    if (this.bus === null) return
+    this.bus.take(id).catch((error: unknown) => { this.log.warn({ err: error }, 'realtime: could not withdraw an evicted ticket from the cluster') })
+  }
+
+  private forget (id: string): void {
+    const entry = this.tickets.get(id)
+    if (entry === undefined) return
+    this.tickets.delete(id)
+    const list = this.byUser.get(entry.userId)
+    if (list === undefined) return
+    const at = list.indexOf(id)
+    if (at !== -1) list.splice(at, 1)
+    if (list.length === 0) this.byUser.delete(entry.userId)
   }
 
   /** The ticket's user, once; null when unknown, used or expired. */
   async redeem (ticket: string): Promise<RealtimeUser | null> {
     if (this.bus !== null) {
+      const key = ticketKey(ticket)
+      this.forget(key)
       try {
         // Redis' own expiry (PX) decides lifetime: no comparison with this host's clock.
-        const stored = await this.bus.take(ticketKey(ticket))
+        const stored = await this.bus.take(key)
         return isSharedTicket(stored) ? { ...stored.user } : null
       } catch (error) {
         this.log.warn({ err: error }, 'realtime: could not check a ticket with the cluster; refusing it')
@@ -137,8 +184,8 @@ export class TicketStore {
       }
     }
     const local = this.tickets.get(ticket)
-    this.tickets.delete(ticket)
-    return local !== undefined && local.expiresAt > Date.now() ? { ...local.user } : null
+    this.forget(ticket)
+    return local !== undefined && local.user !== null && local.expiresAt > Date.now() ? { ...local.user } : null
   }
 
   get size (): number {
@@ -147,5 +194,6 @@ export class TicketStore {
 
   clear (): void {
     this.tickets.clear()
+    this.byUser.clear()
   }
 }
