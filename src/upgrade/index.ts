@@ -9,7 +9,7 @@ import { resolveAuthOptions } from './auth-options.js'
 import { authHook } from './authenticate.js'
 import { connectionRateHook, resolveConnectionRateLimit } from './connection-rate.js'
 import { originHook, resolveCorsOptions } from './origin.js'
-import { upgradeLogSerializers } from './redact.js'
+import { installLogRedaction, upgradeLogSerializers } from './redact.js'
 import { ExpiryWatch } from './session.js'
 import { registerTicketRoute } from './ticket-route.js'
 import { resolveTicketOptions, TicketStore } from './tickets.js'
@@ -41,6 +41,8 @@ export async function setupUpgrade (
   const connectionRate = resolveConnectionRateLimit(raw.connectionRateLimit)
   const messageRate = resolveMessageRateLimit(raw.rateLimit)
 
+  // Credentials in query strings are scrubbed from every line the app logs, not only this route's.
+  installLogRedaction(fastify.log)
   const store = new TicketStore(tickets)
   hub.ticketIssuer = (user, options) => store.issue(user, options?.ttlMs)
   const expiry = new ExpiryWatch(hub)
