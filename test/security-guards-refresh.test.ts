@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { ChannelEvent } from '../src/channels/types.js'
 import { createClient, type RealtimeError } from '../src/client/index.js'
-import { buildApp } from './helpers/app.js'
+import { buildApp, type TestApp } from './helpers/app.js'
+import { createDatabase } from './helpers/db.js'
 import { hsToken, SECRET } from './helpers/jwt.js'
+import { startRedis } from './helpers/redis.js'
 import { until } from './helpers/wait.js'
 import { openClient } from './helpers/users.js'
 
@@ -70,4 +73,32 @@ t.test('the client drops a channel the server removed it from and reports why', 
   t.equal(room.left, true)
   t.match(errors, [{ code: 'FORBIDDEN', details: { channel: 'presence-admin-room' } }], 'error carries the code')
   await t.rejects(room.send('x'), { code: 'NOT_IN_CHANNEL' }, 'the app cannot keep using it')
+})
+
+t.test('across two instances: the members on the other instance see the refused member leave, once', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://refresh-${randomUUID()}/db`
+  const node = async (nodeId: string): Promise<TestApp> => await buildApp(t, { ...auth, channels, redis: { url: redis.url, presenceLease: 200 }, nodeId }, {
+    db: await createDatabase(t, { connectionString: bucket })
+  })
+  const [a, b] = [await node('a'), await node('b')]
+  const ann = await openClient(t, a.url, { id: 'ann', role: 'admin' })
+  const cat = await openClient(t, a.url, { id: 'cat', role: 'admin' }) // a witness on ann's instance
+  const root = await openClient(t, b.url, { id: 'root', role: 'admin' })
+  await ann.request({ type: 'join', channel: 'presence-admin-room' })
+  await cat.request({ type: 'join', channel: 'presence-admin-room' })
+  await until(() => b.app.realtime.getChannelMembers('presence-admin-room').length === 2, 'B to see ann and cat')
+  await root.request({ type: 'join', channel: 'presence-admin-room' })
+  await ann.waitFor((m) => m.type === 'presence:member_joined' && m.member.id === 'root')
+
+  await ann.request({ type: 'auth', token: hsToken({ sub: 'ann', role: 'member' }) })
+  const gone = await root.waitFor((m) => m.type === 'presence:member_left')
+  t.equal(gone.member.id, 'ann', 'root, on the other instance, sees ann leave')
+  await until(() => b.app.realtime.getChannelMembers('presence-admin-room').length === 2, 'B to drop ann')
+  t.same(a.app.realtime.getChannelMembers('presence-admin-room').map((m) => m.id).sort(), ['cat', 'root'])
+
+  await root.request({ type: 'channel:message', channel: 'presence-admin-room', event: 'secret', data: 1 })
+  await cat.waitFor((m) => m.type === 'channel:message' && m.event === 'secret')
+  t.same(ann.ofType('channel:message'), [], 'ann, on the instance that delivered it to cat, did not get it')
+  t.same(root.ofType('presence:member_left'), [], 'member_left came once')
 })
