@@ -52,6 +52,9 @@ t.test('thousands of random and mutated messages: server stays up, replies stay 
       continue
     }
     const message = randomMessage(random, templates)
+    // A failed `auth` refresh counts toward the per-socket limit (3, then 1008), which would end
+    // the socket this test keeps open; security-guards-auth-throttle.test.ts covers those.
+    if (message.type === 'auth' && typeof message.token === 'string') continue
     const requestId = `f${i}`
     const frame = JSON.stringify({ ...message, requestId })
     ws.send(frame)
