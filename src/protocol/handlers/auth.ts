@@ -69,13 +69,13 @@ export const AUTH_FAILURE_WINDOW_MS = 60_000
 class AuthFailures {
   private readonly times = new WeakMap<Connection, number[]>()
 
-  /** ms until `connection` may try again; 0 when it may now. */
-  retryAfter (connection: Connection, now: number): number {
+  /** Whether `connection` has used up its failures in the window ending `now`. */
+  exhausted (connection: Connection, now: number): boolean {
     const times = this.times.get(connection)
-    if (times === undefined) return 0
+    if (times === undefined) return false
     while (times.length > 0 && now - (times[0] as number) >= AUTH_FAILURE_WINDOW_MS) times.shift()
     if (times.length === 0) this.times.delete(connection)
-    return times.length >= AUTH_FAILURE_LIMIT ? (times[0] as number) + AUTH_FAILURE_WINDOW_MS - now : 0
+    return times.length >= AUTH_FAILURE_LIMIT
   }
 
   record (connection: Connection, now: number): void {
@@ -86,14 +86,18 @@ class AuthFailures {
   }
 }
 
-/** The refused attempt is answered before the close so the client can tell why it was closed. */
-function refuseThrottled (ctx: RequestContext, retryAfterMs: number): void {
+/**
+ * The refused attempt is answered before the close so the client can tell why it was closed.
+ * New sockets are then held by the upgrade route's connection rate limit.
+ */
+function refuseThrottled (ctx: RequestContext): void {
+  ctx.log.warn({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS }, 'realtime: too many failed auth messages; closing with 1008')
   ctx.hub.counters.errors++
   ctx.reply({
     type: 'error',
     code: ErrorCodes.RATE_LIMIT_EXCEEDED,
-    message: `Too many failed auth attempts; reconnect after ${Math.ceil(retryAfterMs / 1000)} s`,
-    details: { retryAfterMs }
+    message: 'Too many failed auth attempts on this connection; it is closed',
+    details: { limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS }
   })
   ctx.connection.close(CloseCodes.POLICY_VIOLATION, 'Too many failed auth attempts')
 }
@@ -102,9 +106,8 @@ function refuseThrottled (ctx: RequestContext, retryAfterMs: number): void {
 export function registerAuthMessage (dispatcher: Dispatcher, drivers: readonly AuthDriver[], expiry: ExpiryWatch): void {
   const failures = new AuthFailures()
   dispatcher.register('auth', AuthSchema, async (ctx, message) => {
-    const retryAfterMs = failures.retryAfter(ctx.connection, Date.now())
-    if (retryAfterMs > 0) {
-      refuseThrottled(ctx, retryAfterMs)
+    if (failures.exhausted(ctx.connection, Date.now())) {
+      refuseThrottled(ctx)
       return
     }
     const user = await verifyToken(drivers, message.token)
