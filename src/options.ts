@@ -81,6 +81,10 @@ export interface RealtimeOptions {
   maxListLimit?: number
   /** Subscriptions one socket may hold. @default 100 */
   maxSubscriptionsPerConnection?: number
+  /** Frames of one socket waiting for (or in) their handler; one more closes it with 1013. @default 1024 */
+  maxQueuedMessages?: number
+  /** Bytes of those frames (at least maxPayloadSize); one more frame's worth closes with 1013. @default 4 × maxPayloadSize */
+  maxQueuedBytes?: number
   // Option groups resolved by their own modules; each module documents and validates its group.
   /** Upgrade authentication (src/upgrade). @default { required: false, drivers: [] } */
   auth?: AuthOptions
@@ -142,6 +146,8 @@ export interface ResolvedCoreOptions {
   readonly defaultListLimit: number
   readonly maxListLimit: number
   readonly maxSubscriptionsPerConnection: number
+  readonly maxQueuedMessages: number
+  readonly maxQueuedBytes: number
 }
 
 const CHANGE_TYPES: readonly ChangeType[] = ['insert', 'update', 'delete']
@@ -214,7 +220,8 @@ function resolveResource (name: string, config: unknown, database: DatabaseLike)
 /** Option keys this module resolves; other modules register theirs with `knownOptionGroups`. */
 const CORE_KEYS = new Set([
   'database', 'path', 'resources', 'heartbeatInterval', 'heartbeatTimeout', 'maxPayloadSize',
-  'logLevel', 'historySize', 'defaultListLimit', 'maxListLimit', 'maxSubscriptionsPerConnection'
+  'logLevel', 'historySize', 'defaultListLimit', 'maxListLimit', 'maxSubscriptionsPerConnection',
+  'maxQueuedMessages', 'maxQueuedBytes'
 ])
 
 /** Option groups owned by feature modules (auth, channels, …); each validates its own group. */
@@ -246,18 +253,23 @@ export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {
   const defaultListLimit = positiveInteger(input.defaultListLimit, 'defaultListLimit', 100)
   const maxListLimit = positiveInteger(input.maxListLimit, 'maxListLimit', 1000)
   if (defaultListLimit > maxListLimit) fail('defaultListLimit must not exceed maxListLimit')
+  const maxPayloadSize = positiveInteger(input.maxPayloadSize, 'maxPayloadSize', 1024 * 1024, 64)
+  // A queue that could not hold one frame of the largest accepted size would close every sender.
+  const maxQueuedBytes = positiveInteger(input.maxQueuedBytes, 'maxQueuedBytes', 4 * maxPayloadSize, maxPayloadSize)
   return Object.freeze({
     database,
     path,
     resources,
     heartbeatInterval: positiveInteger(input.heartbeatInterval, 'heartbeatInterval', 30_000),
     heartbeatTimeout: positiveInteger(input.heartbeatTimeout, 'heartbeatTimeout', 10_000),
-    maxPayloadSize: positiveInteger(input.maxPayloadSize, 'maxPayloadSize', 1024 * 1024, 64),
+    maxPayloadSize,
     logLevel: logLevel as LogLevel | null,
     historySize: positiveInteger(input.historySize, 'historySize', 1000, 0),
     defaultListLimit,
     maxListLimit,
-    maxSubscriptionsPerConnection: positiveInteger(input.maxSubscriptionsPerConnection, 'maxSubscriptionsPerConnection', 100)
+    maxSubscriptionsPerConnection: positiveInteger(input.maxSubscriptionsPerConnection, 'maxSubscriptionsPerConnection', 100),
+    maxQueuedMessages: positiveInteger(input.maxQueuedMessages, 'maxQueuedMessages', 1024),
+    maxQueuedBytes
   })
 }
 

@@ -55,7 +55,13 @@ function handlersFor (hub: Hub, dispatcher: Dispatcher): SocketHandlers {
         if (connection !== undefined) hub.removeConnection(connection, code, reason.toString('utf8'))
       },
       error (error) {
-        connectionOf(this)?.log.debug({ err: error }, 'realtime: socket error')
+        const connection = connectionOf(this)
+        if (connection === undefined) return
+        connection.log.debug({ err: error }, 'realtime: socket error')
+        // For a bad frame ws has already started its own close (1002, 1007, 1009…): marking the
+        // connection closed stops handling its queued frames and bounds the handshake wait.
+        // An error on a socket that is still open leaves it to the peer (and the heartbeat).
+        if (this.readyState !== this.OPEN) connection.close(CloseCodes.POLICY_VIOLATION, 'Socket error')
       }
     }
     handlersByDispatcher.set(dispatcher, handlers)

@@ -1,9 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
+import { CloseCodes } from '../errors.js'
 import type { RealtimeUser } from '../types.js'
 import type { Subscription } from '../hub/subscription-index.js'
 
 const OPEN = 1
+const CLOSED = 3
+
+/**
+ * How long a peer has, after the server closed its socket, to complete the close handshake
+ * before the socket is destroyed. Without it a client that stops reading keeps the socket
+ * half-open for ws's own close timeout (30 s).
+ */
+export const CLOSE_GRACE_MS = 1000
 
 /** What a connection reports about itself through `getClients()`. */
 export interface ClientInfo {
@@ -46,6 +55,10 @@ export class Connection {
   /** Set when a ping is sent, cleared by the pong; still set at the deadline means dead. */
   awaitingPong = false
   pingedAt = 0
+  /**
+   * True once the server decided to close this socket (`close`) or the socket went: no frame
+   * of it is handled and nothing is sent to it from then on.
+   */
   closed = false
   /** Set by acceptConnection from the plugin's backpressure/metrics options. */
   sendHooks: SendHooks | null = null
@@ -89,8 +102,22 @@ export class Connection {
     return this.send(JSON.stringify(message))
   }
 
+  /**
+   * Every server-decided close goes through here (policy 1008, 4001 expiry, 1013 slow consumer
+   * or full input queue, 1009, disconnectUser, shutdown 1001). The connection counts as closed
+   * at once: the dispatcher drops its queued and future frames, whether or not the peer ever
+   * reads the close frame. A peer that has not completed the handshake within CLOSE_GRACE_MS is
+   * cut off; shutdown (1001) keeps its own, longer deadline (drainTimeout).
+   */
   close (code: number, reason: string): void {
-    if (this.socket.readyState === OPEN) this.socket.close(code, reason)
+    if (this.closed) return
+    this.closed = true
+    const socket = this.socket
+    if (socket.readyState === OPEN) socket.close(code, reason)
+    if (code === CloseCodes.GOING_AWAY || socket.readyState === CLOSED) return
+    const timer = setTimeout(() => { socket.terminate() }, CLOSE_GRACE_MS)
+    timer.unref()
+    socket.once('close', () => { clearTimeout(timer) })
   }
 
   info (): ClientInfo {

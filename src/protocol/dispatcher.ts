@@ -6,6 +6,7 @@ import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import type { Hub } from '../hub/hub.js'
 import type { ResolvedCoreOptions } from '../options.js'
+import { expiryOf } from '../upgrade/user.js'
 import { isPlainObject } from '../util/paths.js'
 import type { Handler, RequestContext, RequestId } from './context.js'
 import { toProtocolError } from './errors.js'
@@ -15,8 +16,19 @@ interface Route {
   handler: Handler<any>
 }
 
-/** Runs before every handler (rate limits, …); throw a ProtocolError to refuse the message. */
+/**
+ * Runs for every frame before anything answers it (rate limits, metrics, …); throw a
+ * ProtocolError to refuse it. `type` is the message's registered type, 'unknown' for any other
+ * type, or 'invalid' for a frame that is not a JSON object (or holds a forbidden key).
+ */
 export type PreHandler = (connection: Connection, type: string) => void
+
+/** Frames of one connection accepted but not yet handled to the end (see handleFrame). */
+interface InputQueue {
+  tail: Promise<void>
+  frames: number
+  bytes: number
+}
 
 const MAX_DEPTH = 32
 
@@ -32,6 +44,21 @@ function tooDeep (value: unknown): boolean {
   return false
 }
 
+/** The frame as a JSON object, or why it is refused. */
+function parseFrame (text: string): Record<string, unknown> | ProtocolError {
+  let parsed: unknown
+  try {
+    parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (error) {
+    const pollution = error instanceof SyntaxError && /prototype|constructor/i.test(error.message)
+    return pollution
+      ? new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message contains a forbidden key (__proto__ or constructor)')
+      : new ProtocolError(ErrorCodes.INVALID_JSON, 'Message is not valid JSON')
+  }
+  if (!isPlainObject(parsed)) return new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message must be a JSON object', { field: '/' })
+  return parsed
+}
+
 function readRequestId (message: Record<string, unknown>): RequestId {
   const id = message.requestId
   return (typeof id === 'string' && id.length <= 128) || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined
@@ -39,12 +66,15 @@ function readRequestId (message: Record<string, unknown>): RequestId {
 
 /**
  * The protocol as data: message type -> compiled schema + handler. Frames of one connection are
- * handled in order (a `subscribe` is in place before the `insert` sent after it).
+ * handled in order (a `subscribe` is in place before the `insert` sent after it), through an
+ * input queue bounded in frames and bytes: a client that sends faster than its handlers finish
+ * (a slow guard, a slow store) is closed with 1013 instead of growing the heap.
  */
 export class Dispatcher {
   private readonly routes = new Map<string, Route>()
   private readonly preHandlers: PreHandler[] = []
-  private readonly queues = new WeakMap<Connection, Promise<void>>()
+  /** Only connections with frames pending have an entry: an idle socket costs nothing here. */
+  private readonly queues = new WeakMap<Connection, InputQueue>()
   /** Frames being handled, so shutdown can let in-flight requests finish and reply. */
   private readonly inFlight = new Set<Promise<void>>()
 
@@ -65,24 +95,47 @@ export class Dispatcher {
 
   /** Entry point for every frame; never throws. */
   handleFrame (connection: Connection, data: RawData, _isBinary: boolean): void {
+    // The server has decided to close this socket: nothing it sends from now on is handled,
+    // even while a peer that does not read keeps the socket half-open.
+    if (connection.closed) return
     this.hub.counters.messagesReceived++
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength
     if (size > this.options.maxPayloadSize) {
       connection.close(CloseCodes.MESSAGE_TOO_BIG, 'Message too big')
       return
     }
+    let queue = this.queues.get(connection)
+    if (queue === undefined) {
+      queue = { tail: Promise.resolve(), frames: 0, bytes: 0 }
+      this.queues.set(connection, queue)
+    }
+    if (queue.frames >= this.options.maxQueuedMessages || queue.bytes + size > this.options.maxQueuedBytes) {
+      connection.log.warn({ frames: queue.frames, bytes: queue.bytes }, 'realtime: input queue full; closing with 1013')
+      connection.close(CloseCodes.TRY_AGAIN_LATER, 'Too many queued messages')
+      return
+    }
     // Binary frames carrying UTF-8 JSON are accepted too (some clients send Buffers).
     const text = Array.isArray(data)
       ? Buffer.concat(data).toString('utf8')
       : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8')
-    const previous = this.queues.get(connection) ?? Promise.resolve()
-    const next = previous.then(() => this.handleText(connection, text))
-    this.queues.set(connection, next)
+    this.enqueue(connection, queue, text, size)
+  }
+
+  /** Chains the frame behind the connection's earlier ones; it leaves the count once answered. */
+  private enqueue (connection: Connection, queue: InputQueue, text: string, size: number): void {
+    queue.frames++
+    queue.bytes += size
+    const next = queue.tail
+      .then(async () => { await this.handleText(connection, text) })
+      .catch((error: unknown) => { connection.log.error({ err: error }, 'realtime: frame handling failed') })
+    queue.tail = next
     this.inFlight.add(next)
-    // Drop the settled tail so an idle connection keeps no promise (or WeakMap entry) alive.
     void next.then(() => {
       this.inFlight.delete(next)
-      if (this.queues.get(connection) === next) this.queues.delete(connection)
+      queue.frames--
+      queue.bytes -= size
+      // Drop the settled tail so an idle connection keeps no promise (or WeakMap entry) alive.
+      if (queue.tail === next) this.queues.delete(connection)
     })
   }
 
@@ -98,47 +151,29 @@ export class Dispatcher {
   }
 
   private async handleText (connection: Connection, text: string): Promise<void> {
+    // Checked as each frame starts, so frames queued before a close are dropped too.
     if (connection.closed) return
-    let parsed: unknown
-    try {
-      parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
-    } catch (error) {
-      const pollution = error instanceof SyntaxError && /prototype|constructor/i.test(error.message)
-      this.sendError(connection, undefined, pollution
-        ? new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message contains a forbidden key (__proto__ or constructor)')
-        : new ProtocolError(ErrorCodes.INVALID_JSON, 'Message is not valid JSON'))
+    // Credentials that expired between two sweeps of the expiry watch authorize nothing more.
+    const expiresAt = expiryOf(connection.user)
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      connection.close(CloseCodes.TOKEN_EXPIRED, 'Token expired')
       return
     }
-    if (!isPlainObject(parsed)) {
-      this.sendError(connection, undefined, new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message must be a JSON object', { field: '/' }))
-      return
-    }
-    const requestId = readRequestId(parsed)
-    await this.dispatch(connection, parsed, requestId)
+    await this.dispatch(connection, parseFrame(text))
   }
 
-  private async dispatch (connection: Connection, message: Record<string, unknown>, requestId: RequestId): Promise<void> {
+  private async dispatch (connection: Connection, parsed: Record<string, unknown> | ProtocolError): Promise<void> {
+    const message = parsed instanceof ProtocolError ? null : parsed
+    const requestId = message === null ? undefined : readRequestId(message)
     try {
-      const type = message.type
-      // Pre-handlers (rate limits, metrics) see every message, so junk cannot dodge a rate limit;
-      // unregistered types are reported as 'unknown' to keep labels bounded.
-      const label = typeof type === 'string' && this.routes.has(type) ? type : 'unknown'
+      const type = message?.type
+      // Pre-handlers (rate limits, metrics) see every frame, junk and unparsable ones included,
+      // so nothing dodges a rate limit; unregistered types are reported as 'unknown' to keep
+      // labels bounded.
+      const label = message === null ? 'invalid' : typeof type === 'string' && this.routes.has(type) ? type : 'unknown'
       for (const pre of this.preHandlers) pre(connection, label)
-      if (typeof type !== 'string') {
-        throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message needs a string "type"', { field: '/type' })
-      }
-      const route = this.routes.get(type)
-      if (route === undefined) {
-        throw new ProtocolError(ErrorCodes.UNKNOWN_MESSAGE_TYPE, `Unknown message type "${type.slice(0, 64)}"`)
-      }
-      if (tooDeep(message)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Message is nested deeper than ${MAX_DEPTH} levels`)
-      if (!route.check.Check(message)) {
-        const first = route.check.Errors(message).First()
-        throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Invalid "${type}" message: ${first?.message ?? 'schema mismatch'}`, {
-          field: first?.path === '' ? '/' : first?.path,
-          message: first?.message
-        })
-      }
+      if (message === null) throw parsed
+      const route = this.route(message, type)
       connection.log.debug({ type, requestId }, 'realtime: message')
       const ctx: RequestContext = {
         connection,
@@ -151,9 +186,29 @@ export class Dispatcher {
       await route.handler(ctx, message)
     } catch (error) {
       const { error: protocolError, internal } = toProtocolError(error)
-      if (internal) connection.log.error({ err: error, type: String(message.type) }, 'realtime: handler failed')
+      if (internal) connection.log.error({ err: error, type: String(message?.type) }, 'realtime: handler failed')
       this.sendError(connection, requestId, protocolError)
     }
+  }
+
+  /** The message's route once its type is known and its schema holds; otherwise throws the reply. */
+  private route (message: Record<string, unknown>, type: unknown): Route {
+    if (typeof type !== 'string') {
+      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message needs a string "type"', { field: '/type' })
+    }
+    const route = this.routes.get(type)
+    if (route === undefined) {
+      throw new ProtocolError(ErrorCodes.UNKNOWN_MESSAGE_TYPE, `Unknown message type "${type.slice(0, 64)}"`)
+    }
+    if (tooDeep(message)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Message is nested deeper than ${MAX_DEPTH} levels`)
+    if (!route.check.Check(message)) {
+      const first = route.check.Errors(message).First()
+      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Invalid "${type}" message: ${first?.message ?? 'schema mismatch'}`, {
+        field: first?.path === '' ? '/' : first?.path,
+        message: first?.message
+      })
+    }
+    return route
   }
 
   sendError (connection: Connection, requestId: RequestId, error: ProtocolError): void {
