@@ -220,3 +220,46 @@ t.test('a resource guarded only by subscribe: a write cannot land where the writ
   await bob.request({ type: 'ping' })
   t.same(bob.ofType('event').map((e) => e.data.id), ['b1'], 'tenant B heard only its own record')
 })
+
+t.test('attack review round 2: reserved file names, long and ill-formed strings, values s3db rewrites, same-value oracle, truthful subscribed', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const root = await mkdtemp(join(tmpdir(), 's3db-rt-'))
+  t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
+  const db = await createDatabase(t, { connectionString: `file://${join(root, 'data')}` })
+  const { client } = await buildApp(t, {
+    auth: { drivers: [{ driver: 'jwt', config: { secret: 'test-secret-that-is-long-enough-for-hs256' } }] },
+    resources: {
+      messages: { protected: ['meta.secret'] },
+      users: { guard: { list: (user) => ({ tenantId: String(user?.tenantId) }), subscribe: (user) => ({ tenantId: String(user?.tenantId) }), create: (user, data) => { data.tenantId = String(user?.tenantId); return true } } }
+    }
+  }, { db })
+  const anon = await client()
+  const victim = await anon.request({ type: 'insert', resource: 'messages', data: { content: 'mine', channel: 'c', meta: { kind: 'k' } } })
+  const victimId = victim.data.id as string
+  for (const id of [`${victimId}.meta.json`, `${victimId}.META.JSON`, 'x'.repeat(201), 'é'.repeat(101), 'a\ud800b']) {
+    t.match(await anon.request({ type: 'insert', resource: 'messages', data: { id, content: 'x', channel: 'c' } }), { code: 'INVALID_REQUEST', details: { field: '/data/id' } }, `id ${JSON.stringify(id.slice(0, 30))}`)
+    t.match(await anon.request({ type: 'get', resource: 'messages', id }), { code: 'INVALID_REQUEST' })
+    t.match(await anon.request({ type: 'insert', resource: 'messages', data: { content: 'x', channel: id } }), { code: 'INVALID_REQUEST' })
+    t.match(await anon.request({ type: 'list', resource: 'messages', filter: { channel: id } }), { code: 'INVALID_REQUEST' })
+  }
+  t.match(await anon.request({ type: 'insert', resource: 'messages', data: { content: 'abcdefgh\ud800', channel: 'c' } }), { code: 'INVALID_REQUEST', details: { field: '/data/content' } }, 'lone surrogate in a value')
+  t.equal((await anon.request({ type: 'get', resource: 'messages', id: victimId })).data.content, 'mine', 'the victim record is intact')
+  t.equal((await anon.request({ type: 'list', resource: 'messages' })).type, 'data', 'listing still works')
+
+  await db.resources.messages!.update(victimId, { meta: { kind: 'k', secret: 'S3CRET' } })
+  for (const meta of [{ secret: 'S3CRET' }, { secret: 'wrong' }, { kind: 'k', secret: 'S3CRET' }]) {
+    t.match(await anon.request({ type: 'update', resource: 'messages', id: victimId, data: { meta } }), { code: 'FORBIDDEN', details: { field: '/data/meta/secret' } }, `same answer for ${JSON.stringify(meta)}`)
+  }
+
+  for (const tenantId of ['B ', ' B', 'null', 'undefined']) {
+    const odd = await client(`?token=${hsToken({ sub: `odd-${tenantId}`, tenantId })}`)
+    t.match(await odd.request({ type: 'insert', resource: 'users', data: { name: 'x' } }), { code: 'FORBIDDEN' }, `tenant ${JSON.stringify(tenantId)}: s3db would store another value`)
+  }
+  const b = await client(`?token=${hsToken({ sub: 'b', tenantId: 'B' })}`)
+  t.same((await b.request({ type: 'list', resource: 'users' })).data, [], 'nothing landed in tenant B')
+  const sub = await b.request({ type: 'subscribe', resource: 'users', filter: { tenantId: 'A' } })
+  t.equal(sub.matchesNothing, true, 'a filter that contradicts the forced one says it will receive nothing')
+  t.notOk((await b.request({ type: 'subscribe', resource: 'users' })).matchesNothing)
+})

@@ -33,11 +33,14 @@ export function valuesAt (record: unknown, path: string): unknown[] {
 }
 
 /**
- * The first protected path whose stored values differ between `before` and `after` (a write
- * sets, changes or removes it), or null. `before` is `{}` for an insert.
+ * The first protected path a write touches, or null: `data` (what the client sent) names it at
+ * all, even with the value already stored (otherwise "same value accepted, other value refused"
+ * answers guesses), or the stored values differ between `before` and `after` (replacing a parent
+ * object or array erases them). `before` is `{}` for an insert.
  */
-export function protectedPathWritten (before: unknown, after: unknown, paths: readonly string[]): string | null {
+export function protectedPathWritten (data: unknown, before: unknown, after: unknown, paths: readonly string[]): string | null {
   for (const path of paths) {
+    if (valuesAt(data, path).length > 0) return path
     if (JSON.stringify(valuesAt(before, path)) !== JSON.stringify(valuesAt(after, path))) return path
   }
   return null

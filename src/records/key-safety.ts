@@ -1,11 +1,19 @@
 import { ErrorCodes, ProtocolError } from '../errors.js'
+import { hasLoneSurrogate } from '../util/unicode.js'
 
-/** Longest id, cursor or partition value that may become part of a storage key. */
-export const MAX_KEY_SEGMENT = 256
+/**
+ * Longest id, cursor or partition value (UTF-8 bytes) that may become part of a storage key. A
+ * file system allows 255 bytes per name, and the file backend adds `id=` and `.meta.json`.
+ */
+export const MAX_KEY_SEGMENT_BYTES = 200
 
 // Control characters (C0, DEL, C1): never part of an S3 key or a file name we create.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+// s3db's file backend keeps a record's metadata beside it in `<name>.meta.json`: a record whose
+// id ends that way would overwrite another record's metadata.
+const RESERVED_SUFFIX = /\.meta\.json$/i
 
 /**
  * Why `value` may not become one segment of a storage key, or null when it may. Ids, cursors
@@ -14,10 +22,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
  */
 export function keySegmentProblem (value: string): string | null {
   if (value === '') return 'must not be empty'
-  if (value.length > MAX_KEY_SEGMENT) return `must be at most ${MAX_KEY_SEGMENT} characters`
+  if (hasLoneSurrogate(value)) return 'must be well-formed Unicode (no lone surrogates)'
+  if (Buffer.byteLength(value) > MAX_KEY_SEGMENT_BYTES) return `must be at most ${MAX_KEY_SEGMENT_BYTES} bytes (UTF-8)`
   if (value.includes('/') || value.includes('\\')) return 'must not contain "/" or "\\"'
   if (value.includes('..')) return 'must not contain ".."'
   if (CONTROL.test(value)) return 'must not contain control characters'
+  if (RESERVED_SUFFIX.test(value)) return 'must not end with ".meta.json"'
   return null
 }
 

@@ -1,6 +1,7 @@
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { RecordData, ResourceLike } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
+import { hasLoneSurrogate } from '../util/unicode.js'
 
 /**
  * What a client may write, derived from the resource's declared attributes: a declared nested
@@ -56,6 +57,7 @@ function invalid (field: string, message: string): ProtocolError {
  */
 function keyProblem (key: string): string | null {
   if (key === '') return 'an empty key is not allowed'
+  if (hasLoneSurrogate(key)) return 'keys must be well-formed Unicode'
   if (key.includes('.')) return 'dotted keys are not allowed; send nested objects'
   if (key.startsWith('$')) return 'keys starting with "$" are not allowed'
   if (key === '__proto__' || key === 'constructor' || key === 'prototype') return 'this key is not allowed'
@@ -77,9 +79,18 @@ function copyChecked (value: RecordData, tree: AttributeTree | 'open', pointer: 
       // own key and read it back parsed, past the checks made on the string.
       if (child !== 'open' && inner !== null && !isPlainObject(inner)) throw invalid(field, `${field} must be an object`)
     }
+    if (!isPlainObject(inner) && containsLoneSurrogate(inner)) throw invalid(field, `${field} must be well-formed Unicode (no lone surrogates)`)
     out[key] = isPlainObject(inner) ? copyChecked(inner, child, field) : inner
   }
   return out
+}
+
+/** A string that UTF-8 cannot carry, anywhere inside `value` (keys of nested objects too). */
+function containsLoneSurrogate (value: unknown): boolean {
+  if (typeof value === 'string') return hasLoneSurrogate(value)
+  if (Array.isArray(value)) return value.some(containsLoneSurrogate)
+  if (isPlainObject(value)) return Object.keys(value).some(hasLoneSurrogate) || Object.values(value).some(containsLoneSurrogate)
+  return false
 }
 
 /**
@@ -113,20 +124,26 @@ export function mergeUpdate (existing: RecordData, data: RecordData): RecordData
 
 function storedLeaf (value: unknown): unknown {
   if (Array.isArray(value)) return JSON.parse(JSON.stringify(value)) as unknown
-  if (typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
+  if (typeof value !== 'string') return value
+  // Object metadata travels as HTTP headers (trimmed), and s3db decodes 'null'/'undefined'.
+  const text = value.trim()
+  if (text === 'null') return null
+  if (text === 'undefined') return undefined
+  if (text.startsWith('{') || text.startsWith('[')) {
     try {
-      return JSON.parse(value) as unknown
+      return JSON.parse(text) as unknown
     } catch {
-      return value // not JSON: s3db keeps the string as it is, and so do we
+      return text // not JSON: s3db keeps the string
     }
   }
-  return value
+  return text
 }
 
 /**
- * The record as s3db reads it back: every leaf is written as a string, and a string that starts
- * like JSON is parsed on the way back. A write is judged on this view as well as on the data,
- * so a value that changes meaning in storage cannot slip past a forced filter.
+ * The record as s3db reads it back: every leaf is written as a string (trimmed on the way,
+ * 'null' and 'undefined' decoded), and a string that starts like JSON is parsed on the way back.
+ * A write is judged on this view as well as on the data, so a value that changes meaning in
+ * storage cannot slip past a forced filter.
  */
 export function storedView (record: RecordData): RecordData {
   const out: RecordData = {}

@@ -98,8 +98,8 @@ async function writerForcedFilter (ctx: RequestContext, resource: ResolvedResour
 }
 
 /** `protected` fields are server-only: a write that sets, changes or removes one is refused. */
-function requireNoServerOnlyWrite (resource: ResolvedResource, before: RecordData, after: RecordData): void {
-  const path = protectedPathWritten(before, after, resource.serverOnlyFields)
+function requireNoServerOnlyWrite (resource: ResolvedResource, data: RecordData, before: RecordData, after: RecordData): void {
+  const path = protectedPathWritten(data, before, after, resource.serverOnlyFields)
   if (path !== null) throw new ProtocolError(ErrorCodes.FORBIDDEN, `Field "${path}" is protected and cannot be written`, { field: `/data/${path.replace(/\./g, '/')}` })
 }
 
@@ -119,7 +119,7 @@ async function requireIdChoice (ctx: RequestContext, resource: ResolvedResource,
 export async function handleInsert (ctx: RequestContext, message: InsertMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
   const data = checkWriteData(attributeTree(resource.resource), message.data, { allowId: true })
-  requireNoServerOnlyWrite(resource, {}, data)
+  requireNoServerOnlyWrite(resource, data, {}, data)
   // `create` may set fields (a tenant id, an owner) on the data before it is written.
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
   await requireIdChoice(ctx, resource, data)
@@ -135,7 +135,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   await requireAllowed(resource, 'update', ctx.log, ctx.connection.user, { id: message.id, data })
   const existing = await readVisible(ctx, resource, message.id)
   const merged = mergeUpdate(existing, data)
-  requireNoServerOnlyWrite(resource, existing, merged)
+  requireNoServerOnlyWrite(resource, data, existing, merged)
   await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
   const record = await resource.resource.update(message.id, data)
   ctx.reply({ type: 'updated', resource: resource.name, data: resource.project(record) })

@@ -88,6 +88,9 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     type: 'subscribed',
     resource: resource.name,
     filter: filter.filter,
+    // Truthful: a client filter that contradicts a forced one (tenant t2 under forced t1) is a
+    // subscription that will receive nothing, and the reply says so instead of implying t1.
+    ...(filter.impossible ? { matchesNothing: true } : {}),
     events: [...events],
     subscriptionId: subscription.id,
     seq: ctx.hub.lastSeq(resource.name),
