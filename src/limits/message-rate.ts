@@ -36,7 +36,9 @@ interface Window {
 }
 
 /**
- * Fixed-window message counter per socket. Over the limit a message is refused with
+ * Fixed-window frame counter per socket. Every frame counts: the dispatcher runs pre-handlers
+ * for frames that are not JSON objects too (label 'invalid'), before they get any reply, so a
+ * flood of junk is refused and closed like any other. Over the limit a frame is refused with
  * RATE_LIMIT_EXCEEDED (the socket stays usable); a socket that is still over the limit after
  * `closeAfterWindows` consecutive windows is not a client having a burst but a flood: 1008.
  */
