@@ -66,3 +66,28 @@ t.test('a 1013 slow-consumer close stops frame handling at once too', async (t) 
   await until(() => !app.app.realtime.connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
   t.equal(await app.db.resources.messages!.count(), 0, 'no insert sent after the close was executed')
 })
+
+t.test('a write or publish waiting on a guard when the server closes the socket does not act', async (t) => {
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let guardCalls = 0
+  const waitingGuard = async (): Promise<boolean> => { guardCalls++; await gate; return true }
+  const app = await buildApp(t, {
+    ...auth,
+    resources: { messages: { guard: { create: waitingGuard }, publishAuth: waitingGuard } }
+  })
+  const watcher = await app.client()
+  await watcher.request({ type: 'subscribe', resource: 'messages' })
+  const { client } = await connect(`${app.url}?token=${hsToken({ sub: 'banned' })}`)
+  t.teardown(() => { client.socket.terminate() })
+  client.send({ type: 'insert', resource: 'messages', data: { content: 'late', channel: 'general' } })
+  await until(() => guardCalls === 1, 'the insert to reach its guard')
+  t.equal(app.app.realtime.disconnectUser('banned'), 1)
+  release()
+  await client.closed
+  // Without the check the insert lands within a few ms of the release; give it ample time.
+  await new Promise<void>((resolve) => { setTimeout(resolve, 300) })
+  t.equal((await app.db.resources.messages!.list()).length, 0, 'the insert waiting on its guard never ran')
+  await watcher.request({ type: 'ping' })
+  t.equal(watcher.ofType('event').length, 0, 'nobody heard of it')
+})

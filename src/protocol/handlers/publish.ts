@@ -8,7 +8,7 @@ import type { ResolvedResource } from '../../options.js'
 import type { PublishMessage } from '../../channels/schemas.js'
 import type { RealtimeUser } from '../../types.js'
 import { isPlainObject } from '../../util/paths.js'
-import type { RequestContext } from '../context.js'
+import { requireOpen, type RequestContext } from '../context.js'
 
 /** `publishAuth`: roles (any one suffices; anonymous never matches) or a function returning true. */
 async function checkPublishAuth (resource: ResolvedResource, user: RealtimeUser | null, message: unknown, log: FastifyBaseLogger): Promise<void> {
@@ -73,6 +73,7 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
     from: { clientId: ctx.connection.id, userId: user?.id ?? null },
     timestamp: new Date().toISOString()
   })
+  requireOpen(ctx)
   const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id, message.message)
   // Clustered: the other instances deliver it to their subscribers (`delivered` counts this one).
   ctx.hub.relay?.({ kind: 'publish', resource: resource.name, frame, excludeClientId: ctx.connection.id, message: message.message })

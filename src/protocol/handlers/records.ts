@@ -4,7 +4,7 @@ import { ErrorCodes, ProtocolError } from '../../errors.js'
 import type { ResolvedResource } from '../../options.js'
 import { listPage } from '../../records/list.js'
 import type { RecordData } from '../../types.js'
-import type { RequestContext } from '../context.js'
+import { requireOpen, type RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
 import { parseClientFilter } from './subscriptions.js'
 import { forcedFilterFor, recordAsFilter } from '../../access/visibility.js'
@@ -124,6 +124,7 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
   await requireIdChoice(ctx, resource, data)
   await requireWritable(ctx, resource, data, 'Record would be outside what you may see')
+  requireOpen(ctx)
   const record = await resource.resource.insert(data)
   ctx.reply({ type: 'inserted', resource: resource.name, data: resource.project(record) })
 }
@@ -137,6 +138,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   const merged = mergeUpdate(existing, data)
   requireNoServerOnlyWrite(resource, data, existing, merged)
   await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
+  requireOpen(ctx)
   const record = await resource.resource.update(message.id, data)
   ctx.reply({ type: 'updated', resource: resource.name, data: resource.project(record) })
 }
@@ -147,6 +149,7 @@ export async function handleDelete (ctx: RequestContext, message: DeleteMessage)
   await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id: message.id })
   const existing = await readVisible(ctx, resource, message.id)
   await requireInsideForced(ctx, resource, existing, 'Access denied')
+  requireOpen(ctx)
   await resource.resource.delete(message.id)
   ctx.reply({ type: 'deleted', resource: resource.name, id: message.id })
 }
