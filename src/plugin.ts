@@ -64,15 +64,21 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   fastify.addHook('preClose', async () => {
     if (!wired) return
     // Stop accepting upgrades first (as @fastify/websocket's own preClose would): with no
-    // 'upgrade' listener Node destroys new upgrade sockets instead of leaving them open.
-    fastify.server.removeAllListeners('upgrade')
+    // 'upgrade' listener Node destroys new upgrade sockets instead of leaving them open. Only the
+    // listener our own @fastify/websocket added: the app's (another ws server) are not ours.
+    closing = true
+    for (const listener of ownUpgradeListeners) fastify.server.removeListener('upgrade', listener)
     await dispatcher.settle(ops.drainTimeout)
     shutdown()
     await operations.drain()
   })
 
+  let closing = false
+  let ownUpgradeListeners: Array<(...args: unknown[]) => void> = []
   if (!fastify.hasDecorator('websocketServer')) {
+    const before = new Set(fastify.server.listeners('upgrade'))
     await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
+    ownUpgradeListeners = fastify.server.listeners('upgrade').filter((listener) => !before.has(listener)) as Array<(...args: unknown[]) => void>
   }
   fastify.decorate('realtime', hub)
   // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
@@ -80,6 +86,9 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
   fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {
+    // An app that registered @fastify/websocket itself keeps its upgrade listener until its own
+    // preClose: a socket that still gets through while we shut down is turned away.
+    if (closing) { socket.close(CloseCodes.GOING_AWAY, 'Server shutting down'); return }
     acceptConnection(socket, request, { hub, dispatcher, heartbeat, sendHooks: operations.sendHooks })
   })
 
