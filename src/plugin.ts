@@ -15,17 +15,15 @@ import { resolveChannelsOptions } from './channels/options.js'
 import { setupUpgrade } from './upgrade/index.js'
 import { installCluster } from './cluster/install.js'
 import type { ClusterOptions } from './cluster/options.js'
-import type { RealtimeUser } from './types.js'
+import type { RealtimeApi } from './api.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The s3db-realtime hub: broadcast, getClients, getMetrics, events … */
-    realtime: Hub
-  }
-  interface FastifyRequest {
-    /** Set by the upgrade's auth hook; null for anonymous clients. */
-    realtimeUser: RealtimeUser | null
-  }
+/**
+ * The hub, typed as the documented API: it implements every member (checked here), and its
+ * emitter only ever emits the public events besides the internal `change`/`delivered`.
+ */
+function publicApi (hub: Hub): RealtimeApi {
+  const members: Omit<RealtimeApi, 'on' | 'once' | 'off'> = hub
+  return members as RealtimeApi
 }
 
 /**
@@ -80,7 +78,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
     ownUpgradeListeners = fastify.server.listeners('upgrade').filter((listener) => !before.has(listener)) as Array<(...args: unknown[]) => void>
   }
-  fastify.decorate('realtime', hub)
+  fastify.decorate('realtime', publicApi(hub))
   // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
   const operations = installOperations(fastify, { hub, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)

@@ -4,6 +4,7 @@ import type { Connection } from '../src/connection/connection.js'
 import type { Hub } from '../src/hub/hub.js'
 import { buildApp, type TestApp } from './helpers/app.js'
 import type { Message, TestClient } from './helpers/client.js'
+import { hubOf } from './helpers/hub.js'
 
 const LIMIT = 1024 * 1024
 const EVENTS = 10_000
@@ -38,7 +39,7 @@ async function flood (ctx: TestApp, fast: TestClient, slow: Connection): Promise
   for (let sent = 0; sent < EVENTS;) {
     for (let i = 0; i < BATCH; i++, sent++) {
       const id = `m${sent}`
-      ctx.app.realtime.publishChange({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'general' } })
+      hubOf(ctx.app).publishChange({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'general' } })
       maxBuffered = Math.max(maxBuffered, slow.socket.bufferedAmount)
     }
     const last = sent
@@ -54,7 +55,7 @@ function contiguous (seqs: number[], from: number): boolean {
 t.test('drop policy: a client that stops reading stays bounded, others get every event, it can resume', async (t) => {
   const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'drop' }, historySize: EVENTS })
   const slow = await ctx.client()
-  const slowConnection = onlyConnection(ctx.app.realtime)
+  const slowConnection = onlyConnection(hubOf(ctx.app))
   const sub = await slow.request({ type: 'subscribe', resource: 'messages' })
   const fast = await ctx.client()
   await fast.request({ type: 'subscribe', resource: 'messages' })
@@ -64,7 +65,7 @@ t.test('drop policy: a client that stops reading stays bounded, others get every
 
   const maxBuffered = await flood(ctx, fast, slowConnection)
   t.ok(maxBuffered <= LIMIT + CONTENT.length + 512, `server queue for the slow client stayed bounded (max ${maxBuffered} bytes)`)
-  const dropped = ctx.app.realtime.counters.messagesDropped
+  const dropped = hubOf(ctx.app).counters.messagesDropped
   t.ok(dropped > 0, `frames were dropped (${dropped})`)
   t.equal(fastSeqs.length, EVENTS, 'the reading client got every event')
   t.ok(contiguous(fastSeqs, 1), 'in order, no gap')
@@ -90,7 +91,7 @@ t.test('drop policy: a client that stops reading stays bounded, others get every
 t.test('close policy: the slow client is closed with 1013 and counted; the other client is unaffected', async (t) => {
   const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'close' } })
   const slow = await ctx.client()
-  const slowConnection = onlyConnection(ctx.app.realtime)
+  const slowConnection = onlyConnection(hubOf(ctx.app))
   await slow.request({ type: 'subscribe', resource: 'messages' })
   const fast = await ctx.client()
   await fast.request({ type: 'subscribe', resource: 'messages' })
@@ -99,8 +100,8 @@ t.test('close policy: the slow client is closed with 1013 and counted; the other
 
   const maxBuffered = await flood(ctx, fast, slowConnection)
   t.ok(maxBuffered <= LIMIT + CONTENT.length + 512, `bounded (max ${maxBuffered} bytes)`)
-  t.equal(ctx.app.realtime.counters.slowConsumerCloses, 1, 'closed once, counted')
-  t.equal(ctx.app.realtime.counters.messagesDropped, 0)
+  t.equal(hubOf(ctx.app).counters.slowConsumerCloses, 1, 'closed once, counted')
+  t.equal(hubOf(ctx.app).counters.messagesDropped, 0)
   t.equal(fastSeqs.length, EVENTS)
   t.ok(contiguous(fastSeqs, 1))
 

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { fail } from '../options.js'
-import type { ClientView, Hub, HubEvents, HubMetrics, ServerInfo } from '../hub/hub.js'
+import type { RealtimeApi, RealtimeEvents } from '../api.js'
+import type { ClientView, HubMetrics, ServerInfo } from '../hub/hub.js'
 import type { ClientInfo } from '../connection/connection.js'
 import type { RealtimeOptions } from '../options.js'
 import type { DatabaseLike, RealtimeUser } from '../types.js'
@@ -27,7 +28,7 @@ interface Emitter {
   removeListener?: (event: string, listener: () => void) => unknown
 }
 
-const FORWARDED: Array<keyof HubEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected', 'channel.joined', 'channel.left']
+const FORWARDED: Array<keyof RealtimeEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected', 'channel.joined', 'channel.left']
 
 /**
  * The seed's API, unchanged: an s3db.js plugin (`await db.usePlugin(plugin)`) that starts its own
@@ -142,7 +143,7 @@ export class WebSocketPlugin extends EventEmitter {
     return this.app
   }
 
-  private get hub (): Hub {
+  private get hub (): RealtimeApi {
     if (this.app === null) fail('WebSocketPlugin is not running')
     return this.app.realtime
   }
@@ -166,6 +167,6 @@ export class WebSocketPlugin extends EventEmitter {
   getChannelMembers (name: string): PresenceMember[] { return this.app === null ? [] : this.hub.getChannelMembers(name) }
   broadcastToChannel (name: string, message: Record<string, unknown>, excludeClientId?: string | null): number { return this.hub.broadcastToChannel(name, message, excludeClientId ?? null) }
   getChannelStats (): ChannelStats { return this.hub.getChannelStats() }
-  /** The hub itself (`app.realtime` of the server this plugin runs), for anything not mirrored here. */
-  get realtime (): Hub { return this.hub }
+  /** `app.realtime` of the server this plugin runs, for anything not mirrored here. */
+  get realtime (): RealtimeApi { return this.hub }
 }
