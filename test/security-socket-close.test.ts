@@ -92,3 +92,27 @@ t.test('a write or publish waiting on a guard when the server closes the socket 
   await watcher.request({ type: 'ping' })
   t.equal(watcher.ofType('event').length, 0, 'nobody heard of it')
 })
+
+t.test('a token that expires while a guard runs: the insert, publish and join do not happen', async (t) => {
+  const expSec = nowSec() + 2
+  const pastExpiry = async (): Promise<boolean> => { await until(() => Date.now() > expSec * 1000 + 20, 'the token to expire'); return true }
+  const app = await buildApp(t, {
+    ...auth,
+    resources: { messages: { guard: { create: pastExpiry }, publishAuth: pastExpiry } },
+    channels: { guards: { 'presence-*': pastExpiry } }
+  })
+  const watcher = await app.client()
+  await watcher.request({ type: 'subscribe', resource: 'messages' })
+  await watcher.request({ type: 'join', channel: 'presence-room' })
+  const { client } = await connect(`${app.url}?token=${hsToken({ sub: 'late', exp: expSec })}`)
+  t.teardown(() => { client.socket.terminate() })
+  client.send({ type: 'insert', resource: 'messages', data: { content: 'late', channel: 'general' } })
+  client.send({ type: 'publish', channel: 'messages', message: { text: 'late' } })
+  client.send({ type: 'join', channel: 'presence-room' })
+  const closed = await client.closed
+  t.equal(closed.code, 4001)
+  await new Promise<void>((resolve) => { setTimeout(resolve, 300) })
+  t.equal((await app.db.resources.messages!.list()).length, 0, 'nothing inserted after exp')
+  await watcher.request({ type: 'ping' })
+  t.same(watcher.received.filter((m) => m.type === 'event' || m.type === 'message' || m.type === 'presence:member_joined').map((m) => m.type), [], 'nothing published or joined after exp')
+})

@@ -1,5 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
+import { expiryOf } from '../upgrade/user.js'
 import type { Hub } from '../hub/hub.js'
 import { authorizeJoin } from './authorize.js'
 import { channelTypeOf } from './names.js'
@@ -84,7 +85,8 @@ export class ChannelService {
     const type = channelTypeOf(channel)
     assertUserInfoSize(this.options, userInfo)
     await authorizeJoin(this.options, channel, type, connection.user, userInfo ?? {}, connection.log)
-    if (connection.closed) return null // went away while the guard ran: nothing to clean up later
+    // Went away, or its token expired, while the guard ran: no membership to clean up later.
+    if (connection.closed || isExpired(connection.user)) return null
     const id = memberId(connection)
     let member: PresenceMember
     if (this.registry.has(channel, connection.id)) {
@@ -240,4 +242,9 @@ export class ChannelService {
   close (): void {
     this.summarizer.close()
   }
+}
+
+function isExpired (user: Connection['user']): boolean {
+  const expiresAt = expiryOf(user)
+  return expiresAt !== null && expiresAt <= Date.now()
 }

@@ -30,8 +30,16 @@ export function connectionOf (socket: WebSocket): Connection | undefined {
   return (socket as TaggedSocket)[kConnection]
 }
 
+// ws closes on its own (an oversized frame: 1009) without a reason: "Server shutting down"
+// belongs to 1001 only, or a client would take a refused frame for a restart.
+const DEFAULT_REASONS: Record<number, string> = {
+  [CloseCodes.GOING_AWAY]: 'Server shutting down',
+  [CloseCodes.MESSAGE_TOO_BIG]: 'Message too big'
+}
+
 function closeGoingAway (this: WebSocket, code?: number, reason?: string | Buffer): void {
-  (Object.getPrototypeOf(this) as WebSocket).close.call(this, code ?? CloseCodes.GOING_AWAY, reason ?? 'Server shutting down')
+  const finalCode = code ?? CloseCodes.GOING_AWAY
+  ;(Object.getPrototypeOf(this) as WebSocket).close.call(this, finalCode, reason ?? DEFAULT_REASONS[finalCode] ?? '')
 }
 
 interface SocketHandlers {

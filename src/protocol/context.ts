@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import type { Hub } from '../hub/hub.js'
-import { ErrorCodes, ProtocolError } from '../errors.js'
+import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
+import { expiryOf } from '../upgrade/user.js'
 import type { ResolvedCoreOptions } from '../options.js'
 
 export type RequestId = string | number | undefined
@@ -25,5 +26,16 @@ export type Handler<M> = (ctx: RequestContext, message: M) => void | Promise<voi
  * the close. The error is never seen: replies to a closed socket are dropped.
  */
 export function requireOpen (ctx: RequestContext): void {
-  if (ctx.connection.closed) throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'Connection closed')
+  if (ctx.connection.closed || closeIfExpired(ctx.connection)) throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'Connection closed')
+}
+
+/**
+ * Credentials that expired since the last sweep of the expiry watch (it runs once a second)
+ * authorize nothing more: the socket is closed with 4001 now. True when it was.
+ */
+export function closeIfExpired (connection: Connection): boolean {
+  const expiresAt = expiryOf(connection.user)
+  if (expiresAt === null || expiresAt > Date.now()) return false
+  connection.close(CloseCodes.TOKEN_EXPIRED, 'Token expired')
+  return true
 }

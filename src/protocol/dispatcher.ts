@@ -6,9 +6,8 @@ import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import type { Hub } from '../hub/hub.js'
 import type { ResolvedCoreOptions } from '../options.js'
-import { expiryOf } from '../upgrade/user.js'
 import { isPlainObject } from '../util/paths.js'
-import type { Handler, RequestContext, RequestId } from './context.js'
+import { closeIfExpired, type Handler, type RequestContext, type RequestId } from './context.js'
 import { toProtocolError } from './errors.js'
 
 interface Route {
@@ -153,12 +152,7 @@ export class Dispatcher {
   private async handleText (connection: Connection, text: string): Promise<void> {
     // Checked as each frame starts, so frames queued before a close are dropped too.
     if (connection.closed) return
-    // Credentials that expired between two sweeps of the expiry watch authorize nothing more.
-    const expiresAt = expiryOf(connection.user)
-    if (expiresAt !== null && expiresAt <= Date.now()) {
-      connection.close(CloseCodes.TOKEN_EXPIRED, 'Token expired')
-      return
-    }
+    if (closeIfExpired(connection)) return
     await this.dispatch(connection, parseFrame(text))
   }
 
