@@ -52,6 +52,7 @@ t.test('an oversized frame closes the socket with 1009', async (t) => {
   ws.send({ type: 'insert', resource: 'messages', data: { content: 'x'.repeat(4000), channel: 'c' } })
   const closed = await ws.closed
   t.equal(closed.code, 1009)
+  t.not(closed.reason, 'Server shutting down', 'not the 1001 reason: a client must not take it for a restart')
 })
 
 t.test('unsubscribe by id, by resource and filter, or by resource', async (t) => {
