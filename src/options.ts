@@ -117,6 +117,11 @@ export interface RealtimeOptions {
   connectionRateLimit?: ConnectionRateLimitOptions | false
   /** This instance's id on the bus. @default `${hostname}-${pid}-${random}` */
   nodeId?: string
+  /**
+   * Name of the Fastify decorator that carries the API, so two realtime endpoints (different
+   * `path`s) can live in one app. @default 'realtime'
+   */
+  decorator?: string
 }
 
 export interface ResolvedResource {
@@ -148,6 +153,7 @@ export interface ResolvedCoreOptions {
   readonly maxSubscriptionsPerConnection: number
   readonly maxQueuedMessages: number
   readonly maxQueuedBytes: number
+  readonly decorator: string
 }
 
 const CHANGE_TYPES: readonly ChangeType[] = ['insert', 'update', 'delete']
@@ -220,7 +226,7 @@ function resolveResource (name: string, config: unknown, database: DatabaseLike)
 /** Option keys this module resolves; other modules register theirs with `knownOptionGroups`. */
 const CORE_KEYS = new Set([
   'database', 'path', 'resources', 'heartbeatInterval', 'heartbeatTimeout', 'maxPayloadSize',
-  'logLevel', 'historySize', 'defaultListLimit', 'maxListLimit', 'maxSubscriptionsPerConnection',
+  'logLevel', 'historySize', 'defaultListLimit', 'maxListLimit', 'maxSubscriptionsPerConnection', 'decorator',
   'maxQueuedMessages', 'maxQueuedBytes'
 ])
 
@@ -253,6 +259,8 @@ export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {
   const defaultListLimit = positiveInteger(input.defaultListLimit, 'defaultListLimit', 100)
   const maxListLimit = positiveInteger(input.maxListLimit, 'maxListLimit', 1000)
   if (defaultListLimit > maxListLimit) fail('defaultListLimit must not exceed maxListLimit')
+  const decorator = input.decorator ?? 'realtime'
+  if (typeof decorator !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(decorator)) fail('decorator must be a JavaScript identifier')
   const maxPayloadSize = positiveInteger(input.maxPayloadSize, 'maxPayloadSize', 1024 * 1024, 64)
   // A queue that could not hold one frame of the largest accepted size would close every sender.
   const maxQueuedBytes = positiveInteger(input.maxQueuedBytes, 'maxQueuedBytes', 4 * maxPayloadSize, maxPayloadSize)
@@ -269,7 +277,8 @@ export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {
     maxListLimit,
     maxSubscriptionsPerConnection: positiveInteger(input.maxSubscriptionsPerConnection, 'maxSubscriptionsPerConnection', 100),
     maxQueuedMessages: positiveInteger(input.maxQueuedMessages, 'maxQueuedMessages', 1024),
-    maxQueuedBytes
+    maxQueuedBytes,
+    decorator
   })
 }
 

@@ -6,7 +6,7 @@ import { acceptConnection } from './connection/accept.js'
 import { Heartbeat } from './connection/heartbeat.js'
 import { CloseCodes } from './errors.js'
 import { Hub } from './hub/hub.js'
-import { resolveCoreOptions, type RealtimeOptions } from './options.js'
+import { fail, resolveCoreOptions, type RealtimeOptions } from './options.js'
 import { registerCoreMessages } from './protocol/core-routes.js'
 import { Dispatcher } from './protocol/dispatcher.js'
 import { checkExistingWebsocketServer, installOperations, resolveOperationsOptions, websocketServerOptions } from './observability/index.js'
@@ -78,7 +78,10 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     await fastify.register(websocket, { options: { maxPayload: options.maxPayloadSize, ...websocketServerOptions(ops) } })
     ownUpgradeListeners = fastify.server.listeners('upgrade').filter((listener) => !before.has(listener)) as Array<(...args: unknown[]) => void>
   }
-  fastify.decorate('realtime', publicApi(hub))
+  // A second endpoint with the same decorator would fail with Fastify's FST_ERR_DEC_ALREADY_PRESENT,
+  // which does not say which option to change.
+  if (fastify.hasDecorator(options.decorator)) fail(`decorator "${options.decorator}" is already taken: give the second endpoint its own \`decorator\``)
+  fastify.decorate(options.decorator, publicApi(hub))
   // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
   const operations = installOperations(fastify, { hub, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)

@@ -26,6 +26,10 @@ t.test('an HS* secret that is really key material is refused at register, naming
     'JWK JSON': jwk,
     'JWKS JSON': JSON.stringify({ keys: [JSON.parse(jwk)] }),
     'base64 DER public key': rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    'base64 of a PEM (env var / Kubernetes secret)': Buffer.from(publicPem).toString('base64'),
+    'base64url DER public key': rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'),
+    'hex DER public key': rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+    'lowercase PEM': publicPem.toLowerCase(),
     'OpenSSH public key': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9vdGhlcndpc2UgaGFybWxlc3MgdGV4dA== me@host',
     'asymmetric KeyObject': ed.publicKey,
     'private KeyObject': rsa.privateKey
@@ -48,7 +52,7 @@ t.test('an HS256 token forged with the public key never connects', async (t) => 
 
 t.test('real secrets still work: strings and secret KeyObjects', async (t) => {
   const raw = randomBytes(32)
-  for (const secret of [SECRET, createSecretKey(raw)]) {
+  for (const secret of [SECRET, createSecretKey(raw), raw.toString('hex'), raw.toString('base64'), randomBytes(48).toString('base64url')]) {
     const { url } = await buildApp(t, jwt({ secret }))
     const key = typeof secret === 'string' ? secret : raw
     const token = createSigner({ key, algorithm: 'HS256' })({ sub: 'bob' })

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject } from 'node:crypto'
+import { createPublicKey, KeyObject, X509Certificate } from 'node:crypto'
 
 export const HMAC_ALGORITHMS: readonly string[] = ['HS256', 'HS384', 'HS512']
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
@@ -45,20 +45,44 @@ function isJwkLike (value: unknown): boolean {
  */
 export function looksLikeKeyMaterial (secret: string): boolean {
   const text = secret.trim()
-  if (/-----BEGIN [A-Z0-9 ]+-----/.test(text)) return true
-  if (/^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com) /.test(text)) return true
-  if (text.startsWith('{') || text.startsWith('[')) {
+  // The same key is often stored encoded once more (base64 of a PEM in an env var or a
+  // Kubernetes secret, hex or base64url DER): look through one layer of encoding as well.
+  return isKeyText(text) || decodings(text).some((bytes) => isKeyText(bytes.toString('latin1')) || isDerKey(bytes))
+}
+
+function isKeyText (text: string): boolean {
+  if (/-----BEGIN [A-Z0-9 ]+-----/i.test(text)) return true
+  if (/^(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com) /.test(text.trim())) return true
+  const trimmed = text.trim()
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      const parsed: unknown = JSON.parse(text)
+      const parsed: unknown = JSON.parse(trimmed)
       if (isJwkLike(parsed) || (Array.isArray(parsed) && parsed.some(isJwkLike))) return true
     } catch {}
   }
-  if (/^[A-Za-z0-9+/=\s]{40,}$/.test(text)) {
+  return false
+}
+
+/** The bytes `text` stands for if it is long base64, base64url or hex (key-sized encodings). */
+function decodings (text: string): Buffer[] {
+  const compact = text.replace(/\s+/g, '')
+  const out: Buffer[] = []
+  if (compact.length >= 40 && /^[0-9a-fA-F]+$/.test(compact) && compact.length % 2 === 0) out.push(Buffer.from(compact, 'hex'))
+  if (compact.length >= 40 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) out.push(Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64'))
+  return out
+}
+
+function isDerKey (bytes: Buffer): boolean {
+  for (const type of ['spki', 'pkcs1'] as const) {
     try {
-      createPublicKey({ key: Buffer.from(text, 'base64'), format: 'der', type: 'spki' })
+      createPublicKey({ key: bytes, format: 'der', type })
       return true
     } catch {}
   }
+  try {
+    void new X509Certificate(bytes)
+    return true
+  } catch {}
   return false
 }
 
