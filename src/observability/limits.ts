@@ -35,7 +35,24 @@ export function installUpgradeGate (
     const message = reason === 'shutting_down' ? 'Server is shutting down' : 'Too many connections'
     return await reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message })
   })
+  releaseRefusedUpgrades(fastify)
   return rejected
+}
+
+/**
+ * An upgrade answered with a plain HTTP reply (401, 403, 500 …) left its socket with nobody to
+ * read it: Node detached it from the HTTP server for the 'upgrade' event. @fastify/websocket
+ * destroys it only when its own onRequest hook ran, and an app hook registered before it (an
+ * app-wide auth hook, @fastify/cors's origin callback failing) ends the request first; the
+ * socket then stays open until the client goes, and holds `app.close()` until then.
+ * A hijacked (accepted) upgrade never reaches onResponse.
+ */
+function releaseRefusedUpgrades (fastify: FastifyInstance): void {
+  fastify.addHook('onResponse', async (request, reply) => {
+    const socket = reply.raw.socket
+    // IncomingMessage.upgrade: Node delivered this request through the 'upgrade' event.
+    if ((request.raw as { upgrade?: boolean }).upgrade === true && socket !== null && !socket.destroyed) socket.destroy()
+  })
 }
 
 /**
