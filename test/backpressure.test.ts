@@ -89,7 +89,7 @@ t.test('drop policy: a client that stops reading stays bounded, others get every
 })
 
 t.test('close policy: the slow client is closed with 1013 and counted; the other client is unaffected', async (t) => {
-  const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'close' } })
+  const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'close' }, metrics: true })
   const slow = await ctx.client()
   const slowConnection = onlyConnection(hubOf(ctx.app))
   await slow.request({ type: 'subscribe', resource: 'messages' })

@@ -9,7 +9,7 @@ const eventsOf = (client: TestClient): Message[] => client.received.filter((m) =
 
 t.test('Redis outage: local clients keep being served, readiness fails, and the gap is RESYNC_REQUIRED', async (t) => {
   const redis = await startRedis(t)
-  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: redis.url, nodeId }))
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: redis.url, nodeId, health: true }))
   const onA = await a.client()
   const onB = await b.client()
   const sub = await onA.request({ type: 'subscribe', resource: 'messages' })

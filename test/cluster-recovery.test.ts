@@ -22,7 +22,7 @@ t.test('a process too busy to read Redis replies in time does not mistake it for
   const redis = await startRedis(t)
   // A 100 ms command timeout, then a 400 ms stall right after the first append is sent: every
   // timer fires before the (long since answered) reply is read.
-  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId }))
+  const [a, b] = await twoNodes(t, (nodeId) => ({ redis: { url: redis.url, commandTimeout: 100 }, nodeId, health: true }))
   const onA = await a.client()
   const onB = await b.client()
   const sub = await onA.request({ type: 'subscribe', resource: 'messages' })

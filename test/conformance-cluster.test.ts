@@ -543,7 +543,7 @@ t.test('attachPublisher with a caller-owned client: a worker\'s writes reach bot
 
 t.test('Redis outage: publish, broadcast and channel messages keep reaching local clients only; nothing is replayed late elsewhere', async (t) => {
   const redis = await startRedis(t)
-  const [a, b] = await cluster(t, 2, (name) => ({ ...clusterJwtAuth, redis: { url: redis.url, commandTimeout: 500 }, nodeId: name })) as [TestApp, TestApp]
+  const [a, b] = await cluster(t, 2, (name) => ({ ...clusterJwtAuth, redis: { url: redis.url, commandTimeout: 500 }, nodeId: name, health: true })) as [TestApp, TestApp]
   const sender = await openAs(t, a.url, { id: 'sender' })
   const localSub = await openAs(t, a.url, { id: 'local' })
   const remoteSub = await openAs(t, b.url, { id: 'remote' })

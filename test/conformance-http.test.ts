@@ -38,7 +38,7 @@ t.test('connection rate limit per IP: 429', async (t) => {
 })
 
 t.test('GET /health, /health/live, /health/ready', async (t) => {
-  const { app } = await buildApp(t)
+  const { app } = await buildApp(t, { health: true }) // opt-in in the Fastify plugin
   const health = await app.inject('/health')
   t.equal(health.statusCode, 200)
   t.equal(health.json().status, 'ok')
@@ -81,7 +81,7 @@ t.test('readiness: custom checks with timeout and optional; 503 with per-check d
 })
 
 t.test('GET /metrics in Prometheus text format', async (t) => {
-  const { app, client } = await buildApp(t)
+  const { app, client } = await buildApp(t, { metrics: true }) // opt-in in the Fastify plugin
   const c = await client()
   await c.request({ type: 'ping' })
   const res = await app.inject('/metrics')

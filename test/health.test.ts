@@ -11,7 +11,7 @@ async function getJson (url: string): Promise<{ status: number, body: any }> {
 }
 
 t.test('GET /health reports status, uptime, connections, subscriptions and endpoints', async (t) => {
-  const { url, client } = await buildApp(t)
+  const { url, client } = await buildApp(t, { health: true, metrics: true }) // both opt-in in the Fastify plugin
   const ws = await client()
   await ws.request({ type: 'subscribe', resource: 'messages' })
   const { status, body } = await getJson(`${httpBase(url)}/health`)
@@ -28,7 +28,7 @@ t.test('GET /health reports status, uptime, connections, subscriptions and endpo
 })
 
 t.test('GET /health/ready runs the built-in s3db round trip and websocket checks', async (t) => {
-  const { url } = await buildApp(t)
+  const { url } = await buildApp(t, { health: true })
   const { status, body } = await getJson(`${httpBase(url)}/health/ready`)
   t.equal(status, 200)
   t.equal(body.status, 'healthy')
@@ -41,7 +41,7 @@ t.test('GET /health/ready runs the built-in s3db round trip and websocket checks
 
 t.test('s3db check is unhealthy (503) once the database is disconnected', async (t) => {
   const db = await createDatabase(t)
-  const { url } = await buildApp(t, {}, { db })
+  const { url } = await buildApp(t, { health: true }, { db })
   await db.disconnect()
   const { status, body } = await getJson(`${httpBase(url)}/health/ready`)
   t.equal(status, 503)

@@ -9,7 +9,7 @@ import { tryUpgrade } from './helpers/upgrade.js'
 import { hubOf } from './helpers/hub.js'
 
 t.test('maxConnections: upgrades beyond the limit get 503 before the handshake, and are counted', async (t) => {
-  const { url, client, app } = await buildApp(t, { maxConnections: 2 })
+  const { url, client, app } = await buildApp(t, { maxConnections: 2, metrics: true })
   const a = await client()
   await client()
   const refused = await tryUpgrade(url)
@@ -29,7 +29,7 @@ t.test('maxConnections: upgrades beyond the limit get 503 before the handshake, 
 })
 
 t.test('maxConnections only applies to the WebSocket route', async (t) => {
-  const { url } = await buildApp(t, { maxConnections: 1 })
+  const { url } = await buildApp(t, { maxConnections: 1, health: true })
   const http = url.replace(/^ws:/, 'http:').replace(/\/ws$/, '')
   const ws = await connect(url)
   t.teardown(() => { ws.client.close() })

@@ -15,7 +15,7 @@ function sample (text: string, series: string): number | null {
 }
 
 t.test('GET /metrics exposes connections, messages, errors, subscriptions, fan-out and latency', async (t) => {
-  const { url, client, db } = await buildApp(t)
+  const { url, client, db } = await buildApp(t, { metrics: true }) // opt-in in the Fastify plugin
   const a = await client()
   const b = await client()
   await a.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'general' } })
@@ -84,7 +84,7 @@ t.test('metrics: false removes the route; bus errors counted when a bus incremen
   const off = await buildApp(t, { metrics: false })
   t.equal((await fetch(`${httpBase(off.url)}/metrics`)).status, 404)
 
-  const on = await buildApp(t)
+  const on = await buildApp(t, { metrics: true })
   hubOf(on.app).counters.busErrors += 2
   const text = await (await fetch(`${httpBase(on.url)}/metrics`)).text()
   t.equal(sample(text, 's3db_realtime_bus_errors_total'), 2)

@@ -18,7 +18,7 @@ async function s3Database (t: Parameters<typeof startS3>[0], connectionString: s
 t.test('subscribe/insert/update/delete/list over WebSocket with s3db on a real S3 server', async (t) => {
   const s3 = await startS3(t)
   const db = await s3Database(t, s3.connectionString)
-  const { client, url } = await buildApp(t, {}, { db })
+  const { client, url } = await buildApp(t, { health: true }, { db })
   const writer = await client()
   const reader = await client()
   const sub = await reader.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'general' } })

@@ -30,6 +30,9 @@ export async function startServer (config: CliConfig): Promise<RunningServer> {
   try {
     await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
       ...config.options,
+      // A server of its own: health and metrics on unless the config turns them off.
+      health: config.options.health ?? true,
+      metrics: config.options.metrics ?? true,
       ...(auth === undefined ? {} : { auth }),
       database: db as unknown as DatabaseLike,
       path: config.path,

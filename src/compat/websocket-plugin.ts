@@ -105,6 +105,9 @@ export class WebSocketPlugin extends EventEmitter {
     // Registered through fastify-plugin so `realtime` is visible on this app.
     await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
       ...rest,
+      // This server is ours alone, so the seed's probes and metrics stay on by default.
+      health: rest.health ?? true,
+      metrics: rest.metrics ?? true,
       ...(logLevel !== undefined ? { logLevel } : {}),
       database: this.database,
       path

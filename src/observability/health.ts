@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance } from 'fastify'
 import type { Hub } from '../hub/hub.js'
 import type { DatabaseLike } from '../types.js'
 import type { ResolvedHealth } from './options.js'
@@ -67,11 +67,17 @@ export function healthEndpoints (options: ResolvedHealth, wsPath: string, metric
 /** GET <prefix>/health, /health/live and /health/ready (503 with per-check detail when not ready). */
 export function registerHealthRoutes (
   fastify: FastifyInstance,
-  deps: { hub: Hub, readiness: ReadinessRegistry, endpoints: HealthEndpoints }
+  deps: { hub: Hub, readiness: ReadinessRegistry, endpoints: HealthEndpoints, options: ResolvedHealth }
 ): void {
-  const { hub, readiness, endpoints } = deps
+  const { hub, readiness, endpoints, options } = deps
   // Probes are polled every few seconds; keep them out of the info-level request log.
-  const routeOptions = { logLevel: 'warn' as const }
+  // `config.public` lets an app-wide auth hook skip them (probes carry no credentials).
+  const routeOptions = {
+    logLevel: 'warn' as const,
+    // Untyped on purpose: no augmentation of the app's FastifyContextConfig for two flags.
+    config: { public: options.public, s3dbRealtime: 'health' } as FastifyContextConfig,
+    ...(options.onRequest.length > 0 ? { onRequest: [...options.onRequest] } : {})
+  }
 
   fastify.get(endpoints.health, routeOptions, async (_request, reply) => {
     const info = hub.getServerInfo()

@@ -9,6 +9,7 @@ import { healthEndpoints, registerHealthRoutes, s3dbCheck, websocketCheck } from
 import { drainConnections, installUpgradeGate } from './limits.js'
 import { RealtimeMetrics, registerMetricsRoute } from './metrics.js'
 import type { ResolvedOperations } from './options.js'
+import { guardOperationRoutes } from './routes.js'
 
 export { resolveOperationsOptions, type ResolvedOperations } from './options.js'
 
@@ -37,18 +38,23 @@ export interface Operations {
   close (): void
 }
 
-/** Health and metrics routes, readiness checks, the upgrade gate and the send policy. */
+/**
+ * Health and metrics routes (only when the options ask for them: the host app owns its URL space),
+ * readiness checks, the upgrade gate and the send policy.
+ */
 export function installOperations (
   fastify: FastifyInstance,
   deps: { hub: Hub, dispatcher: Dispatcher, database: DatabaseLike, path: string, ops: ResolvedOperations }
 ): Operations {
   const { hub, dispatcher, database, path, ops } = deps
+  // First: a clash with the app's routes fails register before anything is hooked.
+  const routesAdded = guardOperationRoutes(fastify, ops)
   const rejected = installUpgradeGate(fastify, { hub, path, maxConnections: ops.maxConnections })
 
   const metrics = ops.metrics === null ? null : new RealtimeMetrics(ops.metrics, hub, rejected)
   if (metrics !== null) {
     dispatcher.addPreHandler(metrics.onReceived)
-    if (ops.metrics?.route === true) registerMetricsRoute(fastify, metrics, ops.metrics.path)
+    if (ops.metrics?.route === true) registerMetricsRoute(fastify, metrics, ops.metrics)
   }
   const sendHooks = ops.backpressure === null && metrics === null ? null : new SendPolicy(ops.backpressure, hub, metrics?.onSent ?? null)
 
@@ -57,8 +63,9 @@ export function installOperations (
   if (ops.health !== null) {
     for (const check of ops.health.checks) hub.addReadinessCheck(check)
     const endpoints = healthEndpoints(ops.health, path, ops.metrics?.route === true ? ops.metrics.path : null)
-    registerHealthRoutes(fastify, { hub, readiness: hub.readiness, endpoints })
+    registerHealthRoutes(fastify, { hub, readiness: hub.readiness, endpoints, options: ops.health })
   }
+  routesAdded()
 
   return {
     sendHooks,

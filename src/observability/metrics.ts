@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError } from '../errors.js'
 import type { Hub } from '../hub/hub.js'
@@ -127,8 +127,14 @@ export class RealtimeMetrics {
 }
 
 /** GET <metrics.path>: Prometheus text exposition of the registry (the app's, when given). */
-export function registerMetricsRoute (fastify: FastifyInstance, metrics: RealtimeMetrics, path: string): void {
-  fastify.get(path, { logLevel: 'warn' }, async (_request, reply) => {
+export function registerMetricsRoute (fastify: FastifyInstance, metrics: RealtimeMetrics, options: ResolvedMetrics): void {
+  const routeOptions = {
+    logLevel: 'warn' as const,
+    // Untyped on purpose: no augmentation of the app's FastifyContextConfig for two flags.
+    config: { public: options.public, s3dbRealtime: 'metrics' } as FastifyContextConfig,
+    ...(options.onRequest.length > 0 ? { onRequest: [...options.onRequest] } : {})
+  }
+  fastify.get(options.path, routeOptions, async (_request, reply) => {
     const body = await metrics.registry.metrics()
     return await reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body)
   })

@@ -1,14 +1,31 @@
+import type { onRequestHookHandler } from 'fastify'
 import type { Registry } from 'prom-client'
 import { fail, positiveInteger } from '../options.js'
 import { isPlainObject } from '../util/paths.js'
 import { validateReadinessCheck, type ReadinessCheck } from './readiness.js'
 
-/** `health` option: `false` disables the routes, `true`/omitted uses the defaults. */
+/**
+ * A route-level hook run before a health or metrics route (e.g. a bearer check for the
+ * Prometheus scraper). Reply from it to refuse; return to let the request through.
+ */
+export type OperationsHook = onRequestHookHandler | onRequestHookHandler[]
+
+/**
+ * `health` option. Off in the Fastify plugin unless given (`true` or an object): the app's own
+ * routes are its business. On by default in `WebSocketPlugin` and the CLI server.
+ */
 export interface HealthOptions {
-  /** @default true */
+  /** @default true when the group is given */
   enabled?: boolean
   /** Put before `/health`, e.g. '/ops' serves '/ops/health'. @default '' */
   prefix?: string
+  /**
+   * Mark the routes `config: { public: true }`, so an app-wide auth hook can let probes through
+   * (`if (request.routeOptions.config.public === true) return`). @default true
+   */
+  public?: boolean
+  /** Hook(s) run before each health route (the app's own hooks run first). */
+  onRequest?: OperationsHook
   readiness?: {
     /** Extra checks run by `/health/ready`, after the built-in `s3db` and `websocket` checks. */
     checks?: ReadinessCheck[]
@@ -17,9 +34,12 @@ export interface HealthOptions {
   }
 }
 
-/** `metrics` option: `false` disables `GET /metrics`. */
+/**
+ * `metrics` option. Off in the Fastify plugin unless given (`true` or an object); on by default
+ * in `WebSocketPlugin` and the CLI server.
+ */
 export interface MetricsOptions {
-  /** @default true */
+  /** @default true when the group is given */
   enabled?: boolean
   /** The app's prom-client registry; a private one is created when omitted. */
   registry?: Registry
@@ -29,6 +49,13 @@ export interface MetricsOptions {
   prefix?: string
   /** Also serve the metrics route (false: only register the metrics on `registry`). @default true */
   route?: boolean
+  /**
+   * Mark the route `config: { public: true }` (an app-wide auth hook that honours it lets it
+   * through: protect it with `onRequest` then). @default false
+   */
+  public?: boolean
+  /** Hook(s) run before the metrics route, e.g. a bearer-token check for the scraper. */
+  onRequest?: OperationsHook
 }
 
 export type BackpressurePolicy = 'drop' | 'close'
@@ -49,6 +76,8 @@ export interface CompressionOptions {
 
 export interface ResolvedHealth {
   readonly prefix: string
+  readonly public: boolean
+  readonly onRequest: readonly onRequestHookHandler[]
   readonly checks: readonly ReadinessCheck[]
   readonly s3dbTimeout: number
 }
@@ -58,6 +87,8 @@ export interface ResolvedMetrics {
   readonly path: string
   readonly prefix: string
   readonly route: boolean
+  readonly public: boolean
+  readonly onRequest: readonly onRequestHookHandler[]
 }
 
 export interface ResolvedOperations {
@@ -77,9 +108,10 @@ function routePath (value: unknown, name: string, fallback: string): string {
   return value
 }
 
+/** `undefined` is off: in the Fastify plugin these groups are opt-in (the compat server opts in). */
 function onOff (value: unknown, name: string): boolean | Record<string, unknown> {
-  if (value === undefined || value === true) return true
-  if (value === false) return false
+  if (value === true) return true
+  if (value === undefined || value === false) return false
   if (!isPlainObject(value)) fail(`${name} must be a boolean or an object`)
   if (value.enabled !== undefined && typeof value.enabled !== 'boolean') fail(`${name}.enabled must be a boolean`)
   return value.enabled === false ? false : value
@@ -89,11 +121,24 @@ function onlyKeys (value: Record<string, unknown>, name: string, keys: readonly 
   for (const key of Object.keys(value)) if (!keys.includes(key)) fail(`${name}.${key} is not a known option`)
 }
 
+function flag (value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') fail(`${name} must be a boolean`)
+  return value
+}
+
+function hooks (value: unknown, name: string): onRequestHookHandler[] {
+  if (value === undefined) return []
+  const list = Array.isArray(value) ? value : [value]
+  if (list.some((hook) => typeof hook !== 'function')) fail(`${name} must be a function (request, reply) or an array of them`)
+  return list as onRequestHookHandler[]
+}
+
 function resolveHealth (input: unknown): ResolvedHealth | null {
   const value = onOff(input, 'health')
   if (value === false) return null
   const health = value === true ? {} : value
-  onlyKeys(health, 'health', ['enabled', 'prefix', 'readiness'])
+  onlyKeys(health, 'health', ['enabled', 'prefix', 'readiness', 'public', 'onRequest'])
   const readiness = health.readiness ?? {}
   if (!isPlainObject(readiness)) fail('health.readiness must be an object')
   onlyKeys(readiness, 'health.readiness', ['checks', 's3dbTimeout'])
@@ -107,6 +152,8 @@ function resolveHealth (input: unknown): ResolvedHealth | null {
   }
   return {
     prefix: routePath(health.prefix, 'health.prefix', ''),
+    public: flag(health.public, 'health.public', true),
+    onRequest: hooks(health.onRequest, 'health.onRequest'),
     checks: resolved,
     s3dbTimeout: positiveInteger(readiness.s3dbTimeout, 'health.readiness.s3dbTimeout', 5000)
   }
@@ -121,14 +168,21 @@ function resolveMetrics (input: unknown): ResolvedMetrics | null {
   const value = onOff(input, 'metrics')
   if (value === false) return null
   const metrics = value === true ? {} : value
-  onlyKeys(metrics, 'metrics', ['enabled', 'registry', 'path', 'prefix', 'route'])
+  onlyKeys(metrics, 'metrics', ['enabled', 'registry', 'path', 'prefix', 'route', 'public', 'onRequest'])
   if (metrics.registry !== undefined && !isRegistry(metrics.registry)) fail('metrics.registry must be a prom-client Registry')
   const prefix = metrics.prefix ?? 's3db_realtime_'
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) fail('metrics.prefix must be a valid Prometheus name prefix')
   if (metrics.route !== undefined && typeof metrics.route !== 'boolean') fail('metrics.route must be a boolean')
   const path = routePath(metrics.path, 'metrics.path', '/metrics')
   if (path === '') fail('metrics.path must not be empty')
-  return { registry: (metrics.registry as Registry | undefined) ?? null, path, prefix, route: metrics.route !== false }
+  return {
+    registry: (metrics.registry as Registry | undefined) ?? null,
+    path,
+    prefix,
+    route: metrics.route !== false,
+    public: flag(metrics.public, 'metrics.public', false),
+    onRequest: hooks(metrics.onRequest, 'metrics.onRequest')
+  }
 }
 
 function resolveBackpressure (input: unknown): ResolvedOperations['backpressure'] {
