@@ -5,11 +5,18 @@ import { isPlainObject } from '../util/paths.js'
 import { createApiKeyDriver } from './drivers/api-key.js'
 import { createHmacDriver, createJwksDriver, createPublicKeyDriver, type ClaimChecks } from './drivers/jwt.js'
 import { algorithmsForKey, ASYMMETRIC_ALGORITHMS, defaultAlgorithmFor, KNOWN_ALGORITHMS, looksLikeKeyMaterial, publicKeyFrom } from './drivers/keys.js'
-import type { AuthDriver } from './types.js'
+import type { ResolvedFastifyJwt } from './fastify-jwt.js'
+import type { AuthDriver, AuthOptions } from './types.js'
 
 export interface ResolvedAuth {
   readonly required: boolean
   readonly drivers: readonly AuthDriver[]
+  /** The app's @fastify/jwt (`auth.jwt`), checked against the instance in setupUpgrade. */
+  readonly jwt: ResolvedFastifyJwt | null
+  readonly authenticate: NonNullable<AuthOptions['authenticate']> | null
+  /** `required` sockets without credentials may authenticate with their first message. */
+  readonly inBand: boolean
+  readonly handshakeTimeout: number
 }
 
 function onlyKeys (value: Record<string, unknown>, allowed: readonly string[], name: string): void {
@@ -131,16 +138,22 @@ function apiKeyDriver (config: Record<string, unknown>, name: string): AuthDrive
   return createApiKeyDriver(keys as Record<string, Record<string, unknown>>)
 }
 
-/** Validates `auth` and builds its drivers, in the order given. */
-export function resolveAuthOptions (input: unknown, log: FastifyBaseLogger): ResolvedAuth {
-  if (input === undefined) return { required: false, drivers: [] }
-  if (!isPlainObject(input)) fail('auth must be an object { required?, drivers? }')
-  onlyKeys(input, ['required', 'drivers'], 'auth')
-  const required = input.required ?? false
-  if (typeof required !== 'boolean') fail('auth.required must be a boolean')
+function fastifyJwtOption (value: unknown): ResolvedFastifyJwt | null {
+  if (value === undefined || value === false) return null
+  if (value === 'fastify' || value === true) return { method: 'jwtVerify', namespace: null }
+  if (!isPlainObject(value)) fail('auth.jwt must be \'fastify\' or { namespace?, jwtVerify? } (the app\'s @fastify/jwt)')
+  onlyKeys(value, ['namespace', 'jwtVerify'], 'auth.jwt')
+  const namespace = value.namespace === undefined ? null : nonEmptyString(value.namespace, 'auth.jwt.namespace')
+  const method = value.jwtVerify === undefined
+    ? namespace === null ? 'jwtVerify' : `${namespace}JwtVerify`
+    : nonEmptyString(value.jwtVerify, 'auth.jwt.jwtVerify')
+  return { method, namespace }
+}
+
+function driverList (input: Record<string, unknown>, log: FastifyBaseLogger): AuthDriver[] {
   const list = input.drivers ?? []
   if (!Array.isArray(list)) fail('auth.drivers must be an array of { driver, config }')
-  const drivers = list.map((entry: unknown, index) => {
+  return list.map((entry: unknown, index) => {
     const name = `auth.drivers[${index}]`
     if (!isPlainObject(entry)) fail(`${name} must be an object { driver, config }`)
     onlyKeys(entry, ['driver', 'config'], name)
@@ -153,5 +166,28 @@ export function resolveAuthOptions (input: unknown, log: FastifyBaseLogger): Res
       default: return fail(`${name}.driver must be "jwt", "oidc" or "apiKey"`)
     }
   })
-  return { required, drivers }
+}
+
+const AUTH_KEYS = ['required', 'jwt', 'authenticate', 'inBand', 'handshakeTimeout', 'drivers']
+
+/** Validates `auth` and builds its drivers, in the order given. */
+export function resolveAuthOptions (input: unknown, log: FastifyBaseLogger): ResolvedAuth {
+  const none: ResolvedAuth = { required: false, drivers: [], jwt: null, authenticate: null, inBand: false, handshakeTimeout: 10_000 }
+  if (input === undefined) return none
+  if (!isPlainObject(input)) fail('auth must be an object { required?, jwt?, authenticate?, inBand?, handshakeTimeout?, drivers? }')
+  onlyKeys(input, AUTH_KEYS, 'auth')
+  const required = input.required ?? false
+  if (typeof required !== 'boolean') fail('auth.required must be a boolean')
+  const jwt = fastifyJwtOption(input.jwt)
+  const authenticate = input.authenticate ?? null
+  if (authenticate !== null && typeof authenticate !== 'function') fail('auth.authenticate must be a function (request, reply) => user | null')
+  const drivers = driverList(input, log)
+  // One source of truth per credential: two verifiers for the same token would disagree on users.
+  if (jwt !== null && authenticate !== null) fail('auth.jwt and auth.authenticate are alternatives: give one')
+  if (jwt !== null && drivers.length > 0) fail('auth.jwt and auth.drivers both verify tokens: give one (auth.jwt uses the app\'s @fastify/jwt)')
+  const inBand = input.inBand ?? false
+  if (typeof inBand !== 'boolean') fail('auth.inBand must be a boolean')
+  if (input.handshakeTimeout !== undefined && !inBand) fail('auth.handshakeTimeout only applies with auth.inBand: true')
+  const handshakeTimeout = positiveInteger(input.handshakeTimeout, 'auth.handshakeTimeout', 10_000)
+  return { required, drivers, jwt, authenticate: authenticate as ResolvedAuth['authenticate'], inBand, handshakeTimeout }
 }

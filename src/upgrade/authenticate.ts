@@ -1,8 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { RealtimeUser } from '../types.js'
 import type { ResolvedAuth } from './auth-options.js'
+import type { FastifyJwtVerifier } from './fastify-jwt.js'
 import type { TicketStore } from './tickets.js'
-import type { AuthDriver } from './types.js'
+import type { AuthDriver, Verified } from './types.js'
+import { identify, invalid } from './user.js'
 
 const MAX_TOKEN_LENGTH = 8192
 
@@ -33,14 +35,25 @@ export function readCredentials (request: FastifyRequest): Credentials | false {
   return { token, ticket }
 }
 
-/** The first driver that accepts the token decides; null when none does. */
-export async function verifyToken (drivers: readonly AuthDriver[], token: string): Promise<RealtimeUser | null> {
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null
+/**
+ * The first driver that accepts the token decides. When none does, a driver that verified the
+ * token but found no user id is the more useful answer than "invalid".
+ */
+export async function verifyToken (drivers: readonly AuthDriver[], token: string): Promise<Verified> {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return invalid()
+  let refused: Verified = invalid()
   for (const driver of drivers) {
-    const user = await driver.verify(token)
-    if (user !== null) return user
+    const result = await driver.verify(token)
+    if (result.ok) return result
+    if (result.reason === 'no-user-id') refused = result
   }
-  return null
+  return refused
+}
+
+/** A credential that verified but named nobody is a setup problem worth a warning (never the token). */
+export function warnNoUserId (log: FastifyBaseLogger, result: Verified, source: string): void {
+  if (result.ok || result.reason !== 'no-user-id') return
+  log.warn({ source, claimNames: result.claimNames ?? [] }, 'realtime: credential verified but names no user (no "id" or "sub"); refused')
 }
 
 async function unauthorized (reply: FastifyReply, message: string): Promise<void> {
@@ -48,23 +61,62 @@ async function unauthorized (reply: FastifyReply, message: string): Promise<void
 }
 
 /**
- * Route hook for the upgrade. A presented credential must be valid even when auth is optional:
- * a client that sent a token expects to be that user, not silently anonymous.
+ * `?token=` on the WS route as the Bearer header @fastify/jwt reads (an Authorization header the
+ * client sent wins). Ambiguous repeats are left alone: jwtVerify then finds no token.
  */
-export function authHook (auth: ResolvedAuth, tickets: TicketStore) {
+export function exposeQueryToken (headers: Record<string, string | string[] | undefined>, token: unknown): void {
+  if (headers.authorization !== undefined) return
+  const value = single(token)
+  if (typeof value === 'string') headers.authorization = `Bearer ${value}`
+}
+
+type Outcome = Verified | null | 'replied'
+
+/** Whoever the upgrade request proves to be, by the configured mode; null = no credential. */
+async function authenticateRequest (
+  request: FastifyRequest, reply: FastifyReply, auth: ResolvedAuth, jwt: FastifyJwtVerifier | null
+): Promise<Outcome | false> {
+  const query = (request.query ?? {}) as Record<string, unknown>
+  if (jwt !== null) {
+    exposeQueryToken(request.headers, query.token)
+    return await jwt.verifyRequest(request)
+  }
+  if (auth.authenticate !== null) {
+    const user = await auth.authenticate(request, reply)
+    if (reply.sent) return 'replied'
+    return user === null || user === undefined ? null : identify(user)
+  }
+  const credentials = readCredentials(request)
+  if (credentials === false) return false
+  return credentials.token === null ? null : await verifyToken(auth.drivers, credentials.token)
+}
+
+/**
+ * Route hook for the upgrade. A presented credential must be valid even when auth is optional:
+ * a client that sent a token expects to be that user, not silently anonymous. With `required`
+ * and `inBand`, a request without any credential is let through anonymous: the socket must then
+ * authenticate with its first message (see InBandGate).
+ */
+export function authHook (auth: ResolvedAuth, tickets: TicketStore, jwt: FastifyJwtVerifier | null) {
   return async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const credentials = readCredentials(request)
-    if (credentials === false) return await unauthorized(reply, 'Malformed credentials')
+    jwt?.capture(request)
+    const ticket = single(((request.query ?? {}) as Record<string, unknown>).ticket)
+    if (ticket === false) return await unauthorized(reply, 'Malformed credentials')
     let user: RealtimeUser | null = null
-    if (credentials.ticket !== null) {
-      user = await tickets.redeem(credentials.ticket)
+    if (ticket !== null) {
+      user = await tickets.redeem(ticket)
       if (user === null) return await unauthorized(reply, 'Invalid, used or expired ticket')
-    } else if (credentials.token !== null) {
-      user = await verifyToken(auth.drivers, credentials.token)
-      if (user === null) return await unauthorized(reply, 'Invalid or expired token')
-    } else if (auth.required) {
-      return await unauthorized(reply, 'Authentication required')
+    } else {
+      const outcome = await authenticateRequest(request, reply, auth, jwt)
+      if (outcome === 'replied') return
+      if (outcome === false) return await unauthorized(reply, 'Malformed credentials')
+      if (outcome !== null && !outcome.ok) {
+        warnNoUserId(request.log, outcome, 'upgrade')
+        return await unauthorized(reply, outcome.message)
+      }
+      user = outcome?.user ?? null
     }
+    if (user === null && auth.required && !auth.inBand) return await unauthorized(reply, 'Authentication required')
     request.realtimeUser = user
   }
 }

@@ -4,6 +4,16 @@ import type { RealtimeUser } from '../types.js'
 
 type MaybePromise<T> = T | Promise<T>
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * True on s3db-realtime's WebSocket route, so an app-wide auth hook can leave the upgrade
+     * to the plugin: `if (request.routeOptions.config.websocket) return`.
+     */
+    websocket?: boolean
+  }
+}
+
 /** `jwt` driver: exactly one of `secret` (HS*), `publicKey` (RS/PS/ES/EdDSA) or `jwksUri` (keys by `kid`). */
 export interface JwtDriverConfig {
   /**
@@ -49,10 +59,44 @@ export type AuthDriverOptions =
   | { driver: 'oidc', config: OidcDriverConfig }
   | { driver: 'apiKey', config: ApiKeyDriverConfig }
 
+/** `auth.jwt` as an object: which registration of the app's @fastify/jwt to use. */
+export interface FastifyJwtAuthOptions {
+  /** The `namespace` @fastify/jwt was registered with (its request method is then `${namespace}JwtVerify`). */
+  namespace?: string
+  /** The request method, when @fastify/jwt was registered with a custom `jwtVerify` name. @default 'jwtVerify' */
+  jwtVerify?: string
+}
+
 export interface AuthOptions {
-  /** Refuse (401 before the handshake) connections without a valid token or ticket. @default false */
+  /**
+   * Refuse (401 before the handshake) connections without a valid credential. With `inBand`,
+   * a socket without one is accepted for `handshakeTimeout` to authenticate with an `auth`
+   * message. @default false
+   */
   required?: boolean
-  /** Tried in order; the first that accepts the token wins. @default [] */
+  /**
+   * `'fastify'`: authenticate with the app's own @fastify/jwt (`request.jwtVerify()`: its secret
+   * or key pair, JWKS callback, `cookie`, `formatUser`, `trusted`, `decoratorName` all apply).
+   * `?token=` on the WS route is read as a Bearer header; `auth` messages are verified the same
+   * way. @fastify/jwt must be registered before this plugin.
+   */
+  jwt?: 'fastify' | FastifyJwtAuthOptions
+  /**
+   * The app's own check for the upgrade (session cookie, @fastify/auth strategy, custom header):
+   * return the user, or null/undefined for anonymous (401 when `required`). It may also reply
+   * itself (e.g. 403). `auth` messages are refused unless `drivers` are given to verify them.
+   */
+  authenticate?: (request: FastifyRequest, reply: FastifyReply) => MaybePromise<RealtimeUser | null | undefined>
+  /**
+   * With `required`: accept a socket without credentials and let it authenticate with its first
+   * message (`{type:'auth', token}` or `{type:'auth', ticket}`), the browser path that keeps
+   * tokens out of URLs. Until then every other message but `ping` gets UNAUTHORIZED.
+   * @default false
+   */
+  inBand?: boolean
+  /** With `inBand`: ms an unauthenticated socket has to authenticate before it is closed with 1008. @default 10000 */
+  handshakeTimeout?: number
+  /** Built-in token verifiers, tried in order; the first that accepts the token wins. @default [] */
   drivers?: AuthDriverOptions[]
 }
 
@@ -123,8 +167,16 @@ export interface IssuedTicket {
   expiresAt: string
 }
 
-/** A verified identity from a driver, or null when the token is not valid for it. */
+/**
+ * The outcome of checking a credential. `no-user-id`: it verified but names nobody (no `id` or
+ * `sub`), which is refused with a message saying so, not as an invalid token.
+ */
+export type Verified =
+  | { readonly ok: true, readonly user: RealtimeUser }
+  | { readonly ok: false, readonly reason: 'invalid' | 'no-user-id', readonly message: string, readonly claimNames?: readonly string[] }
+
+/** A built-in token verifier. */
 export interface AuthDriver {
   readonly name: string
-  verify (token: string): Promise<RealtimeUser | null>
+  verify (token: string): Promise<Verified>
 }

@@ -1,4 +1,5 @@
 import type { RealtimeUser } from '../types.js'
+import type { Verified } from './types.js'
 
 /**
  * A user from token claims: every claim is kept, `id` falls back to `sub`. A token that names
@@ -14,6 +15,24 @@ export function userFromClaims (claims: Record<string, unknown>): RealtimeUser |
   const user = Object.assign({}, claims) as RealtimeUser
   user.id = id
   return user
+}
+
+export const INVALID_TOKEN = 'Invalid or expired token'
+export const NO_USER_ID = 'The credential is valid but names no user: it needs an "id" or "sub" claim (or formatUser/authenticate must return an object with "id")'
+
+/** What a verified credential (claims, formatUser's or authenticate's result) identifies. */
+export function identify (value: unknown): Verified {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'no-user-id', message: NO_USER_ID, claimNames: [] }
+  }
+  const user = userFromClaims(value as Record<string, unknown>)
+  if (user !== null) return { ok: true, user }
+  // Names only: claim values may be personal data, and the token itself is never logged.
+  return { ok: false, reason: 'no-user-id', message: NO_USER_ID, claimNames: Object.keys(value).slice(0, 20) }
+}
+
+export function invalid (message = INVALID_TOKEN): Verified {
+  return { ok: false, reason: 'invalid', message }
 }
 
 /** When the user's credentials stop being valid (the JWT `exp` claim), in ms; null = never. */

@@ -3,18 +3,20 @@ import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js
 import type { Connection } from '../../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../../errors.js'
 import type { Subscription } from '../../hub/subscription-index.js'
-import type { AuthDriver } from '../../upgrade/types.js'
-import { verifyToken } from '../../upgrade/authenticate.js'
+import type { RealtimeUser } from '../../types.js'
+import { warnNoUserId } from '../../upgrade/authenticate.js'
 import type { ExpiryWatch } from '../../upgrade/session.js'
+import type { Verified } from '../../upgrade/types.js'
 import { expiryOf } from '../../upgrade/user.js'
 import type { Dispatcher } from '../dispatcher.js'
 import type { RequestContext } from '../context.js'
 
-export const AuthSchema = Type.Object({
-  type: Type.Literal('auth'),
-  requestId: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Integer()])),
-  token: Type.String({ minLength: 1, maxLength: 8192 })
-}, { additionalProperties: false })
+const RequestIdField = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]))
+/** `{type:'auth', token}` (refresh, or in-band authentication) or `{type:'auth', ticket}`. */
+export const AuthSchema = Type.Union([
+  Type.Object({ type: Type.Literal('auth'), requestId: RequestIdField, token: Type.String({ minLength: 1, maxLength: 8192 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('auth'), requestId: RequestIdField, ticket: Type.String({ minLength: 1, maxLength: 8192 }) }, { additionalProperties: false })
+])
 export type AuthMessage = Static<typeof AuthSchema>
 
 /**
@@ -102,19 +104,47 @@ function refuseThrottled (ctx: RequestContext): void {
   ctx.connection.close(CloseCodes.POLICY_VIOLATION, 'Too many failed auth attempts')
 }
 
-/** `{type:'auth', token}`: a fresh token for a live socket (same user, or anonymous -> user). */
-export function registerAuthMessage (dispatcher: Dispatcher, drivers: readonly AuthDriver[], expiry: ExpiryWatch): void {
+/** How `auth` messages are checked (src/upgrade decides from the `auth` options). */
+export interface MessageAuth {
+  /** Verifies a token; null when this server only authenticates on upgrade (auth.authenticate). */
+  readonly verifyToken: ((token: string, connection: Connection) => Promise<Verified>) | null
+  /** Redeems a one-time ticket (null when unknown, used or expired). */
+  readonly redeemTicket: (ticket: string) => Promise<RealtimeUser | null>
+  readonly expiry: ExpiryWatch
+  /** Called once a socket has a user (clears the in-band handshake deadline). */
+  readonly authenticated?: (connection: Connection) => void
+}
+
+async function check (auth: MessageAuth, ctx: RequestContext, message: AuthMessage): Promise<Verified> {
+  if ('ticket' in message) {
+    const user = await auth.redeemTicket(message.ticket)
+    return user === null ? { ok: false, reason: 'invalid', message: 'Invalid, used or expired ticket' } : { ok: true, user }
+  }
+  if (auth.verifyToken === null) {
+    throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'This server authenticates on upgrade only (auth.authenticate): reconnect to change credentials, or use a ticket')
+  }
+  const result = await auth.verifyToken(message.token, ctx.connection)
+  warnNoUserId(ctx.log, result, 'auth message')
+  return result
+}
+
+/**
+ * `{type:'auth', token | ticket}`: a fresh token for a live socket (same user), or the first
+ * credential of an anonymous one (in-band authentication, the browser path).
+ */
+export function registerAuthMessage (dispatcher: Dispatcher, auth: MessageAuth): void {
   const failures = new AuthFailures()
   dispatcher.register('auth', AuthSchema, async (ctx, message) => {
     if (failures.exhausted(ctx.connection, Date.now())) {
       refuseThrottled(ctx)
       return
     }
-    const user = await verifyToken(drivers, message.token)
-    if (user === null) {
+    const result = await check(auth, ctx, message)
+    if (!result.ok) {
       failures.record(ctx.connection, Date.now())
-      throw new ProtocolError(ErrorCodes.UNAUTHORIZED, 'Invalid or expired token')
+      throw new ProtocolError(ErrorCodes.UNAUTHORIZED, result.message)
     }
+    const user = result.user
     const current = ctx.connection.user
     if (current !== null && current.id !== user.id) {
       failures.record(ctx.connection, Date.now())
@@ -122,7 +152,8 @@ export function registerAuthMessage (dispatcher: Dispatcher, drivers: readonly A
     }
     if (ctx.connection.closed) return // gone while the token was verified: arm no timer for it
     ctx.connection.user = user
-    expiry.schedule(ctx.connection)
+    auth.authenticated?.(ctx.connection)
+    auth.expiry.schedule(ctx.connection)
     await recheckSubscriptions(ctx)
     // Channels too: a dropped role must not keep a private channel (same check as join).
     await ctx.hub.channels?.reauthorize(ctx.connection)

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { AuthDriver } from '../types.js'
-import type { RealtimeUser } from '../../types.js'
-import { userFromClaims } from '../user.js'
+import { identify, invalid } from '../user.js'
 
 function digest (value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
@@ -22,7 +21,7 @@ export function createApiKeyDriver (keys: Record<string, Record<string, unknown>
         if (timingSafeEqual(candidate, entry.digest)) found = entry.user
       }
       // A copy, so one connection's user object is never shared with (or changed by) another.
-      return found === null ? null : userFromClaims({ ...found }) as RealtimeUser | null
+      return found === null ? invalid() : identify({ ...found })
     }
   }
 }

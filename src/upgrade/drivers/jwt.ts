@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto'
 import { createVerifier, type Algorithm, type VerifierOptions } from 'fast-jwt'
 import type { FastifyBaseLogger } from 'fastify'
-import type { RealtimeUser } from '../../types.js'
-import type { AuthDriver } from '../types.js'
-import { userFromClaims } from '../user.js'
+import type { AuthDriver, Verified } from '../types.js'
+import { identify, invalid } from '../user.js'
 import { JwksSource } from './jwks.js'
 import { readHeader, type JwtHeader } from './jwt-header.js'
 import { HMAC_ALGORITHMS, pemOf } from './keys.js'
@@ -43,13 +42,13 @@ function tokenDriver (
   verifierFor: (header: JwtHeader) => Verify | null | Promise<Verify | null>,
   log: FastifyBaseLogger
 ): AuthDriver {
-  const refuse = (reason: string): null => {
+  const refuse = (reason: string): Verified => {
     log.debug({ driver: name, reason }, 'realtime: token refused')
-    return null
+    return invalid()
   }
   return {
     name,
-    async verify (token): Promise<RealtimeUser | null> {
+    async verify (token): Promise<Verified> {
       const header = readHeader(token)
       if (header === null) return refuse('malformed header')
       if (!algorithms.includes(header.alg)) return refuse('algorithm not allowed')
@@ -58,7 +57,7 @@ function tokenDriver (
         if (verify === null) return refuse('no key for the token')
         const claims = verify(token)
         if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return refuse('claims')
-        return userFromClaims(claims as Record<string, unknown>)
+        return identify(claims)
       } catch (error) {
         return refuse((error as { code?: string }).code ?? 'invalid')
       }
