@@ -68,11 +68,12 @@ t.test('a JWKS-style secret callback, formatUser, trusted and decoratorName appl
         // The get-jwks pattern: the key is looked up from the decoded token.
         secret: {
           private: keys.privateKey,
-          public: async (_request: unknown, token: { header: { kid?: string } }) => {
+          // @fastify/jwt calls it with (request, decodedToken); its types declare one argument.
+          public: (async (_request: unknown, token: { header: { kid?: string } }) => {
             secretCalls++
             if (token.header.kid !== 'k1') throw Object.assign(new Error('unknown kid'), { statusCode: 401 })
             return keys.publicKey
-          }
+          }) as never
         },
         sign: { algorithm: 'RS256', kid: 'k1' },
         decode: { complete: true },

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyContextConfig, FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
 import fastifyCors from '@fastify/cors'
 import type { Hub } from '../hub/hub.js'
 import { MessageRateLimiter, resolveMessageRateLimit } from '../limits/message-rate.js'
@@ -18,6 +18,9 @@ import { registerTicketRoute } from './ticket-route.js'
 import { resolveTicketOptions, TicketStore } from './tickets.js'
 import type { Bus } from '../bus/types.js'
 
+// Untyped on purpose (like the health routes' flags): no augmentation of the app's FastifyContextConfig.
+const WS_ROUTE_CONFIG = { websocket: true } as FastifyContextConfig
+
 export interface UpgradeSetup {
   /** Spread into the WS route's options: rate limit ▸ origin ▸ auth, and redacted URL logging. */
   readonly routeOptions: {
@@ -27,7 +30,7 @@ export interface UpgradeSetup {
      * `request.routeOptions.config.websocket` is true on the WS route, so an app-wide auth hook
      * can skip it: `if (request.routeOptions.config.websocket) return`.
      */
-    config: { websocket: true }
+    config: FastifyContextConfig
   }
   /** Registers the `auth` refresh message and the per-socket message rate limit. */
   registerMessages: (dispatcher: Dispatcher) => void
@@ -78,7 +81,7 @@ export async function setupUpgrade (
     store.clear()
   })
   return {
-    routeOptions: { onRequest, logSerializers: upgradeLogSerializers, config: { websocket: true } },
+    routeOptions: { onRequest, logSerializers: upgradeLogSerializers, config: WS_ROUTE_CONFIG },
     registerMessages (dispatcher) {
       registerAuthMessage(dispatcher, {
         verifyToken: jwt !== null

@@ -4,16 +4,6 @@ import type { RealtimeUser } from '../types.js'
 
 type MaybePromise<T> = T | Promise<T>
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * True on s3db-realtime's WebSocket route, so an app-wide auth hook can leave the upgrade
-     * to the plugin: `if (request.routeOptions.config.websocket) return`.
-     */
-    websocket?: boolean
-  }
-}
-
 /** `jwt` driver: exactly one of `secret` (HS*), `publicKey` (RS/PS/ES/EdDSA) or `jwksUri` (keys by `kid`). */
 export interface JwtDriverConfig {
   /**
