@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import createError from '@fastify/error'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { fail } from '../options.js'
@@ -27,6 +28,18 @@ interface Emitter {
   on?: (event: string, listener: () => void) => unknown
   removeListener?: (event: string, listener: () => void) => unknown
 }
+
+/** A hub method called while the plugin has no server (before start, or after stop). */
+export const NotRunningError = createError<[string]>(
+  'S3DB_REALTIME_NOT_RUNNING',
+  'WebSocketPlugin is not running: %s needs its server (await db.usePlugin(plugin) first, or wait for \'plugin.started\')',
+  500
+)
+
+const ZERO_METRICS: Readonly<HubMetrics> = Object.freeze({
+  connections: 0, activeConnections: 0, disconnections: 0, messagesReceived: 0, messagesSent: 0, broadcasts: 0,
+  events: 0, errors: 0, subscriptions: 0, messagesDropped: 0, slowConsumerCloses: 0, connectionsRejected: 0, busErrors: 0
+})
 
 const FORWARDED: Array<keyof RealtimeEvents> = ['server.started', 'server.stopped', 'client.connected', 'client.disconnected', 'channel.joined', 'channel.left']
 
@@ -69,7 +82,11 @@ export class WebSocketPlugin extends EventEmitter {
     if (this.app !== null || this.cancelWait !== null) return
     if (this.database === null) fail('WebSocketPlugin.start() called before install(database)')
     const database = this.database as DatabaseLike & Emitter
-    if (this.missingResources().length > 0 && typeof database.on === 'function') {
+    // Only a constructor-given plugin starts before the database is connected (and before the
+    // app could create its resources): wait for them then. Under `db.usePlugin` on a connected
+    // database a missing resource is a mistake: listen() throws UNKNOWN_RESOURCE naming it.
+    const connected = typeof database.isConnected === 'function' && database.isConnected()
+    if (!connected && this.missingResources().length > 0 && typeof database.on === 'function') {
       const onCreated = (): void => {
         if (this.missingResources().length > 0) return
         this.cancelWait?.()
@@ -102,18 +119,18 @@ export class WebSocketPlugin extends EventEmitter {
     if (this.database === null) return
     const { port, host, startupBanner, logLevel, path = '/', ...rest } = this.options
     const app: FastifyInstance = Fastify({ logger: { level: logLevel ?? 'info' } })
-    // Registered through fastify-plugin so `realtime` is visible on this app.
-    await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
-      ...rest,
-      // This server is ours alone, so the seed's probes and metrics stay on by default.
-      health: rest.health ?? true,
-      metrics: rest.metrics ?? true,
-      ...(logLevel !== undefined ? { logLevel } : {}),
-      database: this.database,
-      path
-    })
-    for (const event of FORWARDED) app.realtime.on(event, (...args: unknown[]) => this.emit(event, ...args))
     try {
+      // Registered through fastify-plugin so `realtime` is visible on this app.
+      await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
+        ...rest,
+        // This server is ours alone, so the seed's probes and metrics stay on by default.
+        health: rest.health ?? true,
+        metrics: rest.metrics ?? true,
+        ...(logLevel !== undefined ? { logLevel } : {}),
+        database: this.database,
+        path
+      })
+      for (const event of FORWARDED) app.realtime.on(event, (...args: unknown[]) => this.emit(event, ...args))
       await app.listen({ port: port as number, host: host as string })
     } catch (error) {
       await app.close()
@@ -146,8 +163,9 @@ export class WebSocketPlugin extends EventEmitter {
     return this.app
   }
 
-  private get hub (): RealtimeApi {
-    if (this.app === null) fail('WebSocketPlugin is not running')
+  /** The running server's hub; `method` names the caller in the NOT_RUNNING error. */
+  private hub (method: string): RealtimeApi {
+    if (this.app === null) throw new NotRunningError(method)
     return this.app.realtime
   }
 
@@ -155,21 +173,22 @@ export class WebSocketPlugin extends EventEmitter {
     if (this.app === null) {
       return { isRunning: false, port: this.options.port ?? 3001, host: this.options.host ?? '0.0.0.0', path: this.options.path ?? '/', clients: 0, subscriptions: 0, resources: [], startedAt: null, uptime: 0, epoch: '' }
     }
-    return this.hub.getServerInfo()
+    return this.hub('getServerInfo').getServerInfo()
   }
 
-  getClients (): ClientInfo[] { return this.app === null ? [] : this.hub.getClients() }
-  broadcast (message: object, filter?: (client: ClientView) => boolean): number { return this.hub.broadcast(message, filter) }
-  sendToClient (clientId: string, message: object): boolean { return this.hub.sendToClient(clientId, message) }
-  broadcastToResource (resource: string, message: object): number { return this.hub.broadcastToResource(resource, message) }
-  getMetrics (): HubMetrics { return this.hub.getMetrics() }
-  issueTicket (user: RealtimeUser, options?: { ttlMs?: number }): IssuedTicket { return this.hub.issueTicket(user, options) }
-  disconnectUser (userId: string, reason?: string): number { return this.hub.disconnectUser(userId, reason) }
-  getChannel (name: string): ChannelInfo | null { return this.app === null ? null : this.hub.getChannel(name) }
-  listChannels (filter?: { type?: ChannelType, prefix?: string }): ChannelSummary[] { return this.app === null ? [] : this.hub.listChannels(filter) }
-  getChannelMembers (name: string): PresenceMember[] { return this.app === null ? [] : this.hub.getChannelMembers(name) }
-  broadcastToChannel (name: string, message: Record<string, unknown>, excludeClientId?: string | null): number { return this.hub.broadcastToChannel(name, message, excludeClientId ?? null) }
-  getChannelStats (): ChannelStats { return this.hub.getChannelStats() }
+  getClients (): ClientInfo[] { return this.app === null ? [] : this.hub('getClients').getClients() }
+  broadcast (message: object, filter?: (client: ClientView) => boolean): number { return this.hub('broadcast').broadcast(message, filter) }
+  sendToClient (clientId: string, message: object): boolean { return this.hub('sendToClient').sendToClient(clientId, message) }
+  broadcastToResource (resource: string, message: object): number { return this.hub('broadcastToResource').broadcastToResource(resource, message) }
+  /** Zeros while not running, like getServerInfo()/getClients(): a dashboard may poll early. */
+  getMetrics (): HubMetrics { return this.app === null ? { ...ZERO_METRICS } : this.hub('getMetrics').getMetrics() }
+  issueTicket (user: RealtimeUser, options?: { ttlMs?: number }): IssuedTicket { return this.hub('issueTicket').issueTicket(user, options) }
+  disconnectUser (userId: string, reason?: string): number { return this.hub('disconnectUser').disconnectUser(userId, reason) }
+  getChannel (name: string): ChannelInfo | null { return this.app === null ? null : this.hub('getChannel').getChannel(name) }
+  listChannels (filter?: { type?: ChannelType, prefix?: string }): ChannelSummary[] { return this.app === null ? [] : this.hub('listChannels').listChannels(filter) }
+  getChannelMembers (name: string): PresenceMember[] { return this.app === null ? [] : this.hub('getChannelMembers').getChannelMembers(name) }
+  broadcastToChannel (name: string, message: Record<string, unknown>, excludeClientId?: string | null): number { return this.hub('broadcastToChannel').broadcastToChannel(name, message, excludeClientId ?? null) }
+  getChannelStats (): ChannelStats { return this.hub('getChannelStats').getChannelStats() }
   /** `app.realtime` of the server this plugin runs, for anything not mirrored here. */
-  get realtime (): RealtimeApi { return this.hub }
+  get realtime (): RealtimeApi { return this.hub('realtime') }
 }
