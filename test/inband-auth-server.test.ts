@@ -28,7 +28,7 @@ t.test('required + inBand: no valid auth within handshakeTimeout closes the sock
   const { code, reason } = await client.closed
   t.equal(code, 1008)
   t.match(reason, /Authentication required/)
-  await until(() => app.realtime.connections.size === 0, 'the server to drop the connection')
+  await until(() => app.realtime.getClients().length === 0, 'the server to drop the connection')
   const { client: good } = await connect(url)
   t.teardown(() => { good.close() })
   t.match(await good.request({ type: 'auth', token: hsToken({ sub: 'bob' }) }), { type: 'authenticated' })

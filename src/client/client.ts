@@ -54,8 +54,13 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     return this.link.events.on(event, listener)
   }
 
-  /** Opens the connection (requests also open it on first use). */
-  async connect (): Promise<void> { await this.link.connect() }
+  /**
+   * Opens the connection (requests also open it on first use). Rejects with the server's code
+   * (UNAUTHORIZED, FORBIDDEN) when it refuses the credentials, and with CONNECT_FAILED when not
+   * open within `timeoutMs` (the `connectTimeout` option by default); after a timeout the client
+   * keeps retrying by its `reconnect` policy until `close()`.
+   */
+  async connect (options: { timeoutMs?: number } = {}): Promise<void> { await this.link.connect(options.timeoutMs) }
 
   /** Closes for good; pending requests fail with CLIENT_CLOSED. `connect()` starts over. */
   close (): void { this.link.close() }

@@ -2,6 +2,7 @@ import { jwtExpiry, refreshDelay, replyExpiry, withCredential } from './auth.js'
 import { backoffDelay } from './backoff.js'
 import { Emitter, rethrowLater } from './emitter.js'
 import { ClientHeartbeat } from './heartbeat.js'
+import { authFailure, refusedStatus } from './refusal.js'
 import { ClientErrorCodes, RealtimeError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { PendingRequests } from './requests.js'
@@ -28,6 +29,9 @@ export interface LinkHooks {
   /** A pushed frame (not a reply). */
   push: (frame: ServerFrame) => void
 }
+
+/** Replies to an in-band `auth` that no retry with the same credential can change. */
+const AUTH_REFUSALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMIT_EXCEEDED'])
 
 function toError (error: unknown, code: string = ClientErrorCodes.CONNECT_FAILED): RealtimeError {
   return error instanceof RealtimeError ? error : new RealtimeError(code, error instanceof Error ? error.message : String(error))
@@ -57,6 +61,10 @@ export class Link {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   private refreshTimer: ReturnType<typeof setTimeout> | undefined
+  /** Why the last socket failed, for errors that say more than "closed". */
+  private lastFailure = ''
+  /** Set by an auth failure: the link closes with it instead of reconnecting. */
+  private authError: RealtimeError | null = null
 
   constructor (private readonly options: ResolvedClientOptions, private readonly hooks: LinkHooks) {
     // A throwing `error` listener cannot be reported through `error` again (that would loop).
@@ -72,22 +80,40 @@ export class Link {
     })
   }
 
-  /** Starts connecting (if idle or closed); resolves once open, rejects if it ends closed. */
-  async connect (): Promise<void> {
+  /**
+   * Starts connecting (if idle or closed); resolves once open. Rejects with the server's code
+   * (UNAUTHORIZED, FORBIDDEN) when it refuses the credentials, when it ends closed, or with
+   * CONNECT_FAILED after `timeoutMs` (the link keeps retrying by its reconnect policy; `close()`
+   * stops it).
+   */
+  async connect (timeoutMs: number = this.options.connectTimeout): Promise<void> {
     if (this.state === 'idle' || this.state === 'closed') {
       this.closing = false
       this.attempt = 0
+      this.authError = null
+      this.lastFailure = ''
       this.generation++
       void this.open()
     }
-    await this.whenOpen()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const why = this.lastFailure === '' ? '' : ` (last attempt: ${this.lastFailure})`
+        reject(new RealtimeError(ClientErrorCodes.CONNECT_FAILED, `Could not connect within ${timeoutMs} ms${why}`, { url: this.options.url }))
+      }, timeoutMs)
+    })
+    try {
+      await Promise.race([this.whenOpen(), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Resolves when the link is open; an idle link starts connecting. */
   async whenOpen (): Promise<void> {
     if (this.state === 'open') return
     if (this.state === 'idle') return await this.connect()
-    if (this.state === 'closed') throw new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, 'The client is closed; call connect() again')
+    if (this.state === 'closed') throw this.authError ?? new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, 'The client is closed; call connect() again')
     await new Promise<void>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
   }
 
@@ -154,7 +180,8 @@ export class Link {
       const token = this.options.token === null ? null : await this.options.token()
       if (this.closing || generation !== this.generation) return
       this.token = token
-      socket = factory(withCredential(this.options.url, this.options.credentialParam, token))
+      // In-band, the credential goes in the first message: never in a URL (logs, proxies, history).
+      socket = factory(this.options.inBandAuth ? this.options.url : withCredential(this.options.url, this.options.credentialParam, token))
     } catch (error) {
       if (this.closing || generation !== this.generation) return
       this.events.emit('error', toError(error))
@@ -168,7 +195,16 @@ export class Link {
     }, this.options.connectTimeout)
     socket.onmessage = (event) => { this.receive(socket, event.data) }
     socket.onclose = (event) => { this.dropped(socket, event.code, event.reason) }
-    socket.onerror = () => {} // a close event always follows, and that is where we act
+    // A close event always follows, and that is where we act. `ws` (Node) says here why an
+    // upgrade was refused ("Unexpected server response: 401"); browsers never tell.
+    socket.onerror = (event) => {
+      const message = (event as { message?: unknown } | null)?.message
+      if (typeof message === 'string') this.lastFailure = message
+      const status = refusedStatus(message)
+      if (status === 401 || status === 403) {
+        this.authError = new RealtimeError(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', `The server refused the connection (HTTP ${status})`, { status })
+      }
+    }
   }
 
   private receive (socket: SocketLike, data: unknown): void {
@@ -198,6 +234,7 @@ export class Link {
     this.socket = socket
     this.clientId = typeof frame.clientId === 'string' ? frame.clientId : null
     this.user = frame.user ?? null
+    if (this.options.inBandAuth && this.token !== null && !await this.authenticateInBand(socket, this.token)) return
     this.scheduleRefresh(this.token === null || this.options.credentialParam === 'ticket' ? null : jwtExpiry(this.token))
     const reconnected = this.everConnected
     this.everConnected = true
@@ -216,6 +253,28 @@ export class Link {
     this.events.emit('open', { clientId: this.clientId ?? '', user: this.user, reconnected })
   }
 
+  /**
+   * Sends the credential as the first message. A refusal (UNAUTHORIZED, FORBIDDEN, too many
+   * attempts) ends the link with that error: retrying the same credential cannot succeed.
+   */
+  private async authenticateInBand (socket: SocketLike, token: string): Promise<boolean> {
+    try {
+      const reply = await this.requestNow({ type: 'auth', [this.options.credentialParam]: token })
+      if (this.socket !== socket) return false
+      this.user = reply.user ?? null
+      return true
+    } catch (error) {
+      if (this.socket !== socket) return false
+      const refused = toError(error)
+      if (refused.code === ClientErrorCodes.DISCONNECTED) return false // the close handler retries
+      // A refusal is final; anything else (no reply in time) is worth another socket.
+      if (AUTH_REFUSALS.has(refused.code)) this.authError = refused
+      try { socket.close(4000, 'Authentication failed') } catch {} // see close()
+      this.dropped(socket, null, refused.message)
+      return false
+    }
+  }
+
   private dropped (socket: SocketLike, code: number | null, reason: string): void {
     if (socket === this.opening) this.opening = null
     else if (socket === this.socket) this.socket = null
@@ -227,8 +286,17 @@ export class Link {
     clearTimeout(this.refreshTimer)
     this.pending.rejectAll(ClientErrorCodes.DISCONNECTED, 'Connection lost before the reply', true)
     this.hooks.dropped()
+    if (reason !== '') this.lastFailure = code === null ? reason : `${code} ${reason}`
+    this.authError ??= authFailure(code, reason, this.options.canRefresh)
     if (this.closing) this.finish(code, reason)
+    else if (this.authError !== null) this.fail(this.authError, code, reason)
     else this.retry(code, reason)
+  }
+
+  /** Ends the link on an auth failure: no retry, the code reaches connect(), requests and `error`. */
+  private fail (error: RealtimeError, code: number | null, reason: string): void {
+    this.events.emit('error', error)
+    this.finish(code, reason)
   }
 
   private retry (code: number | null, reason: string): void {
@@ -250,7 +318,7 @@ export class Link {
     clearTimeout(this.reconnectTimer)
     clearTimeout(this.refreshTimer)
     this.pending.rejectAll(ClientErrorCodes.CLIENT_CLOSED, 'Client closed', false)
-    const error = new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, `Connection closed: ${reason}`)
+    const error = this.authError ?? new RealtimeError(ClientErrorCodes.CLIENT_CLOSED, `Connection closed: ${reason === '' ? this.lastFailure || 'no reason given' : reason}`)
     for (const waiter of this.waiters.splice(0)) waiter.reject(error)
     this.setState('closed')
     this.events.emit('closed', { code, reason })

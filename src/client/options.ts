@@ -17,6 +17,8 @@ export interface ResolvedClientOptions {
   readonly heartbeatInterval: number
   readonly resyncPageSize: number
   readonly socketFactory: SocketFactory | null
+  /** The credential goes in a first `auth` message instead of the URL. */
+  readonly inBandAuth: boolean
 }
 
 function positive (value: number | undefined, name: string, fallback: number): number {
@@ -35,6 +37,7 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
   }
   if (options.ticket !== undefined && typeof options.ticket !== 'function') throw new TypeError('ticket must be a function returning a ticket')
   if (options.ticket !== undefined && options.token !== undefined) throw new TypeError('give token or ticket, not both')
+  if (options.inBandAuth !== undefined && typeof options.inBandAuth !== 'boolean') throw new TypeError('inBandAuth must be a boolean')
   const resyncPageSize = positive(options.resyncPageSize, 'resyncPageSize', 100)
   if (!Number.isInteger(resyncPageSize)) throw new TypeError('resyncPageSize must be an integer')
   return {
@@ -48,6 +51,7 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
     refreshBeforeExpiry: positive(options.refreshBeforeExpiry, 'refreshBeforeExpiry', 30_000),
     resyncPageSize,
     heartbeatInterval: options.heartbeatInterval === 0 ? 0 : positive(options.heartbeatInterval, 'heartbeatInterval', 25_000),
-    socketFactory: options.socketFactory ?? null
+    socketFactory: options.socketFactory ?? null,
+    inBandAuth: options.inBandAuth ?? false
   }
 }

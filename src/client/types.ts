@@ -64,7 +64,19 @@ export interface ClientOptions {
   ticket?: TokenProvider
   /** How long a request waits for its reply, ms. @default 10000 */
   requestTimeout?: number
-  /** How long opening a socket (until the server's `connected`) may take, ms. @default 10000 */
+  /**
+   * Send the token (or ticket) as the first message, `{type:'auth', token}`, instead of in the
+   * URL: the recommended browser path. Tokens stay out of URLs and request logs, and a refusal
+   * arrives as a protocol error (UNAUTHORIZED, FORBIDDEN) the client can report, where a browser
+   * hides the HTTP status of a refused upgrade. The server must accept it: `auth.inBand: true`
+   * when `auth.required`. @default false
+   */
+  inBandAuth?: boolean
+  /**
+   * How long opening a socket (until the server's `connected`) may take, ms; also how long
+   * `connect()` waits before rejecting with CONNECT_FAILED (e.g. the server is down).
+   * @default 10000
+   */
   connectTimeout?: number
   /** Reconnection policy, or false to stay closed after a drop. @default {} (enabled) */
   reconnect?: ReconnectOptions | false
