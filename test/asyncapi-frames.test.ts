@@ -87,7 +87,7 @@ t.test('real frames of records, subscriptions, events, publish, channels, presen
   await b.request({ type: 'list', resource: 'messages', limit: 1 })
   await b.request({ type: 'delete', resource: 'messages', id })
   await b.waitFor((m) => m.type === 'event' && m.event === 'delete')
-  await db.resources.messages.deleteAll()
+  await db.resources.messages!.deleteAll()
   await b.waitFor((m) => m.type === 'event' && m.event === 'reset')
   await b.request({ type: 'unsubscribe', subscriptionId: snap.subscriptionId })
 
