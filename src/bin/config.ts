@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { isPlainObject } from '../util/paths.js'
@@ -44,7 +45,7 @@ export class ConfigError extends Error {
 const KEYS = new Set(['connectionString', 'port', 'host', 'path', 'logLevel', 'jwtSecret', 'authRequired', 'resources', 'createResources', 'database', 'options', 'shutdownDelay'])
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']
 
-export const USAGE = `Usage: s3db-realtime [--config file.json]
+export const USAGE = `Usage: s3db-realtime [--config file.json] [--version] [--help]
 
 Starts a Fastify server with the s3db-realtime WebSocket endpoint, health and metrics routes.
 Environment variables (override the config file):
@@ -106,12 +107,13 @@ async function readConfigFile (path: string): Promise<Record<string, unknown>> {
   return parsed
 }
 
-/** Parses `--config <file>` / `--help`; returns null for --help. */
-export function parseArgs (argv: readonly string[]): { config: string | null } | null {
+/** Parses `--config <file>`, `--help`, `--version`; the last two win over anything else. */
+export function parseArgs (argv: readonly string[]): { config: string | null } | 'help' | 'version' {
   let config: string | null = null
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
-    if (arg === '--help' || arg === '-h') return null
+    if (arg === '--help' || arg === '-h') return 'help'
+    if (arg === '--version' || arg === '-v') return 'version'
     if (arg === '--config' || arg === '-c') {
       const next = argv[++i]
       if (next === undefined) throw new ConfigError('--config needs a file path')
@@ -155,4 +157,10 @@ export async function loadConfig (configPath: string | null, env: NodeJS.Process
     options: object(file.options, 'options'),
     shutdownDelay: integer(file.shutdownDelay ?? 10_000, 'shutdownDelay', 100, 600_000)
   }
+}
+
+/** The version in the package's own package.json (two levels up from src/bin and dist/bin alike). */
+export function packageVersion (): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown'
 }
