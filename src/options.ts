@@ -94,9 +94,9 @@ export interface RealtimeOptions {
   cors?: CorsOptions
   /** Channels and presence (src/channels/options.ts). @default { enabled: true } */
   channels?: boolean | ChannelsOptions
-  /** GET /health, /health/live, /health/ready (src/observability/health.ts). `false` disables. @default enabled, no prefix */
+  /** GET /health, /health/live, /health/ready (src/observability/health.ts). @default off in the plugin (on in WebSocketPlugin and the CLI) */
   health?: boolean | HealthOptions
-  /** GET /metrics in Prometheus text (src/observability/metrics.ts). `false` disables. @default enabled at '/metrics' */
+  /** GET /metrics in Prometheus text (src/observability/metrics.ts). @default off in the plugin (on in WebSocketPlugin and the CLI) */
   metrics?: boolean | MetricsOptions
   /** A ready-made Bus (e.g. a MemoryBus on a shared MemoryBroker); caller-owned (src/cluster/options.ts). */
   bus?: Bus
