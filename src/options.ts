@@ -7,6 +7,7 @@ import { InvalidOptionError, UnknownResourceError } from './errors.js'
 import type { BackpressureOptions, CompressionOptions, HealthOptions, MetricsOptions } from './observability/options.js'
 import type { ChangeType, DatabaseLike, Filter, RealtimeUser, RecordData, ResourceLike } from './types.js'
 import type { AuthOptions, ConnectionRateLimitOptions, CorsOptions, MessageRateLimitOptions, TicketOptions } from './upgrade/types.js'
+import type { AsyncApiRouteOptions } from './protocol/asyncapi-route.js'
 import { isPlainObject } from './util/paths.js'
 
 /**
@@ -122,6 +123,8 @@ export interface RealtimeOptions {
    * `path`s) can live in one app. @default 'realtime'
    */
   decorator?: string
+  /** GET route serving the protocol's AsyncAPI document (src/protocol/asyncapi-route.ts). @default off; `true`: `${path}/asyncapi.json` */
+  asyncapi?: boolean | AsyncApiRouteOptions
 }
 
 export interface ResolvedResource {
@@ -233,7 +236,7 @@ const CORE_KEYS = new Set([
 /** Option groups owned by feature modules (auth, channels, …); each validates its own group. */
 export const knownOptionGroups = new Set<string>([
   'auth', 'rateLimit', 'cors', 'channels', 'health', 'metrics', 'bus', 'redis', 'backpressure',
-  'maxConnections', 'compression', 'limits', 'tickets', 'connectionRateLimit', 'nodeId', 'drainTimeout'
+  'maxConnections', 'compression', 'limits', 'tickets', 'connectionRateLimit', 'nodeId', 'drainTimeout', 'asyncapi'
 ])
 
 export function resolveCoreOptions (input: unknown): ResolvedCoreOptions {

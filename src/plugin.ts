@@ -9,6 +9,7 @@ import { Hub } from './hub/hub.js'
 import { fail, resolveCoreOptions, type RealtimeOptions } from './options.js'
 import { registerCoreMessages } from './protocol/core-routes.js'
 import { Dispatcher } from './protocol/dispatcher.js'
+import { installAsyncApi } from './protocol/asyncapi-route.js'
 import { checkExistingWebsocketServer, installOperations, resolveOperationsOptions, websocketServerOptions } from './observability/index.js'
 import { installChannels } from './channels/install.js'
 import { resolveChannelsOptions } from './channels/options.js'
@@ -33,6 +34,7 @@ function publicApi (hub: Hub): RealtimeApi {
 export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastify: FastifyInstance, rawOptions) => {
   const options = resolveCoreOptions(rawOptions)
   const ops = resolveOperationsOptions(rawOptions as unknown as Record<string, unknown>)
+  installAsyncApi(fastify, rawOptions.asyncapi, options.path) // opt-in GET of the AsyncAPI document
   const log = fastify.log.child({ plugin: 's3db-realtime' }, options.logLevel === null ? {} : { level: options.logLevel })
   const hub = new Hub(options, log)
   const dispatcher = new Dispatcher(hub, options)
