@@ -37,6 +37,7 @@ await app.register(s3dbRealtime, {
   database: db,
   resources: { messages: true },
   redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  health: true, // k8s.yaml probes /health/live and /health/ready (opt-in in the plugin)
   ...(process.env.NODE_ID !== undefined ? { nodeId: process.env.NODE_ID } : {})
 })
 // A write made through any instance reaches the subscribers on every instance.
