@@ -28,5 +28,5 @@ t.test('a taken decorator name is a coded error naming the option', async (t) =>
   const app = Fastify({ logger: false })
   t.teardown(async () => { await app.close() })
   await app.register(s3dbRealtime, { database: db, resources: { messages: true } })
-  await t.rejects(app.register(s3dbRealtime, { database: db, path: '/other', resources: { messages: true } }).ready(), { code: 'S3DB_REALTIME_INVALID_OPTION', message: /decorator/ })
+  await t.rejects(async () => { await app.register(s3dbRealtime, { database: db, path: '/other', resources: { messages: true } }) }, { code: 'S3DB_REALTIME_INVALID_OPTION', message: /decorator/ })
 })

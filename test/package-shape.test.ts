@@ -14,16 +14,16 @@ const ROOT = resolve(import.meta.dirname, '..')
 
 interface PackResult { filename: string, files: Array<{ path: string }> }
 
-t.test('npm pack ships dist, README and LICENSE only, and a strict consumer type-checks against it', async (t) => {
+t.test('npm pack ships dist, README, LICENSE and asyncapi.json only, and a strict consumer type-checks against it', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 's3db-rt-pack-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })
   const [pack] = JSON.parse(stdout) as PackResult[]
   const paths = pack!.files.map((f) => f.path)
-  for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/bin/cli.js']) {
+  for (const required of ['package.json', 'README.md', 'LICENSE', 'asyncapi.json', 'dist/index.js', 'dist/index.d.ts', 'dist/api.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/bin/cli.js']) {
     t.ok(paths.includes(required), `ships ${required}`)
   }
-  t.same(paths.filter((p) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(p)), [], 'nothing else (no src, tests, stubs)')
+  t.same(paths.filter((p) => !/^(dist\/|package\.json$|README\.md$|LICENSE$|asyncapi\.json$)/.test(p)), [], 'nothing else (no src, tests, stubs)')
 
   // A consumer project: the tarball unpacked as node_modules/s3db-realtime, every other package
   // linked from this repository's node_modules (no network needed).
