@@ -1,4 +1,4 @@
-import type { FastifyContextConfig, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Hub } from '../hub/hub.js'
 import type { DatabaseLike } from '../types.js'
 import type { ResolvedHealth } from './options.js'
@@ -74,8 +74,7 @@ export function registerHealthRoutes (
   // `config.public` lets an app-wide auth hook skip them (probes carry no credentials).
   const routeOptions = {
     logLevel: 'warn' as const,
-    // Untyped on purpose: no augmentation of the app's FastifyContextConfig for two flags.
-    config: { public: options.public, s3dbRealtime: 'health' } as FastifyContextConfig,
+    config: { public: options.public, s3dbRealtime: 'health' as const },
     ...(options.onRequest.length > 0 ? { onRequest: [...options.onRequest] } : {})
   }
 

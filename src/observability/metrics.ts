@@ -1,4 +1,4 @@
-import type { FastifyContextConfig, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError } from '../errors.js'
 import type { Hub } from '../hub/hub.js'
@@ -130,8 +130,7 @@ export class RealtimeMetrics {
 export function registerMetricsRoute (fastify: FastifyInstance, metrics: RealtimeMetrics, options: ResolvedMetrics): void {
   const routeOptions = {
     logLevel: 'warn' as const,
-    // Untyped on purpose: no augmentation of the app's FastifyContextConfig for two flags.
-    config: { public: options.public, s3dbRealtime: 'metrics' } as FastifyContextConfig,
+    config: { public: options.public, s3dbRealtime: 'metrics' as const },
     ...(options.onRequest.length > 0 ? { onRequest: [...options.onRequest] } : {})
   }
   fastify.get(options.path, routeOptions, async (_request, reply) => {

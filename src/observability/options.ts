@@ -4,6 +4,19 @@ import { fail, positiveInteger } from '../options.js'
 import { isPlainObject } from '../util/paths.js'
 import { validateReadinessCheck, type ReadinessCheck } from './readiness.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Set on s3db-realtime's health routes (true by default) and metrics route (false by
+     * default): an app-wide auth hook can let them through with
+     * `if (request.routeOptions.config.public === true) return`. Apps may use it on their own routes.
+     */
+    public?: boolean
+    /** Which s3db-realtime operations route this is. */
+    s3dbRealtime?: 'health' | 'metrics'
+  }
+}
+
 /**
  * A route-level hook run before a health or metrics route (e.g. a bearer check for the
  * Prometheus scraper). Reply from it to refuse; return to let the request through.
