@@ -6,7 +6,7 @@ const s3dbRealtime = fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' 
 export default s3dbRealtime
 export { s3dbRealtime }
 
-export { WebSocketPlugin, type WebSocketPluginOptions } from './compat/websocket-plugin.js'
+export { WebSocketPlugin, NotRunningError, type WebSocketPluginOptions } from './compat/websocket-plugin.js'
 export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResourceError, type ErrorCode } from './errors.js'
 export { installGracefulShutdown, detachExitingSignalHandlers, type GracefulShutdownOptions } from './observability/shutdown.js'
 export type { HealthOptions, MetricsOptions, BackpressureOptions, BackpressurePolicy, CompressionOptions } from './observability/options.js'
