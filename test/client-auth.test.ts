@@ -52,7 +52,8 @@ t.test('a refused token keeps retrying with backoff, then connects once the prov
   let calls = 0
   const client = createClient({
     url,
-    token: () => { calls++; return calls < 3 ? hsToken({ sub: 'u1' }, { secret: 'wrong-secret-wrong-secret-wrong!!' }) : hsToken({ sub: 'u1' }) },
+    // Each refused token differs (`n`): the client never offers a refused token twice.
+    token: () => { calls++; return calls < 3 ? hsToken({ sub: 'u1', n: calls }, { secret: 'wrong-secret-wrong-secret-wrong!!' }) : hsToken({ sub: 'u1' }) },
     reconnect: { initialDelay: 5, maxDelay: 20 }
   })
   t.teardown(() => { client.close() })

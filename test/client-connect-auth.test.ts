@@ -85,3 +85,17 @@ t.test('a 1008 auth close (handshake timeout) stops the client with UNAUTHORIZED
   t.equal(reconnects, 0)
   t.match(errors, [{ code: 'UNAUTHORIZED', message: /Authentication required/ }])
 })
+
+t.test('a token provider that hands back the refused token is not retried again', async (t) => {
+  const { url } = await buildApp(t, { auth: { required: true, drivers } })
+  const bad = hsToken({ sub: 'ann' }, { secret: 'not-the-secret-not-the-secret-12' })
+  let calls = 0
+  const client = createClient({ url, token: () => { calls++; return bad }, reconnect: { initialDelay: 5, maxDelay: 10 } })
+  t.teardown(() => { client.close() })
+  const errors: RealtimeError[] = []
+  client.on('error', (error) => { errors.push(error) })
+  await t.rejects(client.connect(), { code: 'UNAUTHORIZED' })
+  t.equal(client.state, 'closed')
+  t.equal(calls, 2, 'asked once more for a fresh token, then stopped')
+  t.ok(errors.length >= 1 && errors.every((e) => e.code === 'UNAUTHORIZED'), 'each refusal is reported')
+})

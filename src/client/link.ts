@@ -65,6 +65,8 @@ export class Link {
   private lastFailure = ''
   /** Set by an auth failure: the link closes with it instead of reconnecting. */
   private authError: RealtimeError | null = null
+  /** A provider's token the server refused, and why: offering it again would only be refused again. */
+  private refused: { token: string, error: RealtimeError } | null = null
 
   constructor (private readonly options: ResolvedClientOptions, private readonly hooks: LinkHooks) {
     // A throwing `error` listener cannot be reported through `error` again (that would loop).
@@ -91,6 +93,7 @@ export class Link {
       this.closing = false
       this.attempt = 0
       this.authError = null
+      this.refused = null
       this.lastFailure = ''
       this.generation++
       void this.open()
@@ -179,6 +182,10 @@ export class Link {
       const factory = await this.factory
       const token = this.options.token === null ? null : await this.options.token()
       if (this.closing || generation !== this.generation) return
+      if (token !== null && token === this.refused?.token) {
+        this.fail(this.authError = this.refused.error, null, this.refused.error.message)
+        return
+      }
       this.token = token
       // In-band, the credential goes in the first message: never in a URL (logs, proxies, history).
       socket = factory(this.options.inBandAuth ? this.options.url : withCredential(this.options.url, this.options.credentialParam, token))
@@ -247,6 +254,7 @@ export class Link {
     if (this.socket !== socket) return
     // Reset only once fully open, so a server that accepts and drops at once still backs off.
     this.attempt = 0
+    this.refused = null
     this.heartbeat.start()
     this.setState('open')
     for (const waiter of this.waiters.splice(0)) waiter.resolve()
@@ -289,8 +297,22 @@ export class Link {
     if (reason !== '') this.lastFailure = code === null ? reason : `${code} ${reason}`
     this.authError ??= authFailure(code, reason, this.options.canRefresh)
     if (this.closing) this.finish(code, reason)
+    else if (this.authError !== null && this.canRetryAuth()) this.retry(code, reason)
     else if (this.authError !== null) this.fail(this.authError, code, reason)
     else this.retry(code, reason)
+  }
+
+  /**
+   * A token provider may hand out a fresher token (the refused one had just expired): one more
+   * attempt is worth it, but only with a different token. The refusal is reported either way.
+   */
+  private canRetryAuth (): boolean {
+    const error = this.authError
+    if (error === null || !this.options.canRefresh || this.token === null) return false
+    this.refused = { token: this.token, error }
+    this.authError = null
+    this.events.emit('error', error)
+    return true
   }
 
   /** Ends the link on an auth failure: no retry, the code reaches connect(), requests and `error`. */
