@@ -55,10 +55,13 @@ t.test('regression: a refresh that drops the role leaves the private and presenc
 t.test('the client drops a channel the server removed it from and reports why', async (t) => {
   const { url } = await buildApp(t, { ...auth, channels })
   let role = 'admin'
+  let issued = 0
   const client = createClient({
     url,
     // Valid for 60 s and refreshed 59.5 s early: the first refresh comes about half a second in.
-    token: () => hsToken({ sub: 'ann', role }, { expiresIn: 60_000 }),
+    // A fresh claim per call: two tokens signed in the same second would otherwise be identical,
+    // and the client skips (and stops scheduling) a refresh that would send the same token.
+    token: () => hsToken({ sub: 'ann', role, n: ++issued }, { expiresIn: 60_000 }),
     refreshBeforeExpiry: 59_500
   })
   t.teardown(() => { client.close() })
