@@ -48,7 +48,8 @@ const FORWARDED: Array<keyof RealtimeEvents> = ['server.started', 'server.stoppe
  * Fastify server with the realtime route, health routes and the same methods and events.
  */
 export class WebSocketPlugin extends EventEmitter {
-  instanceName: string | null = null
+  // Optional, not `string | null`: s3db's Plugin type (what `db.usePlugin` takes) declares `instanceName?: string`.
+  instanceName?: string
   private readonly options: WebSocketPluginOptions
   private database: DatabaseLike | null = null
   private app: FastifyInstance | null = null
