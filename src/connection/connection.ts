@@ -60,6 +60,8 @@ export class Connection {
    * of it is handled and nothing is sent to it from then on.
    */
   closed = false
+  /** Accepted without credentials under `auth.required` + `inBand`: no broadcasts until it authenticates. */
+  awaitingAuth = false
   /** Set by acceptConnection from the plugin's backpressure/metrics options. */
   sendHooks: SendHooks | null = null
   private readonly counters: SendCounters

@@ -272,7 +272,7 @@ export class Hub extends EventEmitter<HubEvents> {
     const frame = JSON.stringify(message)
     let sent = 0
     for (const connection of this.connections.values()) {
-      if (filter !== undefined && !filter(connection)) continue
+      if (connection.awaitingAuth || (filter !== undefined && !filter(connection))) continue
       if (connection.send(frame)) sent++
     }
     this.counters.broadcasts++

@@ -91,15 +91,51 @@ export class FastifyJwtVerifier {
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code
       if (typeof code === 'string' && NO_CREDENTIAL_CODES.has(code)) return null
-      // 400/401 are the token's fault; anything else (a JWKS fetch that failed) is the server's.
+      // 400/401 are the token's fault, and so is every fast-jwt refusal @fastify/jwt passes
+      // through unwrapped (a disallowed algorithm, a future nbf); anything else (a JWKS fetch
+      // that failed) is the server's.
       const status = httpStatus(error)
       if (status === 400 || status === 401) return invalid((error as Error).message)
+      if (typeof code === 'string' && code.startsWith('FAST_JWT_')) return invalid()
       throw error
     }
-    return identify(result)
+    return withTokenExpiry(identify(result), this.presentedToken(request))
+  }
+
+  /** The token @fastify/jwt looked at (its lookup order: Bearer header, then the cookie). */
+  private presentedToken (request: object): string | null {
+    const { headers, cookies } = request as { headers?: { authorization?: unknown }, cookies?: Record<string, unknown> }
+    const header = headers?.authorization
+    if (typeof header === 'string' && /^Bearer\s/i.test(header)) return header.split(' ')[1] ?? null
+    const cookie = this.cookieName === null ? undefined : cookies?.[this.cookieName]
+    return typeof cookie === 'string' ? cookie : null
   }
 
   get name (): string {
     return this.options.method
+  }
+}
+
+/**
+ * The session ends when the verified token does, whatever `formatUser` kept: most formatUser
+ * functions drop `exp`, and a user without it would never be closed with 4001.
+ */
+function withTokenExpiry (verified: Verified, token: string | null): Verified {
+  if (!verified.ok || token === null) return verified
+  const exp = expOf(token)
+  if (exp === null) return verified
+  const own = verified.user.exp
+  verified.user.exp = typeof own === 'number' && Number.isFinite(own) ? Math.min(own, exp) : exp
+  return verified
+}
+
+function expOf (token: string): number | null {
+  const payload = token.split('.')[1]
+  if (payload === undefined) return null
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : null
+  } catch {
+    return null
   }
 }

@@ -32,10 +32,14 @@ export class InBandGate {
 
   /** The socket proved who it is: no deadline any more. */
   authenticated (connection: Connection): void {
+    connection.awaitingAuth = false
     this.clear(connection.id)
   }
 
   private arm (clientId: string): void {
+    // Not yet anyone: `broadcast()` skips it (an app may assume `required` means authenticated).
+    const waiting = this.hub.connections.get(clientId)
+    if (waiting !== undefined) waiting.awaitingAuth = true
     const timer = setTimeout(() => {
       this.timers.delete(clientId)
       const connection = this.hub.connections.get(clientId)
