@@ -12,6 +12,7 @@ import { ErrorDetailsSchemas, ServerSchemas } from '../src/protocol/server-schem
 import { ROOT, readmeBlocks, type ReadmeBlock } from './helpers/readme.js'
 import { buildProject, pool, runBlock, type BuildInput } from './helpers/readme-run.js'
 import { freePort, RedisProcess } from './helpers/redis.js'
+import { connect } from './helpers/client.js'
 
 /*
  * Issue #13: every fenced code block of README.md is executed or checked here, so examples cannot
@@ -202,10 +203,10 @@ await new Promise(() => {})`
 }
 
 /** bash blocks: each decided by hand (a new one fails until it is). */
-const BASH: Record<string, { skip: string } | { run: 'cli' }> = {
+const BASH: Record<string, { skip: string } | { run: 'cli' | 'cluster' }> = {
   'Try it #1': { skip: '`npm install` needs the registry, `npm start` rebuilds dist (which the running suite reads) and serves until stopped, `npm test` would run this suite recursively; the demo server itself (examples/server.ts) is driven by test/browser.test.ts' },
   'Install #1': { skip: 'installs from the public registry; test/install.test.ts runs this very command (read from this block) against the packed tarball' },
-  'Scaling out #3': { skip: 'rebuilds dist and leaves redis-server and two servers running in the background on fixed ports; the same two-process cluster (examples/cluster/server.ts over one Redis and a file:// bucket) is run by test/cluster-processes.test.ts' },
+  'Scaling out #3': { run: 'cluster' },
   'Command line: `npx s3db-realtime` #1': { run: 'cli' }
 }
 
@@ -243,7 +244,7 @@ function checkFrame (t: Test, frame: Record<string, unknown>, side: 'client' | '
 /** `→ {…}` (client) / `← {…}` (server) lines; `...` stands for more claims. */
 function checkTranscript (t: Test, block: ReadmeBlock): void {
   const lines = block.code.split('\n').filter((line) => line.trim() !== '')
-  t.ok(lines.length > 0)
+  t.ok(lines.length > 0, 'has messages')
   for (const line of lines) {
     const match = /^([→←])\s*(.*)$/.exec(line)
     if (match === null) { t.fail(`not a transcript line: ${line}`); continue }
@@ -282,7 +283,7 @@ t.comment(`compiled ${inputs.length} blocks in ${Date.now() - started} ms`)
 // README_BLOCKS_KEEP=1 keeps the generated project for debugging (its path is printed).
 if (process.env.README_BLOCKS_KEEP === '1') t.comment(`generated project: ${project.dir}`)
 else t.teardown(project.cleanup)
-// Independent processes: two at a time keeps a 2-core machine responsive for the other suites.
+// Independent processes, three at a time: most of a block's time is Node loading s3db.js and waiting on sockets.
 const results = pool(project.generated.map((g) => async () => await runBlock(project.dir, g)), 3)
 
 t.test('the harness type-checks', async (t) => {
@@ -313,7 +314,8 @@ for (const block of blocks.filter((b) => !runnable.includes(b))) {
     const decision = BASH[block.id]
     if (decision === undefined) { t.fail(`no decision for this ${block.lang || 'plain'} block: run it or allow-list it (with a reason) in BASH`); return }
     if ('skip' in decision) { t.pass(`not run: ${decision.skip}`); return }
-    await runCliBlock(t, block, blocks)
+    if (decision.run === 'cli') await runCliBlock(t, block, blocks)
+    else await runClusterBlock(t, block)
   })
 }
 
@@ -367,4 +369,50 @@ async function runCliBlock (t: Test, block: ReadmeBlock, all: ReadmeBlock[]): Pr
     child.kill('SIGTERM')
     t.equal(await exited, 0, 'stops cleanly on SIGTERM')
   }
+}
+
+/**
+ * The two-instance "Try it": the commands up to the `# subscribe on …` comment start Redis and two
+ * instances (on free ports, a temporary DATA_DIR, REDIS_URL pointing at that Redis; `npm run
+ * build` is skipped: the suite runs after it). Then this test does what the comment says —
+ * subscribes on the second instance — and runs the remaining command (the curl write through the
+ * first): the event must arrive.
+ */
+async function runClusterBlock (t: Test, block: ReadmeBlock): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 's3db-readme-cluster-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const [redisPort, first, second] = [await freePort(), await freePort(), await freePort()]
+  const lines = block.code.split('\n')
+  const pause = lines.findIndex((line) => line.startsWith('# subscribe on'))
+  t.ok(pause > 0, 'the block still says where to subscribe')
+  const ports = (line: string): string => line.replace(/\b3001\b/g, String(first)).replace(/\b3002\b/g, String(second))
+  const start = lines.slice(0, pause).map((line) => ports(line)
+    .replace('--port 6379', `--port ${redisPort} --bind 127.0.0.1`)
+    .replace(/^npm run build$/, 'true')
+    .replace(/\/tmp\/s3db-cluster/g, join(dir, 'bucket')))
+  const env = { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
+  // Its own process group, so the background jobs go with it at the end.
+  const shell = spawn('bash', ['-c', [...start, 'wait'].join('\n')], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  shell.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  shell.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  t.teardown(() => { try { process.kill(-(shell.pid ?? 0), 'SIGKILL') } catch {} })
+  for (const port of [first, second]) {
+    const deadline = Date.now() + 30_000
+    while ((await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+      if (Date.now() > deadline || shell.exitCode !== null) throw new Error(`instance on ${port} never got ready:\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+  const { client } = await connect(`ws://127.0.0.1:${second}/ws`)
+  t.teardown(() => { client.close() })
+  t.equal((await client.request({ type: 'subscribe', resource: 'messages' })).type, 'subscribed', 'subscribed on the second instance')
+  const write = lines.slice(pause + 1).map((line) => ports(line).replace(/^curl /, 'curl -sSf ')).join('\n')
+  const curl = spawn('bash', ['-c', write], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let written = ''
+  curl.stdout.on('data', (chunk: Buffer) => { written += chunk.toString() })
+  curl.stderr.on('data', (chunk: Buffer) => { written += chunk.toString() })
+  t.equal(await new Promise((resolve) => curl.on('close', resolve)), 0, 'the write succeeds', { written })
+  const event = await client.waitType('event', 10_000)
+  t.match(event, { event: 'insert', resource: 'messages', data: { content: 'hi', channel: 'general' } }, 'and reaches the subscriber on the other instance')
 }
