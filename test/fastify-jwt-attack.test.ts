@@ -57,3 +57,23 @@ t.test('a socket still waiting for in-band auth gets no broadcast', async (t) =>
   await waiting.request({ type: 'auth', token: sign({ sub: 'bob' }, { expiresIn: 60_000 }) })
   t.equal(app.app.realtime.broadcast({ type: 'announcement' }), 2, 'once authenticated it gets them')
 })
+
+t.test('an authenticate hook that throws: a generic 500, its message never sent; a 4xx it throws passes through', async (t) => {
+  const app = await buildApp(t, {
+    auth: {
+      authenticate: async (request) => {
+        if (request.headers['x-mode'] === 'deny') throw Object.assign(new Error('Go away'), { statusCode: 403 })
+        throw new Error('boom secret detail')
+      }
+    },
+    tickets: { route: { authenticate: async () => ({ name: 'no id here' }) } },
+    resources: { messages: true }
+  })
+  const boom = await tryUpgrade(app.url)
+  t.equal(boom.status, 500)
+  t.notMatch(boom.body, /boom|secret detail/)
+  t.equal((await tryUpgrade(app.url, { 'x-mode': 'deny' })).status, 403)
+  const ticket = await fetch(app.url.replace(/^ws/, 'http') + '/ticket', { method: 'POST' })
+  t.equal(ticket.status, 500)
+  t.notMatch(await ticket.text(), /id|no id here/i)
+})

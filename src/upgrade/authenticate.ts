@@ -4,7 +4,7 @@ import type { ResolvedAuth } from './auth-options.js'
 import type { FastifyJwtVerifier } from './fastify-jwt.js'
 import type { TicketStore } from './tickets.js'
 import type { AuthDriver, Verified } from './types.js'
-import { identify, invalid } from './user.js'
+import { callAppAuthenticate, identify, invalid } from './user.js'
 
 const MAX_TOKEN_LENGTH = 8192
 
@@ -82,7 +82,7 @@ async function authenticateRequest (
     return await jwt.verifyRequest(request)
   }
   if (auth.authenticate !== null) {
-    const user = await auth.authenticate(request, reply)
+    const user = await callAppAuthenticate(auth.authenticate, request, reply)
     if (reply.sent) return 'replied'
     return user === null || user === undefined ? null : identify(user)
   }

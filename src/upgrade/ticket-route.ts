@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { TicketNotSharedError, type ResolvedTickets, type TicketStore } from './tickets.js'
+import { callAppAuthenticate, identify } from './user.js'
 
 /**
  * The opt-in `POST <path>/ticket` route. Who may get a ticket is the app's decision
@@ -7,10 +8,14 @@ import { TicketNotSharedError, type ResolvedTickets, type TicketStore } from './
  */
 export function registerTicketRoute (fastify: FastifyInstance, route: NonNullable<ResolvedTickets['route']>, store: TicketStore): void {
   fastify.post(route.path, async (request, reply) => {
-    const user = await route.authenticate(request, reply)
+    const user = await callAppAuthenticate(route.authenticate, request, reply)
     if (reply.sent) return reply
     if (user === null || user === undefined) {
       return await reply.code(401).send({ statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'Authentication required' })
+    }
+    if (!identify(user).ok) {
+      request.log.error('realtime: tickets.route.authenticate returned a user without an "id"')
+      return await reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Authentication failed' })
     }
     let issued
     try {

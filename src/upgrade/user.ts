@@ -40,3 +40,21 @@ export function expiryOf (user: RealtimeUser | null): number | null {
   if (user === null || typeof user.exp !== 'number' || !Number.isFinite(user.exp)) return null
   return user.exp * 1000
 }
+
+/**
+ * Calls an app-provided `authenticate(request, reply)`. An error it throws with a 4xx status is
+ * the app's answer and passes through; anything else is logged and replaced by a generic one, so
+ * its message (a stack detail, a database error) never reaches the client.
+ */
+export async function callAppAuthenticate<R, Q extends { log: { error: (obj: object, msg: string) => void } }, P> (
+  fn: (request: Q, reply: P) => R | Promise<R>, request: Q, reply: P
+): Promise<R> {
+  try {
+    return await fn(request, reply)
+  } catch (error) {
+    const status = (error as { statusCode?: unknown } | null)?.statusCode
+    if (typeof status === 'number' && status >= 400 && status < 500) throw error
+    request.log.error({ err: error }, 'realtime: authenticate threw')
+    throw Object.assign(new Error('Authentication failed'), { statusCode: 500 })
+  }
+}
