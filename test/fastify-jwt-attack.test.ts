@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import { buildApp, type TestApp } from './helpers/app.js'
 import { connect } from './helpers/client.js'
 import { tryUpgrade } from './helpers/upgrade.js'
+import type { RealtimeUser } from '../src/index.js'
 
 // Attack review of the app-JWT path (#13): a formatUser that drops `exp` must not make tokens
 // immortal; fast-jwt refusals are 401/UNAUTHORIZED (and count as failures), not 500; sockets
@@ -66,7 +67,7 @@ t.test('an authenticate hook that throws: a generic 500, its message never sent;
         throw new Error('boom secret detail')
       }
     },
-    tickets: { route: { authenticate: async () => ({ name: 'no id here' }) } },
+    tickets: { route: { authenticate: async () => ({ name: 'no id here' }) as unknown as RealtimeUser } },
     resources: { messages: true }
   })
   const boom = await tryUpgrade(app.url)

@@ -9,9 +9,10 @@ import { SubscriptionIndex, type Subscription } from './subscription-index.js'
 import { fanOutChange, type FanOutStats } from './fanout.js'
 import { closeUserConnections } from '../upgrade/session.js'
 import type { IssuedTicket } from '../upgrade/types.js'
+import type { RealtimeEvents } from '../api.js'
 import { ReadinessRegistry, type ReadinessCheck } from '../observability/readiness.js'
 import type { ChannelService } from '../channels/service.js'
-import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
+import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
 
 /** A change as the bridge reports it, before the hub numbers it. */
 export interface RawChange {
@@ -74,19 +75,11 @@ export interface ServerInfo {
   epoch: string
 }
 
-export interface HubEvents {
-  'plugin.started': [{ port: number | null, host: string | null }]
-  'server.started': [{ port: number | null, host: string | null }]
-  'server.stopped': []
-  'client.connected': [{ clientId: string, user: RealtimeUser | null }]
-  'client.disconnected': [{ clientId: string, code: number, reason: string }]
+/** The public events plus the internal signals the plugin's modules exchange. */
+export interface HubEvents extends RealtimeEvents {
   'change': [ChangeEvent]
   /** After a change was written to local sockets (metrics: delivery latency). */
   'delivered': [ChangeEvent, number]
-  /** A connection joined a channel (every tab; presence pushes are per member). */
-  'channel.joined': [ChannelEvent]
-  /** A connection left a channel: `reason` is 'leave', 'disconnect' or 'forbidden' (a token refresh). */
-  'channel.left': [ChannelEvent]
 }
 
 /**
