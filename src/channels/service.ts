@@ -1,6 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import { expiryOf } from '../upgrade/user.js'
+import { hasExpired } from '../upgrade/user.js'
 import type { Hub } from '../hub/hub.js'
 import { authorizeJoin } from './authorize.js'
 import { channelTypeOf } from './names.js'
@@ -86,7 +86,7 @@ export class ChannelService {
     assertUserInfoSize(this.options, userInfo)
     await authorizeJoin(this.options, channel, type, connection.user, userInfo ?? {}, connection.log)
     // Went away, or its token expired, while the guard ran: no membership to clean up later.
-    if (connection.closed || isExpired(connection.user)) return null
+    if (connection.closed || hasExpired(connection.user)) return null
     const id = memberId(connection)
     let member: PresenceMember
     if (this.registry.has(channel, connection.id)) {
@@ -242,9 +242,4 @@ export class ChannelService {
   close (): void {
     this.summarizer.close()
   }
-}
-
-function isExpired (user: Connection['user']): boolean {
-  const expiresAt = expiryOf(user)
-  return expiresAt !== null && expiresAt <= Date.now()
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../connection/connection.js'
 import type { Hub } from '../hub/hub.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
-import { expiryOf } from '../upgrade/user.js'
+import { hasExpired } from '../upgrade/user.js'
 import type { ResolvedCoreOptions } from '../options.js'
 
 export type RequestId = string | number | undefined
@@ -34,8 +34,7 @@ export function requireOpen (ctx: RequestContext): void {
  * authorize nothing more: the socket is closed with 4001 now. True when it was.
  */
 export function closeIfExpired (connection: Connection): boolean {
-  const expiresAt = expiryOf(connection.user)
-  if (expiresAt === null || expiresAt > Date.now()) return false
+  if (!hasExpired(connection.user)) return false
   connection.close(CloseCodes.TOKEN_EXPIRED, 'Token expired')
   return true
 }

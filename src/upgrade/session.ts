@@ -1,7 +1,7 @@
 import { CloseCodes } from '../errors.js'
 import type { Connection } from '../connection/connection.js'
 import type { Hub } from '../hub/hub.js'
-import { expiryOf } from './user.js'
+import { expiryOf, hasExpired } from './user.js'
 
 /** How often expiries are checked; JWT `exp` has one-second resolution anyway. */
 const SWEEP_MS = 1000
@@ -38,8 +38,7 @@ export class ExpiryWatch {
   private sweep (): void {
     const now = Date.now()
     for (const connection of this.hub.connections.values()) {
-      const expiresAt = expiryOf(connection.user)
-      if (expiresAt !== null && expiresAt <= now && !connection.closed) this.expire(connection)
+      if (!connection.closed && hasExpired(connection.user, now)) this.expire(connection)
     }
   }
 

@@ -41,6 +41,12 @@ export function expiryOf (user: RealtimeUser | null): number | null {
   return user.exp * 1000
 }
 
+/** The user's credentials have expired by `now` (a user without `exp` never expires). */
+export function hasExpired (user: RealtimeUser | null, now = Date.now()): boolean {
+  const expiresAt = expiryOf(user)
+  return expiresAt !== null && expiresAt <= now
+}
+
 /**
  * Calls an app-provided `authenticate(request, reply)`. An error it throws with a 4xx status is
  * the app's answer and passes through; anything else is logged and replaced by a generic one, so
