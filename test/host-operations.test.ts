@@ -1,14 +1,29 @@
-import t from 'tap'
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import t, { type Test } from 'tap'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import s3dbRealtime from '../src/index.js'
 import { buildApp } from './helpers/app.js'
-import { createDatabase } from './helpers/db.js'
+import { createDatabase, type Db } from './helpers/db.js'
 
 // The Fastify plugin lives in someone else's app: it must not take URLs the app did not ask
 // for, must say which option clashes, and must let the app's own auth hooks treat probes and
 // metrics the way it wants.
 
 const httpBase = (url: string): string => url.replace(/^ws:/, 'http:').replace(/\/ws$/, '')
+
+/**
+ * An app with the pattern the README shows: one auth hook for the whole app, routes marked
+ * `config.public` skipped. `credential` is the Authorization header it accepts (null: none).
+ */
+async function appWithAuthHook (t: Test, credential: string | null): Promise<{ db: Db, app: FastifyInstance }> {
+  const db = await createDatabase(t)
+  const app = Fastify({ logger: false })
+  t.teardown(async () => { await app.close() })
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.routeOptions.config.public === true) return
+    if (credential === null || request.headers.authorization !== credential) await reply.code(401).send({ error: 'Unauthorized' })
+  })
+  return { db, app }
+}
 
 t.test('plugin mode adds no health or metrics route unless asked: an app with its own /health registers fine', async (t) => {
   const { url } = await buildApp(t, {}, {
@@ -52,14 +67,7 @@ t.test('a route the app adds after the plugin clashes with the same coded error'
 })
 
 t.test('the app-wide auth hook: probes are config.public, metrics are not (protect them with metrics.onRequest)', async (t) => {
-  const db = await createDatabase(t)
-  const app = Fastify({ logger: false })
-  t.teardown(async () => { await app.close() })
-  // The pattern the README shows: one hook for the whole app, public routes skipped.
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.config.public === true) return
-    if (request.headers.authorization !== 'Bearer user-token') await reply.code(401).send({ error: 'Unauthorized' })
-  })
+  const { db, app } = await appWithAuthHook(t, 'Bearer user-token')
   app.get('/api/me', async () => ({ me: true }))
   await app.register(s3dbRealtime, { database: db, resources: { messages: true }, health: true, metrics: true })
   await app.listen({ port: 0, host: '127.0.0.1' }) // /health/ready wants a listening server
@@ -72,13 +80,7 @@ t.test('the app-wide auth hook: probes are config.public, metrics are not (prote
 })
 
 t.test('metrics: { public: true, onRequest } gives the scraper its own credential', async (t) => {
-  const db = await createDatabase(t)
-  const app = Fastify({ logger: false })
-  t.teardown(async () => { await app.close() })
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.config.public === true) return
-    await reply.code(401).send({ error: 'Unauthorized' })
-  })
+  const { db, app } = await appWithAuthHook(t, null)
   const scraper = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.headers.authorization !== 'Bearer scrape-secret') await reply.code(403).send({ error: 'Forbidden' })
   }
