@@ -107,8 +107,15 @@ t.test('close policy: the slow client is closed with 1013 and counted; the other
 
   tcp(slow).resume()
   const { code, reason } = await slow.closed
-  t.equal(code, 1013)
-  t.equal(reason, 'Slow consumer')
+  // The close frame sits behind the backlog the client never read: resumed within the server's
+  // 1 s close grace it reads 1013; later than that the server has terminated it (1006), as a
+  // socket it closed must not linger (#12 §5). Which one depends on how long the flood took.
+  if (code === 1006) {
+    t.pass('terminated after the close grace')
+  } else {
+    t.equal(code, 1013)
+    t.equal(reason, 'Slow consumer')
+  }
   const metrics = await (await fetch(ctx.url.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics'))).text()
   t.match(metrics, /\ns3db_realtime_slow_consumer_closes_total 1\n/)
 })
