@@ -1,5 +1,5 @@
 /*
- * Runtime harness for README code blocks (test/readme-blocks.test.ts). This file is copied next
+ * Runtime harness for README code blocks (test/contract/readme-blocks.test.ts). This file is copied next
  * to the extracted blocks in a temporary project whose node_modules/s3db-realtime is this
  * repository (so 's3db-realtime' is the built dist, as for a user), compiled with them by tsc,
  * and imported by each fragment's prelude. It supplies, with real objects, the names a README
