@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { Subscription } from '../hub/subscription-index.js'
+import type { Subscription } from '../connection/subscription.js'
 import type { ResolvedResource } from '../options.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'

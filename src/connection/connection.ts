@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
 import type { RealtimeUser } from '../types.js'
-import type { Subscription } from '../hub/subscription-index.js'
+import type { Subscription } from '../connection/subscription.js'
 
 const OPEN = 1
 const CLOSED = 3

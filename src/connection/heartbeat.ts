@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws'
-import { connectionOf } from './accept.js'
+import { connectionOf } from './tag.js'
 import type { Connection } from './connection.js'
 
 /** Shared by every socket (no closure per connection); `this` is the socket. */

@@ -3,7 +3,8 @@ import type { Projector } from '../access/projection.js'
 import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
 import type { ChangeEvent } from './history.js'
-import type { Subscription, SubscriptionIndex } from './subscription-index.js'
+import type { Subscription } from '../connection/subscription.js'
+import type { SubscriptionIndex } from './subscription-index.js'
 
 export interface FanOutStats {
   /** Subscriptions examined after the index lookup. */

@@ -1,18 +1,6 @@
-import { matchesFilter, type CompiledFilter } from '../access/filter.js'
-import type { Connection } from '../connection/connection.js'
-import type { ChangeType, Filter } from '../types.js'
+import { matchesFilter } from '../access/filter.js'
+import type { Subscription } from '../connection/subscription.js'
 import { readPath } from '../util/paths.js'
-
-export interface Subscription {
-  readonly id: string
-  readonly connection: Connection
-  readonly resource: string
-  /** The filter as the client sent it (used to find it again on `unsubscribe`). */
-  readonly clientFilter: Filter
-  /** Client filter AND the guard's forced filter. */
-  filter: CompiledFilter
-  readonly events: ReadonlySet<ChangeType>
-}
 
 /**
  * The subscriptions of one resource, indexed so an event finds its candidates by lookup:

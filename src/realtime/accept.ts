@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
-import type { Heartbeat } from './heartbeat.js'
+import type { Heartbeat } from '../connection/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { RealtimeUser } from '../types.js'
-import { Connection, type SendHooks } from './connection.js'
+import { Connection, type SendHooks } from '../connection/connection.js'
+import { connectionOf, tagSocket } from '../connection/tag.js'
 
 type UpgradedTcpSocket = { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null }
 
@@ -20,14 +21,6 @@ function releaseUpgradeObjects (socket: WebSocket): void {
   for (const listener of socket.listeners('error')) socket.off('error', listener as (error: Error) => void)
   const tcp = (socket as WebSocket & { _socket?: UpgradedTcpSocket })._socket
   tcp?._httpMessage?.detachSocket?.(tcp)
-}
-
-const kConnection = Symbol('s3db-realtime.connection')
-type TaggedSocket = WebSocket & { [kConnection]?: Connection }
-
-/** The connection a socket was accepted as (undefined for foreign sockets). */
-export function connectionOf (socket: WebSocket): Connection | undefined {
-  return (socket as TaggedSocket)[kConnection]
 }
 
 // ws closes on its own (an oversized frame: 1009) without a reason: "Server shutting down"
@@ -110,8 +103,7 @@ export function acceptConnection (
   socket.close = closeGoingAway
 
   // Shared listeners find the connection through the socket: no closures per connection.
-  const tagged = socket as TaggedSocket
-  tagged[kConnection] = connection
+  tagSocket(socket, connection)
   const handlers = handlersFor(hub, dispatcher)
   socket.on('message', handlers.message)
   socket.on('close', handlers.close)
