@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes asyncapi.json (the protocol's AsyncAPI 3 document) from the built schemas in dist/.
 // Run `npm run asyncapi` after changing a message schema; `--check` exits 1 when the committed
-// file is stale instead of writing it. test/asyncapi.test.ts fails on a stale file too.
+// file is stale instead of writing it. test/contract/asyncapi.test.ts fails on a stale file too.
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
