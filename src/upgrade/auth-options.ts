@@ -4,7 +4,7 @@ import { fail, positiveInteger, stringList } from '../options.js'
 import { isPlainObject } from '../util/paths.js'
 import { createApiKeyDriver } from './drivers/api-key.js'
 import { createHmacDriver, createJwksDriver, createPublicKeyDriver, type ClaimChecks } from './drivers/jwt.js'
-import { algorithmsForKey, ASYMMETRIC_ALGORITHMS, defaultAlgorithmFor, KNOWN_ALGORITHMS, looksLikeKeyMaterial, publicKeyFrom } from './drivers/keys.js'
+import { algorithmsForKey, ASYMMETRIC_ALGORITHMS, defaultAlgorithmFor, KNOWN_ALGORITHMS, looksLikeKeyMaterial, publicKeyFrom } from '../util/jwt-keys.js'
 import type { ResolvedFastifyJwt } from './fastify-jwt.js'
 import type { AuthDriver, AuthOptions } from './types.js'
 

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { isPlainObject } from '../../util/paths.js'
-import { algorithmsForKey, pemOf } from './keys.js'
+import { algorithmsForKey, pemOf } from '../../util/jwt-keys.js'
 
 /** How long a fetched key set is used before it is fetched again (when a token needs it). */
 export const KEYS_MAX_AGE_MS = 10 * 60_000

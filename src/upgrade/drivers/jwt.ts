@@ -5,7 +5,7 @@ import type { AuthDriver, Verified } from '../types.js'
 import { identify, invalid } from '../user.js'
 import { JwksSource } from './jwks.js'
 import { readHeader, type JwtHeader } from './jwt-header.js'
-import { HMAC_ALGORITHMS, pemOf } from './keys.js'
+import { HMAC_ALGORITHMS, pemOf } from '../../util/jwt-keys.js'
 
 type Verify = (token: string) => unknown
 
