@@ -1,11 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { Subscription } from '../connection/subscription.js'
 import type { ResolvedResource } from '../options.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { listForcedFilter } from './access.js'
-import { compileFilter, matchesFilter } from './filter.js'
+import { compileFilter, matchesFilter, type CompiledFilter } from './filter.js'
 import { forcedSubscriptionFilter } from './subscription-filter.js'
 
 /**
@@ -56,12 +55,12 @@ export async function requirePublishVisible (
 }
 
 /**
- * Whether a published message reaches a subscription. On guarded resources the message must
+ * Whether a published message reaches a subscription with this (effective) filter. On guarded resources the message must
  * match the subscription's effective filter, like a record would (a room's typing notice stays
  * in the room); on unguarded resources every subscriber of the resource gets it.
  */
-export function publishReaches (resource: ResolvedResource | undefined, subscription: Subscription, message: unknown): boolean {
-  if (subscription.filter.impossible || resource === undefined) return false
+export function publishReaches (resource: ResolvedResource | undefined, filter: CompiledFilter, message: unknown): boolean {
+  if (filter.impossible || resource === undefined) return false
   if (!hasRowGuards(resource)) return true
-  return matchesFilter(message, subscription.filter)
+  return matchesFilter(message, filter)
 }

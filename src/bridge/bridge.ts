@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { RawChange } from '../hub/hub.js'
+import type { RawChange } from '../hub/change-stream.js'
 import type { ResolvedResource } from '../options.js'
 import type { RecordData, ResourceLike } from '../types.js'
 import { holdWritesUntilNumbered } from './write-barrier.js'

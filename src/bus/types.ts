@@ -42,15 +42,17 @@ export interface LogRead extends LogHead {
   readonly entries: Envelope[] | null
 }
 
-export interface Bus {
+/** Fire-and-forget messages to every node (channels, relayed calls, control). */
+export interface PubSub {
   /** This node's id; stamped on every envelope it sends. */
   readonly nodeId: string
-  readonly kind: 'memory' | 'redis'
-  /** Connects (a no-op for the memory bus). Called once by the plugin before use. */
-  start (): Promise<void>
   /** Delivers `payload` to every subscriber of `topic` on every node (including this one). */
   publish (topic: string, payload: unknown): Promise<void>
   subscribe (topic: string, handler: EnvelopeHandler): Promise<Unsubscribe>
+}
+
+/** The per-resource change log: cluster-wide numbering under an epoch, with bounded history. */
+export interface ChangeLog {
   /**
    * Atomically gives `payload` the next seq of `topic`'s log, stores it in the bounded history
    * and publishes it to the topic's subscribers. Entries reach subscribers in seq order.
@@ -61,19 +63,34 @@ export interface Bus {
   /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */
   readLog (topic: string, afterSeq: number): Promise<LogRead>
   head (topic: string): Promise<LogHead>
-  /**
-   * Keeps `value` under `key` for `ttlMs` where every node can `take` it (e.g. a connection
-   * ticket issued on one instance and redeemed on another).
-   */
+  /** Starts a new epoch (after a node lost events): every older `since` becomes unresumable. */
+  rotateEpoch (): Promise<string>
+}
+
+/** Values any node can take once (connection tickets issued on one instance, redeemed on another). */
+export interface Stash {
+  /** Keeps `value` under `key` for `ttlMs` where every node can `take` it. */
   stash (key: string, value: unknown, ttlMs: number): Promise<void>
   /** Removes and returns the value stashed under `key`, atomically (one taker wins); null when absent or expired. */
   take (key: string): Promise<unknown>
-  /** Starts a new epoch (after a node lost events): every older `since` becomes unresumable. */
-  rotateEpoch (): Promise<string>
+}
+
+/** Whether the broker can be reached. */
+export interface BusHealth {
   /** False while the broker is unreachable. */
   healthy (): boolean
   /** Calls `listener` with the new state whenever `healthy()` changes; returns its remover. */
   onHealthChange (listener: (healthy: boolean) => void): () => void
+}
+
+/**
+ * A whole bus: every role plus its lifecycle. Consumers are typed against the narrowest role
+ * they use (tickets: `Stash`; channels: `PubSub & BusHealth`; numbering: `ChangeLog & BusHealth`).
+ */
+export interface Bus extends PubSub, ChangeLog, Stash, BusHealth {
+  readonly kind: 'memory' | 'redis'
+  /** Connects (a no-op for the memory bus). Called once by the plugin before use. */
+  start (): Promise<void>
   /** Releases what the bus created (never caller-owned clients). Idempotent. */
   close (): Promise<void>
 }
@@ -98,7 +115,7 @@ export function safeDeliver (handler: EnvelopeHandler, envelope: Envelope, log: 
  * `bus.onHealthChange` with a remover that always works: the listener goes quiet even on a
  * caller's Bus whose `onHealthChange` returns nothing.
  */
-export function watchHealth (bus: Bus, listener: (healthy: boolean) => void): () => void {
+export function watchHealth (bus: BusHealth, listener: (healthy: boolean) => void): () => void {
   let active = true
   const remove: unknown = bus.onHealthChange((healthy) => { if (active) listener(healthy) })
   return () => {

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { watchHealth, type Bus, type Envelope, type LogHead, type Unsubscribe } from '../bus/types.js'
+import { watchHealth, type BusHealth, type ChangeLog, type Envelope, type LogHead, type PubSub, type Unsubscribe } from '../bus/types.js'
 import { ErrorCodes } from '../errors.js'
-import type { ChangeEvent } from '../hub/history.js'
-import type { Hub, RawChange, RelayedCall } from '../hub/hub.js'
-import { deliverPublished } from '../protocol/handlers/publish.js'
+import type { ChangeStream, RawChange } from '../hub/change-stream.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { Relay, RelayedCall } from '../hub/relay.js'
+import type { HistorySource, LogRead } from '../hub/replay.js'
 import { Sequencer } from './sequencer.js'
-import { appendChange } from './append.js'
-import { InFlight } from '../bridge/write-barrier.js'
+import { ChangeNumbering, changeTopic, toEvent, type ChangePayload } from './numbering.js'
 
-/** What a node appends to a resource's log: the change plus the one timestamp every node shows. */
-type ChangePayload = RawChange & { timestamp: string }
+export { changeTopic, toEvent }
 
-export const changeTopic = (resource: string): string => `change:${resource}`
+/** The bus roles the coordinator uses. */
+export type CoordinatorBus = PubSub & ChangeLog & BusHealth
+
 const RELAY_TOPIC = 'relay'
 const RETIRED_EPOCHS = 16
 /** Pause before a failed recovery is tried again (clients stay on RESYNC until it succeeds), ms. */
@@ -34,9 +35,9 @@ export interface CoordinatorOptions {
  * the cluster epoch, so every client that might have missed something gets RESYNC_REQUIRED
  * instead of a silent gap.
  */
-export class ClusterCoordinator {
+export class ClusterCoordinator implements Relay, HistorySource {
   private readonly sequencer: Sequencer
-  private readonly inFlight = new InFlight()
+  private readonly numbering: ChangeNumbering
   private readonly epochs = new Map<string, string>()
   /** Epochs this node moved away from; envelopes still carrying one are stale. */
   private readonly retired = new Set<string>()
@@ -51,12 +52,14 @@ export class ClusterCoordinator {
   private stopWatchingHealth: () => void = () => {}
 
   constructor (
-    private readonly hub: Hub,
-    readonly bus: Bus,
+    private readonly hub: LocalHub,
+    private readonly stream: ChangeStream,
+    readonly bus: CoordinatorBus,
     private readonly log: FastifyBaseLogger,
     private readonly options: CoordinatorOptions
   ) {
-    this.sequencer = new Sequencer((event) => { this.hub.acceptChange(event) }, (resource, from) => { void this.fillGap(resource, from) }, options.gapTimeout)
+    this.numbering = new ChangeNumbering(bus, options.appendTimeout)
+    this.sequencer = new Sequencer((event) => { this.stream.accept(event) }, (resource, from) => { void this.fillGap(resource, from) }, options.gapTimeout)
   }
 
   get nodeId (): string {
@@ -64,7 +67,7 @@ export class ClusterCoordinator {
   }
 
   private get resources (): string[] {
-    return [...this.hub.options.resources.keys()]
+    return [...this.hub.resources.keys()]
   }
 
   /** Ready when the bus is reachable and this node is in step with the cluster. */
@@ -72,8 +75,8 @@ export class ClusterCoordinator {
     return this.bus.healthy() && !this.diverged && this.recovering === null
   }
 
+  /** Joins the cluster numbering (the bus is already started). */
   async start (): Promise<void> {
-    await this.bus.start()
     for (const name of this.resources) {
       this.unsubscribes.push(await this.bus.subscribe(changeTopic(name), (envelope) => { this.onChange(envelope) }))
     }
@@ -82,53 +85,51 @@ export class ClusterCoordinator {
     // Subscribed first, head second: anything appended in between is buffered by the sequencer
     // and delivered once the head says where numbering stands.
     for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), false)
-    this.hub.relay = (call) => { this.relay(call) }
     this.stopWatchingHealth = watchHealth(this.bus, (healthy) => { this.onHealthChange(healthy) })
   }
 
   /** The bridge's sink when clustered. Never throws; never blocks local delivery on Redis. */
   publishChange (raw: RawChange): void {
     if (this.closed) return
-    const payload: ChangePayload = { ...raw, timestamp: new Date().toISOString() }
     // Always try the append: it needs only the command connection (a dropped subscriber
     // connection must not split numbering), and it fails fast when Redis is away. During a
     // recovery changes are appended as usual: the catch-up read (or the resync after an epoch
     // rotation) covers any that race with it, and holding them back would reorder them.
-    this.append(payload)
+    this.append(raw)
   }
 
   /** Resolves once every change of `resource` captured so far has been numbered (or delivered alone). */
   async settled (resource: string): Promise<void> {
-    await this.inFlight.settled(resource)
+    await this.numbering.settled(resource)
   }
 
-  private append (payload: ChangePayload): void {
-    const numbering = appendChange(this.bus, changeTopic(payload.resource), payload, this.options.appendTimeout).then(
+  private append (raw: RawChange): void {
+    const timestamp = new Date().toISOString()
+    this.numbering.number(raw).then(
       (envelope) => { this.accept(envelope) },
       (error: unknown) => {
         this.hub.counters.busErrors++
-        this.log.warn({ err: error, resource: payload.resource }, 'realtime cluster: append failed; delivering locally only')
-        this.deliverAlone(payload)
+        this.log.warn({ err: error, resource: raw.resource }, 'realtime cluster: append failed; delivering locally only')
+        this.deliverAlone({ ...raw, timestamp })
       }
     ).catch((error: unknown) => {
       // Delivery itself failed (not the bus): log it like the single-node bridge does, never
       // leave an unhandled rejection behind.
-      this.log.error({ err: error, resource: payload.resource }, 'realtime cluster: delivering a change failed')
+      this.log.error({ err: error, resource: raw.resource }, 'realtime cluster: delivering a change failed')
     })
-    this.inFlight.track(payload.resource, numbering)
   }
 
   /** Delivers to this node's clients under a node-local epoch (resumes across it resync). */
   private deliverAlone (payload: ChangePayload): void {
     if (!this.diverged) {
       this.diverged = true
-      this.hub.epoch = `local-${randomUUID()}`
+      this.stream.setEpoch(`local-${randomUUID()}`)
       this.log.warn('realtime cluster: bus unreachable; serving local clients only until it returns')
     }
     this.aloneCount++
-    const seq = this.hub.lastSeq(payload.resource) + 1
+    const seq = this.stream.lastSeq(payload.resource) + 1
     this.sequencer.reset(payload.resource, seq)
-    this.hub.acceptChange({ ...payload, seq })
+    this.stream.accept({ ...payload, seq })
     // An append that timed out while the bus looks healthy may still have run in Redis: our
     // numbering and the cluster's now disagree, and no health change will come to fix it.
     if (this.bus.healthy() && this.recovering === null) this.recovering = this.recover()
@@ -157,8 +158,8 @@ export class ClusterCoordinator {
     const previous = this.epochs.get(resource)
     if (previous !== undefined && previous !== head.epoch) this.retire(previous)
     this.epochs.set(resource, head.epoch)
-    this.hub.epoch = head.epoch
-    this.hub.resetHistory(resource, head.lastSeq)
+    this.stream.setEpoch(head.epoch)
+    this.stream.reset(resource, head.lastSeq)
     this.sequencer.reset(resource, head.lastSeq)
     if (notify) this.notifyResync(resource)
   }
@@ -176,11 +177,9 @@ export class ClusterCoordinator {
       type: 'error',
       code: ErrorCodes.RESYNC_REQUIRED,
       message: `Events of "${resource}" may have been missed; list again`,
-      details: { resource, epoch: this.hub.epoch, seq: this.hub.lastSeq(resource) }
+      details: { resource, epoch: this.stream.epoch, seq: this.stream.lastSeq(resource) }
     })
-    const connections = new Set<{ send: (frame: string) => boolean }>()
-    this.hub.indexes.get(resource)?.forEach((subscription) => connections.add(subscription.connection))
-    for (const connection of connections) connection.send(frame)
+    this.hub.sendToSubscribers(resource, frame)
   }
 
   /** A hole stayed open: read it from the log; if the log lost it too, resync the resource. */
@@ -197,10 +196,12 @@ export class ClusterCoordinator {
     }
     if (this.sequencer.expected(resource) !== from) return
     const next = this.sequencer.firstPending(resource)
-    if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.hub.epoch, lastSeq: next - 1 }, true)
+    if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.stream.epoch, lastSeq: next - 1 }, true)
   }
 
-  private relay (call: RelayedCall): void {
+  /** The façade's relay: repeats a public-API call on the other instances. */
+  send (call: RelayedCall): void {
+    if (this.closed) return
     if (!this.bus.healthy()) {
       this.log.warn({ kind: call.kind }, 'realtime cluster: bus unreachable; call reached this instance only')
       return
@@ -214,11 +215,11 @@ export class ClusterCoordinator {
   private onRelay (envelope: Envelope): void {
     if (envelope.origin === this.nodeId) return
     const call = envelope.payload as RelayedCall
-    if (call.kind === 'broadcast') this.hub.broadcastLocal(call.message)
-    else if (call.kind === 'broadcastToResource') this.hub.broadcastToResourceLocal(call.resource, call.message)
-    else if (call.kind === 'sendToClient') this.hub.connections.get(call.clientId)?.sendMessage(call.message)
-    else if (call.kind === 'disconnectUser') this.hub.disconnectUserLocal(call.userId, call.reason)
-    else if (call.kind === 'publish') deliverPublished(this.hub, call.resource, call.frame, call.excludeClientId, call.message)
+    if (call.kind === 'broadcast') this.hub.broadcast(JSON.stringify(call.message))
+    else if (call.kind === 'broadcastToResource') this.hub.broadcastToResource(call.resource, JSON.stringify(call.message))
+    else if (call.kind === 'sendToClient') this.hub.sendToClient(call.clientId, JSON.stringify(call.message))
+    else if (call.kind === 'disconnectUser') this.hub.disconnectUser(call.userId, call.reason)
+    else if (call.kind === 'publish') this.hub.deliverPublished(call.resource, call.frame, call.excludeClientId, call.message)
   }
 
   private onControl (envelope: Envelope): void {
@@ -261,7 +262,7 @@ export class ClusterCoordinator {
         const topic = changeTopic(name)
         const head = await this.bus.head(topic)
         if (!this.diverged && head.epoch === this.epochs.get(name)) {
-          const read = await this.bus.readLog(topic, this.hub.lastSeq(name))
+          const read = await this.bus.readLog(topic, this.stream.lastSeq(name))
           if (read.entries !== null && read.epoch === head.epoch) {
             for (const envelope of read.entries) this.sequencer.offer(toEvent(envelope))
             continue
@@ -283,22 +284,24 @@ export class ClusterCoordinator {
     }
   }
 
-  async close (ownsBus: boolean): Promise<void> {
+  /** `since` beyond this instance's memory: the cluster log of `resource`. */
+  async readLog (resource: string, afterSeq: number): Promise<LogRead> {
+    const read = await this.bus.readLog(changeTopic(resource), afterSeq)
+    return { epoch: read.epoch, lastSeq: read.lastSeq, entries: read.entries === null ? null : read.entries.map(toEvent) }
+  }
+
+  /**
+   * Stops numbering and delivering. `unsubscribe: false` when the bus is about to be closed
+   * anyway (no round trips to a broker that may be gone).
+   */
+  async close (unsubscribe: boolean): Promise<void> {
     if (this.closed) return
     this.closed = true
     this.stopWatchingHealth()
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.sequencer.close()
-    this.hub.relay = null
-    if (ownsBus) {
-      await this.bus.close()
-      return
-    }
-    for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe()
+    if (!unsubscribe) return
+    for (const stop of this.unsubscribes.splice(0)) await stop()
   }
-}
 
-export function toEvent (envelope: Envelope): ChangeEvent {
-  const payload = envelope.payload as ChangePayload
-  return { resource: payload.resource, type: payload.type, id: payload.id, before: payload.before, after: payload.after, timestamp: payload.timestamp, seq: envelope.seq as number }
 }

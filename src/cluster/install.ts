@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Stash } from '../bus/types.js'
 import type { RawChange, Hub } from '../hub/hub.js'
 import { ClusterCoordinator } from './coordinator.js'
+import { APPEND_TIMEOUT } from './numbering.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
-import { setCoordinator } from './registry.js'
 import type { ChannelService } from '../channels/service.js'
 import { clusterChannels, PRESENCE_TOPIC } from './channels.js'
 import { ClusterPresenceStore } from './presence.js'
@@ -13,6 +14,8 @@ export interface ClusterHandle {
   /** Clustered: resolves once the resource's changes captured so far are numbered (null alone). */
   readonly settled: ((resource: string) => Promise<void>) | null
   readonly coordinator: ClusterCoordinator | null
+  /** Where tickets are kept so any instance can redeem them (null alone). */
+  readonly stash: Stash | null
   /** The cluster-wide presence store to give the channels module (undefined: its default). */
   readonly presenceStore: ClusterPresenceStore | undefined
   /** Forwards channel pushes and presence through the bus (no-op alone). */
@@ -20,8 +23,6 @@ export interface ClusterHandle {
   close: () => Promise<void>
 }
 
-/** Longest wait for Redis to number a change before it is delivered locally without it, ms. */
-export const APPEND_TIMEOUT = 5000
 /** How long a hole in the seq order may stay open before it is read from the log, ms. */
 const GAP_TIMEOUT = 500
 
@@ -33,7 +34,7 @@ const GAP_TIMEOUT = 500
 export async function installCluster (hub: Hub, input: ClusterOptions, log: FastifyBaseLogger): Promise<ClusterHandle> {
   const resolved = resolveCluster(input, hub.options.historySize, log)
   if (resolved === null) {
-    return { sink: (change) => { hub.publishChange(change) }, settled: null, coordinator: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
+    return { sink: (change) => { hub.publishChange(change) }, settled: null, coordinator: null, stash: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
   }
   const { bus } = resolved
   const presenceStore = new ClusterPresenceStore((op) => {
@@ -45,14 +46,16 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
     }
   })
   let stopChannels: (() => Promise<void>) | null = null
-  const coordinator = new ClusterCoordinator(hub, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
+  const coordinator = new ClusterCoordinator(hub.local, hub.stream, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
   try {
+    await resolved.bus.start()
     await coordinator.start()
   } catch (error) {
     if (resolved.ownsBus) await resolved.bus.close()
     throw error
   }
-  setCoordinator(hub, coordinator)
+  hub.relay = (call) => { coordinator.send(call) }
+  hub.historySource = coordinator
   hub.busHealthy = () => coordinator.healthy()
   hub.addReadinessCheck({
     name: 'bus',
@@ -63,6 +66,7 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
     sink: (change) => { coordinator.publishChange(change) },
     settled: async (resource) => { await coordinator.settled(resource) },
     coordinator,
+    stash: bus,
     presenceStore,
     attachChannels: async (service) => {
       stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: resolved.presenceLease })
@@ -70,9 +74,11 @@ export async function installCluster (hub: Hub, input: ClusterOptions, log: Fast
     close: async () => {
       if (closed) return
       closed = true
-      setCoordinator(hub, null)
+      hub.relay = null
+      hub.historySource = null
       await stopChannels?.()
-      await coordinator.close(resolved.ownsBus)
+      await coordinator.close(!resolved.ownsBus)
+      if (resolved.ownsBus) await resolved.bus.close()
     }
   }
 }

@@ -1,13 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../bridge/bridge.js'
 import { watchHealth, type BusLogger } from '../bus/types.js'
-import type { RawChange } from '../hub/hub.js'
+import type { RawChange } from '../hub/change-stream.js'
 import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
 import type { DatabaseLike } from '../types.js'
-import { appendChange } from './append.js'
-import { InFlight } from '../bridge/write-barrier.js'
-import { CONTROL_TOPIC, changeTopic } from './coordinator.js'
-import { APPEND_TIMEOUT } from './install.js'
+import { CONTROL_TOPIC } from './coordinator.js'
+import { ChangeNumbering } from './numbering.js'
 import { resolveCluster, type ClusterOptions } from './options.js'
 
 /** Pause before a failed loss announcement is tried again, ms. */
@@ -72,17 +70,16 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
       })
   }
   const stopWatchingHealth = watchHealth(bus, (healthy) => { if (healthy) announceLoss() })
-  const inFlight = new InFlight()
+  const numbering = new ChangeNumbering(bus)
   const sink = (change: RawChange): void => {
-    const payload = { ...change, timestamp: new Date().toISOString() }
-    inFlight.track(change.resource, appendChange(bus, changeTopic(change.resource), payload, APPEND_TIMEOUT).catch((error: unknown) => {
+    numbering.number(change).catch((error: unknown) => {
       dropped++
       log.warn({ err: error, resource: change.resource }, 'realtime publisher: the bus did not take a change')
       announceLoss()
-    }))
+    })
   }
   // The worker's writes resolve once numbered, like an instance's (see holdWritesUntilNumbered).
-  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log), async (resource) => { await inFlight.settled(resource) })
+  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) })
   bridge.attach()
   return {
     nodeId: bus.nodeId,

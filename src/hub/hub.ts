@@ -1,28 +1,21 @@
 import { EventEmitter } from 'node:events'
-import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientInfo, Connection } from '../connection/connection.js'
 import type { ResolvedCoreOptions } from '../options.js'
 import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
-import { ResourceHistory, type ChangeEvent } from './history.js'
-import { SubscriptionIndex } from './subscription-index.js'
+import type { ChangeEvent } from './history.js'
+import type { SubscriptionIndex } from './subscription-index.js'
 import type { Subscription } from '../connection/subscription.js'
-import { fanOutChange, type FanOutStats } from './fanout.js'
-import { closeUserConnections } from '../upgrade/session.js'
+import type { FanOutStats } from './fanout.js'
+import { LocalHub, type HubCounters, type HubMetrics, type ClientView } from './local-hub.js'
+import { ChangeStream, type RawChange } from './change-stream.js'
+import type { ServerInfo } from './server-state.js'
+import type { HistorySource } from './replay.js'
 import type { IssuedTicket } from '../upgrade/types.js'
-import type { RealtimeEvents } from '../api.js'
+import type { RealtimeEvents } from '../realtime/api.js'
 import { ReadinessRegistry, type ReadinessCheck } from '../observability/readiness.js'
 import type { ChannelService } from '../channels/service.js'
 import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
-
-/** A change as the bridge reports it, before the hub numbers it. */
-export interface RawChange {
-  resource: string
-  type: ChangeType | 'reset'
-  id: string | null
-  before: RecordData | null
-  after: RecordData | null
-}
 
 /** A `broadcast*` call to repeat on the other instances (see `Hub.relay`). */
 export type RelayedCall =
@@ -34,47 +27,7 @@ export type RelayedCall =
   | { kind: 'publish', resource: string, frame: string, excludeClientId: string | null, message: unknown }
 export type HubRelay = (call: RelayedCall) => void
 
-/** The counters the seed's `getMetrics()` documents, plus a few that operators ask for. */
-export interface HubMetrics {
-  connections: number
-  activeConnections: number
-  disconnections: number
-  messagesReceived: number
-  messagesSent: number
-  broadcasts: number
-  events: number
-  errors: number
-  subscriptions: number
-  /** Frames dropped by the `drop` backpressure policy. */
-  messagesDropped: number
-  /** Sockets closed with 1013 by the `close` backpressure policy. */
-  slowConsumerCloses: number
-  /** Upgrades refused (maxConnections reached, or shutting down). */
-  connectionsRejected: number
-  /** Bus failures (publish/subscribe errors); bus implementations increment it. */
-  busErrors: number
-}
-
-/** What `broadcast(msg, filter)` hands the filter for each client. */
-export interface ClientView {
-  readonly id: string
-  readonly user: RealtimeUser | null
-  readonly metadata: Record<string, unknown>
-  readonly connectedAt: Date
-}
-
-export interface ServerInfo {
-  isRunning: boolean
-  port: number | null
-  host: string | null
-  path: string
-  clients: number
-  subscriptions: number
-  resources: string[]
-  startedAt: string | null
-  uptime: number
-  epoch: string
-}
+export type { RawChange, HubMetrics, ClientView, ServerInfo }
 
 /** The public events plus the internal signals the plugin's modules exchange. */
 export interface HubEvents extends RealtimeEvents {
@@ -88,13 +41,19 @@ export interface HubEvents extends RealtimeEvents {
  * sequence numbers and history, and the broadcast API of the seed's API Reference.
  */
 export class Hub extends EventEmitter<HubEvents> {
-  readonly connections = new Map<string, Connection>()
-  readonly indexes = new Map<string, SubscriptionIndex>()
+  /** Transitional: the parts the Hub is being split into (see docs/architecture.md). */
+  readonly local: LocalHub
+  readonly stream: ChangeStream
+  /** Set by the cluster: where `since` reads what this instance's memory lost (null alone). */
+  historySource: HistorySource | null = null
+  get connections (): Map<string, Connection> { return this.local.connections }
+  get indexes (): Map<string, SubscriptionIndex> { return this.local.indexes }
   /**
    * Identifies this history: a `since` from another epoch cannot be resumed. With a bus the
    * cluster coordinator (src/cluster) replaces it with the cluster-wide epoch.
    */
-  epoch: string = randomUUID()
+  get epoch (): string { return this.stream.epoch }
+  set epoch (epoch: string) { this.stream.setEpoch(epoch) }
   /**
    * Set by the cluster coordinator: forwards `broadcast*`/`sendToClient` calls to the other
    * instances (the hub itself delivers locally first). Null on a single instance.
@@ -102,53 +61,32 @@ export class Hub extends EventEmitter<HubEvents> {
   relay: HubRelay | null = null
   /** False while the cluster bus is unreachable or this instance is catching up (always true alone). */
   busHealthy: () => boolean = () => true
-  readonly counters = {
-    connections: 0,
-    disconnections: 0,
-    messagesReceived: 0,
-    messagesSent: 0,
-    broadcasts: 0,
-    events: 0,
-    errors: 0,
-    messagesDropped: 0,
-    slowConsumerCloses: 0,
-    connectionsRejected: 0,
-    busErrors: 0
-  }
+  get counters (): HubCounters { return this.local.counters }
 
   /** Checks behind GET /health/ready; modules add theirs with `addReadinessCheck`. */
   readonly readiness = new ReadinessRegistry()
 
-  readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0 }
+  get fanOutStats (): FanOutStats { return this.local.fanOutStats }
   running = false
   port: number | null = null
   host: string | null = null
   startedAt: Date | null = null
-  private readonly seqs = new Map<string, number>()
-  private readonly histories = new Map<string, ResourceHistory>()
-
   constructor (readonly options: ResolvedCoreOptions, readonly log: FastifyBaseLogger) {
     super()
-    for (const name of options.resources.keys()) {
-      this.indexes.set(name, new SubscriptionIndex())
-      this.seqs.set(name, 0)
-      this.histories.set(name, new ResourceHistory(options.historySize))
-    }
+    this.local = new LocalHub(options.resources, log)
+    this.stream = new ChangeStream(this.local, options.resources.keys(), options.historySize)
+    this.local.signals.on('connected', (connection) => { this.notify('client.connected', { clientId: connection.id, user: connection.user }) })
+    this.local.signals.on('disconnected', (connection, code, reason) => { this.notify('client.disconnected', { clientId: connection.id, code, reason }) })
+    this.local.signals.on('delivered', (event, sent) => { this.notify('delivered', event, sent) })
+    this.stream.signals.on('change', (event) => { this.notify('change', event) })
   }
 
   addConnection (connection: Connection): void {
-    this.connections.set(connection.id, connection)
-    this.counters.connections++
-    this.notify('client.connected', { clientId: connection.id, user: connection.user })
+    this.local.addConnection(connection)
   }
 
   removeConnection (connection: Connection, code: number, reason: string): void {
-    if (!this.connections.delete(connection.id)) return
-    connection.closed = true
-    for (const subscription of connection.subscriptions.values()) this.indexes.get(subscription.resource)?.remove(subscription)
-    connection.subscriptions.clear()
-    this.counters.disconnections++
-    this.notify('client.disconnected', { clientId: connection.id, code, reason })
+    this.local.removeConnection(connection, code, reason)
   }
 
   /**
@@ -168,59 +106,31 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   addSubscription (subscription: Subscription): void {
-    subscription.connection.subscriptions.set(subscription.id, subscription)
-    this.indexes.get(subscription.resource)?.add(subscription)
+    this.local.addSubscription(subscription)
   }
 
   removeSubscription (subscription: Subscription): void {
-    subscription.connection.subscriptions.delete(subscription.id)
-    this.indexes.get(subscription.resource)?.remove(subscription)
+    this.local.removeSubscription(subscription)
   }
 
   lastSeq (resource: string): number {
-    return this.seqs.get(resource) ?? 0
+    return this.stream.lastSeq(resource)
   }
 
-  /** Events after `seq` still in history (oldest first), or null when there is a gap. */
   historySince (resource: string, seq: number): ChangeEvent[] | null {
-    return this.histories.get(resource)?.since(seq, this.lastSeq(resource)) ?? null
+    return this.stream.historySince(resource, seq)
   }
 
-  /** Numbers a change, records it, and delivers it to every matching subscription. */
   publishChange (raw: RawChange): ChangeEvent {
-    const event: ChangeEvent = { ...raw, seq: this.lastSeq(raw.resource) + 1, timestamp: new Date().toISOString() }
-    this.acceptChange(event)
-    return event
+    return this.stream.publish(raw)
   }
 
-  /**
-   * Records and delivers a change that is already numbered (by this hub, or cluster-wide by
-   * the coordinator, which calls this in seq order).
-   */
   acceptChange (event: ChangeEvent): void {
-    this.seqs.set(event.resource, event.seq)
-    this.histories.get(event.resource)?.push(event)
-    this.deliverChange(event)
-    this.notify('change', event)
+    this.stream.accept(event)
   }
 
-  /** Restarts a resource's numbering at `seq` with empty history (after an epoch change). */
   resetHistory (resource: string, seq: number): void {
-    if (!this.seqs.has(resource)) return
-    this.seqs.set(resource, seq)
-    this.histories.set(resource, new ResourceHistory(this.options.historySize))
-  }
-
-  /** Delivers an already-numbered change to local subscribers. */
-  deliverChange (event: ChangeEvent): number {
-    const index = this.indexes.get(event.resource)
-    const resource = this.options.resources.get(event.resource)
-    if (index === undefined || resource === undefined) return 0
-    if (event.type !== 'reset' && !resource.events.has(event.type)) return 0
-    this.counters.events++
-    const sent = fanOutChange(event, index, resource.project, this.fanOutStats)
-    this.notify('delivered', event, sent)
-    return sent
+    this.stream.reset(resource, seq)
   }
 
   /** Adds a check to GET /health/ready (throws InvalidOptionError on a bad or duplicate check). */
@@ -263,14 +173,7 @@ export class Hub extends EventEmitter<HubEvents> {
 
   /** `broadcast` on this instance only (the cluster coordinator delivers remote calls with it). */
   broadcastLocal (message: object, filter?: (client: ClientView) => boolean): number {
-    const frame = JSON.stringify(message)
-    let sent = 0
-    for (const connection of this.connections.values()) {
-      if (connection.awaitingAuth || (filter !== undefined && !filter(connection))) continue
-      if (connection.send(frame)) sent++
-    }
-    this.counters.broadcasts++
-    return sent
+    return this.local.broadcast(JSON.stringify(message), filter)
   }
 
   /** True when the client is on this instance and got it; clustered, other instances are asked too. */
@@ -287,13 +190,7 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   broadcastToResourceLocal (resource: string, message: object): number {
-    const frame = JSON.stringify(message)
-    const recipients = new Set<Connection>()
-    this.indexes.get(resource)?.forEach((subscription) => recipients.add(subscription.connection))
-    let sent = 0
-    for (const connection of recipients) if (connection.send(frame)) sent++
-    this.counters.broadcasts++
-    return sent
+    return this.local.broadcastToResource(resource, JSON.stringify(message))
   }
 
   // --- authentication (src/upgrade) ---------------------------------------------------------
@@ -318,7 +215,7 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   disconnectUserLocal (userId: string, reason: string): number {
-    return closeUserConnections(this.connections.values(), userId, reason)
+    return this.local.disconnectUser(userId, reason)
   }
 
   // --- channels (src/channels/service.ts; empty answers when channels are not installed) ------
@@ -348,8 +245,6 @@ export class Hub extends EventEmitter<HubEvents> {
   }
 
   getMetrics (): HubMetrics {
-    let subscriptions = 0
-    for (const index of this.indexes.values()) subscriptions += index.size
-    return { ...this.counters, activeConnections: this.connections.size, subscriptions }
+    return this.local.metrics()
   }
 }

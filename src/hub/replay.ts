@@ -1,12 +1,26 @@
 import type { CompiledFilter } from '../access/filter.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { ChangeEvent } from '../hub/history.js'
-import type { Hub } from '../hub/hub.js'
 import type { ResolvedResource } from '../options.js'
 import { listPage } from '../records/list.js'
 import type { RecordData } from '../types.js'
-import { changeTopic, toEvent } from './coordinator.js'
-import { coordinatorOf } from './registry.js'
+import type { ChangeStream } from './change-stream.js'
+import type { ChangeEvent } from './history.js'
+
+/** A resource's log beyond this instance's memory (the cluster's, read from the bus). */
+export interface LogRead {
+  readonly epoch: string
+  readonly lastSeq: number
+  /** Entries after the asked seq, oldest first; null when the log no longer reaches back. */
+  readonly entries: ChangeEvent[] | null
+}
+
+/**
+ * Where `since` looks when this instance's history does not reach back far enough. A single
+ * instance has none; clustered, the coordinator reads the bus log.
+ */
+export interface HistorySource {
+  readLog (resource: string, afterSeq: number): Promise<LogRead>
+}
 
 /** What `subscribe` adds to its reply and replays after it. */
 export interface ReplayPlan {
@@ -31,47 +45,48 @@ export interface ReplayRequest {
 /** How long a resuming client waits for this instance to catch up with the seq it brings, ms. */
 const CATCH_UP_WAIT = 2000
 
-function resync (hub: Hub, resource: string, message: string): ProtocolError {
-  return new ProtocolError(ErrorCodes.RESYNC_REQUIRED, message, { epoch: hub.epoch, seq: hub.lastSeq(resource) })
+function resync (stream: ChangeStream, resource: string, message: string): ProtocolError {
+  return new ProtocolError(ErrorCodes.RESYNC_REQUIRED, message, { epoch: stream.epoch, seq: stream.lastSeq(resource) })
 }
 
 /**
  * The asynchronous part of `subscribe {since | snapshot}`: reads what this instance cannot
  * answer from memory (the cluster log, the records), then returns the finishing step.
  */
-export async function prepareReplay (hub: Hub, resource: ResolvedResource, filter: CompiledFilter, request: ReplayRequest, listLimit: number): Promise<FinishReplay> {
+export async function prepareReplay (
+  stream: ChangeStream, source: HistorySource | null, resource: ResolvedResource, filter: CompiledFilter, request: ReplayRequest, listLimit: number
+): Promise<FinishReplay> {
   const name = resource.name
   if (request.snapshot === true) {
     if (request.since !== undefined) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'give either since or snapshot, not both', { field: '/snapshot' })
-    return await prepareSnapshot(hub, resource, filter, listLimit)
+    return await prepareSnapshot(stream, resource, filter, listLimit)
   }
   const since = request.since
   if (since === undefined) return () => ({ missed: [], reply: {} })
-  const epoch = hub.epoch
-  if (request.epoch !== undefined && request.epoch !== epoch) throw resync(hub, name, 'History epoch changed; list again')
-  const coordinator = coordinatorOf(hub)
+  const epoch = stream.epoch
+  if (request.epoch !== undefined && request.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again')
   // Another instance may already have shown the client seqs this one has not delivered yet.
-  if (coordinator !== undefined && since > hub.lastSeq(name)) await waitForSeq(hub, name, since)
-  const sameEpoch = (): void => { if (hub.epoch !== epoch) throw resync(hub, name, 'History epoch changed; list again') }
-  if (coordinator === undefined || hub.historySince(name, since) !== null) {
+  if (source !== null && since > stream.lastSeq(name)) await waitForSeq(stream, name, since)
+  const sameEpoch = (): void => { if (stream.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again') }
+  if (source === null || stream.historySince(name, since) !== null) {
     return () => {
       sameEpoch()
-      const missed = hub.historySince(name, since)
-      if (missed === null) throw resync(hub, name, 'Events since that seq are no longer in history; list again')
+      const missed = stream.historySince(name, since)
+      if (missed === null) throw resync(stream, name, 'Events since that seq are no longer in history; list again')
       return { missed, reply: {} }
     }
   }
   // This instance's memory does not reach back far enough: the cluster log may.
-  const read = await coordinator.bus.readLog(changeTopic(name), since).catch(() => null)
+  const read = await source.readLog(name, since).catch(() => null)
   return () => {
     sameEpoch()
-    if (read === null || read.entries === null || read.epoch !== hub.epoch) throw resync(hub, name, 'Events since that seq are no longer in history; list again')
-    const delivered = hub.lastSeq(name)
+    if (read === null || read.entries === null || read.epoch !== stream.epoch) throw resync(stream, name, 'Events since that seq are no longer in history; list again')
+    const delivered = stream.lastSeq(name)
     // Log entries this instance has not delivered yet arrive live; later local ones come from memory.
-    const fromLog = read.entries.map(toEvent).filter((event) => event.seq <= delivered)
+    const fromLog = read.entries.filter((event) => event.seq <= delivered)
     if (delivered <= read.lastSeq) return { missed: fromLog, reply: {} }
-    const local = hub.historySince(name, read.lastSeq)
-    if (local === null) throw resync(hub, name, 'Events since that seq are no longer in history; list again')
+    const local = stream.historySince(name, read.lastSeq)
+    if (local === null) throw resync(stream, name, 'Events since that seq are no longer in history; list again')
     return { missed: [...fromLog, ...local], reply: {} }
   }
 }
@@ -81,14 +96,14 @@ export async function prepareReplay (hub: Hub, resource: ResolvedResource, filte
  * is in them; changes after it (some of which the read may already show) are replayed as
  * events, so applying them in order gives the current state with nothing lost.
  */
-async function prepareSnapshot (hub: Hub, resource: ResolvedResource, filter: CompiledFilter, limit: number): Promise<FinishReplay> {
+async function prepareSnapshot (stream: ChangeStream, resource: ResolvedResource, filter: CompiledFilter, limit: number): Promise<FinishReplay> {
   const name = resource.name
-  const epoch = hub.epoch
-  const seq = hub.lastSeq(name)
+  const epoch = stream.epoch
+  const seq = stream.lastSeq(name)
   const page = await listPage(resource.resource, filter, { limit, cursor: null })
   return () => {
-    const missed = hub.epoch === epoch ? hub.historySince(name, seq) : null
-    if (missed === null) throw resync(hub, name, 'Too many changes during the snapshot; subscribe again')
+    const missed = stream.epoch === epoch ? stream.historySince(name, seq) : null
+    if (missed === null) throw resync(stream, name, 'Too many changes during the snapshot; subscribe again')
     return {
       missed,
       reply: { snapshot: { seq, epoch, data: page.records.map((record: RecordData) => resource.project(record)), cursor: page.cursor } }
@@ -97,18 +112,18 @@ async function prepareSnapshot (hub: Hub, resource: ResolvedResource, filter: Co
 }
 
 /** Resolves once `resource` has reached `seq` here; RESYNC_REQUIRED if it does not in time. */
-async function waitForSeq (hub: Hub, resource: string, seq: number): Promise<void> {
+async function waitForSeq (stream: ChangeStream, resource: string, seq: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onChange = (event: ChangeEvent): void => {
       if (event.resource === resource && event.seq >= seq) done(null)
     }
-    const timer = setTimeout(() => { done(resync(hub, resource, 'That seq is ahead of this server\'s history; list again')) }, CATCH_UP_WAIT)
+    const timer = setTimeout(() => { done(resync(stream, resource, 'That seq is ahead of this server\'s history; list again')) }, CATCH_UP_WAIT)
     const done = (error: ProtocolError | null): void => {
       clearTimeout(timer)
-      hub.removeListener('change', onChange)
+      stream.signals.off('change', onChange)
       if (error === null) resolve()
       else reject(error)
     }
-    hub.on('change', onChange)
+    stream.signals.on('change', onChange)
   })
 }

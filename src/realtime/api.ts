@@ -1,9 +1,10 @@
-import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from './channels/types.js'
-import type { ClientInfo } from './connection/connection.js'
-import type { ClientView, HubMetrics, ServerInfo } from './hub/hub.js'
-import type { ReadinessCheck } from './observability/readiness.js'
-import type { RealtimeUser } from './types.js'
-import type { IssuedTicket } from './upgrade/types.js'
+import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
+import type { ClientInfo } from '../connection/connection.js'
+import type { ClientView, HubMetrics } from '../hub/local-hub.js'
+import type { ServerInfo } from '../hub/server-state.js'
+import type { ReadinessCheck } from '../observability/readiness.js'
+import type { RealtimeUser } from '../types.js'
+import type { IssuedTicket } from '../upgrade/types.js'
 
 /** The events an application may listen to on `app.realtime` (the seed's, plus channels). */
 export interface RealtimeEvents {
@@ -18,7 +19,7 @@ export interface RealtimeEvents {
   'channel.left': [ChannelEvent]
 }
 
-type Listener<K extends keyof RealtimeEvents> = (...args: RealtimeEvents[K]) => void
+export type Listener<K extends keyof RealtimeEvents> = (...args: RealtimeEvents[K]) => void
 
 /**
  * What `app.realtime` (and the `WebSocketPlugin` instance) offers an application: exactly the
@@ -47,15 +48,4 @@ export interface RealtimeApi {
   on<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this
   once<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this
   off<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The s3db-realtime API: broadcast, getClients, getMetrics, events … (README "Hub API"). */
-    realtime: RealtimeApi
-  }
-  interface FastifyRequest {
-    /** Set by the upgrade's auth hook; null for anonymous clients. */
-    realtimeUser: RealtimeUser | null
-  }
 }

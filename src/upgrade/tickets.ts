@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { silentLogger, type Bus, type BusLogger } from '../bus/types.js'
+import { silentLogger, type BusLogger, type Stash } from '../bus/types.js'
 import { fail, positiveInteger } from '../options.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
@@ -87,13 +87,13 @@ export class TicketStore {
   private readonly tickets = new Map<string, LocalTicket>()
   /** User id -> that user's entries here, oldest first; never longer than maxPerUser. */
   private readonly byUser = new Map<string, string[]>()
-  private bus: Bus | null = null
+  private bus: Stash | null = null
   private log: BusLogger = silentLogger
 
   constructor (private readonly options: ResolvedTickets) {}
 
   /** Keeps tickets on the cluster's bus from now on. */
-  share (bus: Bus, log: BusLogger): void {
+  share (bus: Stash, log: BusLogger): void {
     this.bus = bus
     this.log = log
   }

@@ -3,7 +3,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { RedisBus } from '../../src/bus/redis.js'
 import type { Envelope } from '../../src/bus/types.js'
-import { appendChange } from '../../src/cluster/append.js'
+import { ChangeNumbering } from '../../src/cluster/numbering.js'
 import { startRedis } from '../helpers/redis.js'
 
 t.test('an append whose reply was lost with the connection is not made twice when ioredis re-sends it', async (t) => {
@@ -50,7 +50,7 @@ t.test('an append whose reply was lost with the connection is not made twice whe
   armed = true
   let outcome: string
   try {
-    outcome = `seq ${String((await appendChange(bus, 'change:x', { resource: 'x', id: '1' }, 5000)).seq)}`
+    outcome = `seq ${String((await new ChangeNumbering(bus, 5000).number({ resource: 'x', type: 'insert', id: '1', before: null, after: { id: '1' } })).seq)}`
   } catch (error) {
     outcome = `failed: ${(error as Error).message}`
   }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { holdWritesUntilNumbered, InFlight } from '../../src/bridge/write-barrier.js'
+import { holdWritesUntilNumbered } from '../../src/bridge/write-barrier.js'
+import { InFlight } from '../../src/cluster/in-flight.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../../src/bridge/bridge.js'
 import type { ResolvedResource } from '../../src/options.js'
