@@ -1,6 +1,5 @@
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
 import { fail, positiveInteger } from '../options.js'
 import { isPlainObject } from '../util/paths.js'
 
@@ -45,8 +44,11 @@ interface Window {
 export class MessageRateLimiter {
   private readonly windows = new Map<string, Window>()
 
-  constructor (private readonly options: ResolvedMessageRateLimit, hub: Hub) {
-    hub.on('client.disconnected', ({ clientId }) => { this.windows.delete(clientId) })
+  constructor (private readonly options: ResolvedMessageRateLimit) {}
+
+  /** Drops a socket's window once it is gone. */
+  forget (clientId: string): void {
+    this.windows.delete(clientId)
   }
 
   /** A dispatcher pre-handler. */

@@ -1,6 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
 
 /** Messages an unauthenticated socket may send while `auth.required` waits for its `auth`. */
 const ALLOWED_BEFORE_AUTH = new Set(['auth', 'ping'])
@@ -17,11 +17,11 @@ export const HANDSHAKE_TIMEOUT_REASON = 'Authentication required: no valid auth 
 export class InBandGate {
   private readonly timers = new Map<string, NodeJS.Timeout>()
 
-  constructor (private readonly hub: Hub, private readonly timeoutMs: number) {
-    hub.on('client.connected', ({ clientId, user }) => {
-      if (user === null) this.arm(clientId)
+  constructor (private readonly hub: LocalHub, private readonly timeoutMs: number) {
+    hub.signals.on('connected', (connection) => {
+      if (connection.user === null) this.arm(connection.id)
     })
-    hub.on('client.disconnected', ({ clientId }) => { this.clear(clientId) })
+    hub.signals.on('disconnected', (connection) => { this.clear(connection.id) })
   }
 
   /** Dispatcher pre-handler: nothing but `auth`/`ping` from a socket that has not authenticated. */

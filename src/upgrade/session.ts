@@ -1,6 +1,6 @@
 import { CloseCodes } from '../errors.js'
 import type { Connection } from '../connection/connection.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
 import { expiryOf, hasExpired } from './user.js'
 
 /** How often expiries are checked; JWT `exp` has one-second resolution anyway. */
@@ -15,11 +15,8 @@ const SWEEP_MS = 1000
 export class ExpiryWatch {
   private timer: NodeJS.Timeout | null = null
 
-  constructor (private readonly hub: Hub) {
-    hub.on('client.connected', ({ clientId }) => {
-      const connection = hub.connections.get(clientId)
-      if (connection !== undefined) this.schedule(connection)
-    })
+  constructor (private readonly hub: LocalHub) {
+    hub.signals.on('connected', (connection) => { this.schedule(connection) })
   }
 
   /** Checks the connection's current user now, and makes sure the sweep runs if it can expire. */
@@ -51,16 +48,4 @@ export class ExpiryWatch {
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
   }
-}
-
-/** Closes every socket of `userId` with 1008; returns how many were closed. */
-export function closeUserConnections (connections: Iterable<Connection>, userId: string, reason: string): number {
-  let closed = 0
-  for (const connection of connections) {
-    if (connection.user === null || connection.user.id !== userId || connection.closed) continue
-    // A close reason may hold at most 123 bytes.
-    connection.close(CloseCodes.POLICY_VIOLATION, Buffer.from(reason, 'utf8').subarray(0, 120).toString('utf8'))
-    closed++
-  }
-  return closed
 }
