@@ -9,7 +9,7 @@ import type { Subscription } from '../connection/subscription.js'
 import type { FanOutStats } from './fanout.js'
 import { LocalHub, type HubCounters, type HubMetrics, type ClientView } from './local-hub.js'
 import { ChangeStream, type RawChange } from './change-stream.js'
-import type { ServerInfo } from './server-state.js'
+import { ServerState, type ServerInfo } from './server-state.js'
 import type { HistorySource } from './replay.js'
 import type { IssuedTicket } from '../upgrade/types.js'
 import type { RealtimeEvents } from '../realtime/api.js'
@@ -67,10 +67,15 @@ export class Hub extends EventEmitter<HubEvents> {
   readonly readiness = new ReadinessRegistry()
 
   get fanOutStats (): FanOutStats { return this.local.fanOutStats }
-  running = false
-  port: number | null = null
-  host: string | null = null
-  startedAt: Date | null = null
+  readonly state = new ServerState()
+  get running (): boolean { return this.state.running }
+  set running (value: boolean) { this.state.running = value }
+  get port (): number | null { return this.state.port }
+  set port (value: number | null) { this.state.port = value }
+  get host (): string | null { return this.state.host }
+  set host (value: string | null) { this.state.host = value }
+  get startedAt (): Date | null { return this.state.startedAt }
+  set startedAt (value: Date | null) { this.state.startedAt = value }
   constructor (readonly options: ResolvedCoreOptions, readonly log: FastifyBaseLogger) {
     super()
     this.local = new LocalHub(options.resources, log)

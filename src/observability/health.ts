@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { ServerState } from '../hub/server-state.js'
 import type { DatabaseLike } from '../types.js'
 import type { ResolvedHealth } from './options.js'
 import type { ReadinessAnswer, ReadinessRegistry } from './readiness.js'
@@ -39,11 +40,12 @@ export function s3dbCheck (database: DatabaseLike): () => Promise<ReadinessAnswe
 }
 
 /** `websocket`: the hub accepts connections and the HTTP server is listening. */
-export function websocketCheck (hub: Hub, fastify: FastifyInstance): () => ReadinessAnswer {
+export function websocketCheck (hub: LocalHub, state: ServerState, fastify: FastifyInstance): () => ReadinessAnswer {
   return () => {
-    const { clients, subscriptions } = hub.getServerInfo()
+    const clients = hub.connections.size
+    const subscriptions = hub.subscriptionCount
     const listening = fastify.server.listening
-    if (!hub.running) return { healthy: false, clients, subscriptions, error: 'shutting down' }
+    if (!state.running) return { healthy: false, clients, subscriptions, error: 'shutting down' }
     if (!listening) return { healthy: false, clients, subscriptions, error: 'server is not listening' }
     return { healthy: true, clients, subscriptions }
   }
@@ -67,9 +69,9 @@ export function healthEndpoints (options: ResolvedHealth, wsPath: string, metric
 /** GET <prefix>/health, /health/live and /health/ready (503 with per-check detail when not ready). */
 export function registerHealthRoutes (
   fastify: FastifyInstance,
-  deps: { hub: Hub, readiness: ReadinessRegistry, endpoints: HealthEndpoints, options: ResolvedHealth }
+  deps: { hub: LocalHub, state: ServerState, readiness: ReadinessRegistry, endpoints: HealthEndpoints, options: ResolvedHealth }
 ): void {
-  const { hub, readiness, endpoints, options } = deps
+  const { hub, state, readiness, endpoints, options } = deps
   // Probes are polled every few seconds; keep them out of the info-level request log.
   // `config.public` lets an app-wide auth hook skip them (probes carry no credentials).
   const routeOptions = {
@@ -79,14 +81,13 @@ export function registerHealthRoutes (
   }
 
   fastify.get(endpoints.health, routeOptions, async (_request, reply) => {
-    const info = hub.getServerInfo()
     return await reply.header('cache-control', 'no-store').send({
-      status: hub.running ? 'ok' : 'shutting_down',
-      uptime: info.uptime,
+      status: state.running ? 'ok' : 'shutting_down',
+      uptime: state.uptime,
       timestamp: new Date().toISOString(),
-      connections: info.clients,
-      subscriptions: info.subscriptions,
-      resources: info.resources,
+      connections: hub.connections.size,
+      subscriptions: hub.subscriptionCount,
+      resources: [...hub.resources.keys()],
       endpoints
     })
   })
@@ -105,7 +106,7 @@ export function registerHealthRoutes (
       status: report.ready ? 'healthy' : 'unhealthy',
       ready: report.ready,
       timestamp: new Date().toISOString(),
-      uptime: hub.getServerInfo().uptime,
+      uptime: state.uptime,
       checks: report.checks
     })
   })

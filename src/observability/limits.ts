@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { CloseCodes } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { ServerState } from '../hub/server-state.js'
 
 export type RejectReason = 'max_connections' | 'shutting_down'
 
@@ -19,14 +20,14 @@ function isUpgrade (headers: Record<string, string | string[] | undefined>): boo
  */
 export function installUpgradeGate (
   fastify: FastifyInstance,
-  deps: { hub: Hub, path: string, maxConnections: number | null }
+  deps: { hub: LocalHub, state: ServerState, path: string, maxConnections: number | null }
 ): RejectionCounts {
-  const { hub, path, maxConnections } = deps
+  const { hub, state, path, maxConnections } = deps
   const rejected: RejectionCounts = { max_connections: 0, shutting_down: 0 }
   fastify.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url !== path || !isUpgrade(request.headers)) return
     let reason: RejectReason | null = null
-    if (!hub.running) reason = 'shutting_down'
+    if (!state.running) reason = 'shutting_down'
     else if (maxConnections !== null && hub.connections.size >= maxConnections) reason = 'max_connections'
     if (reason === null) return
     rejected[reason]++
@@ -60,13 +61,13 @@ function releaseRefusedUpgrades (fastify: FastifyInstance): void {
  * A client that does not answer (it stopped reading) would hold shutdown for ws's 30 s close
  * timeout; after `timeout` ms the remaining sockets are terminated instead.
  */
-export async function drainConnections (hub: Hub, timeout: number): Promise<void> {
+export async function drainConnections (hub: LocalHub, timeout: number): Promise<void> {
   for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   if (hub.connections.size === 0) return
   await new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer)
-      hub.off('client.disconnected', onDisconnect)
+      hub.signals.off('disconnected', onDisconnect)
       resolve()
     }
     const onDisconnect = (): void => { if (hub.connections.size === 0) done() }
@@ -77,6 +78,6 @@ export async function drainConnections (hub: Hub, timeout: number): Promise<void
       }
       done()
     }, timeout)
-    hub.on('client.disconnected', onDisconnect)
+    hub.signals.on('disconnected', onDisconnect)
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
 import type { RejectionCounts } from './limits.js'
 import type { ResolvedMetrics } from './options.js'
 
@@ -36,7 +36,7 @@ export class RealtimeMetrics {
   private lastType = ''
   private readonly latency: Histogram
 
-  constructor (options: ResolvedMetrics, hub: Hub, rejected: RejectionCounts) {
+  constructor (options: ResolvedMetrics, hub: LocalHub, rejected: RejectionCounts) {
     this.registry = options.registry ?? new Registry()
     this.connectionMetrics(options.prefix, hub, rejected)
     this.trafficMetrics(options.prefix, hub)
@@ -48,13 +48,13 @@ export class RealtimeMetrics {
     })
     this.register(this.latency)
 
-    hub.on('client.disconnected', ({ code }) => { bump(this.disconnectsByCode, String(code)) })
-    hub.on('delivered', (event, sent) => {
+    hub.signals.on('disconnected', (_connection, code) => { bump(this.disconnectsByCode, String(code)) })
+    hub.signals.on('delivered', (event, sent) => {
       if (sent > 0) this.latency.observe(Math.max(0, Date.now() - Date.parse(event.timestamp)) / 1000)
     })
   }
 
-  private connectionMetrics (p: string, hub: Hub, rejected: RejectionCounts): void {
+  private connectionMetrics (p: string, hub: LocalHub, rejected: RejectionCounts): void {
     const counts = hub.counters
     this.gauge(`${p}connections`, 'Open WebSocket connections', [], () => [[{}, hub.connections.size]])
     this.counter(`${p}connects_total`, 'WebSocket connections accepted', [], () => [[{}, counts.connections]])
@@ -67,7 +67,7 @@ export class RealtimeMetrics {
     this.counter(`${p}slow_consumer_closes_total`, 'Sockets closed with 1013 by the backpressure close policy', [], () => [[{}, counts.slowConsumerCloses]])
   }
 
-  private trafficMetrics (p: string, hub: Hub): void {
+  private trafficMetrics (p: string, hub: LocalHub): void {
     const counts = hub.counters
     this.counter(`${p}messages_received_total`, 'Client messages received, by type (unknown: unregistered type; invalid: not a JSON object)', ['type'], () => {
       let known = 0
