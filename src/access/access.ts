@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { ResolvedCoreOptions, ResolvedResource, ResourceGuards } from '../options.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { normalizeFilter } from './filter.js'
+import type { ResolvedResource, ResourceGuards, ResourceTable } from './resource.js'
 
 /** The configured resource, or RESOURCE_NOT_FOUND (unknown and disabled look the same). */
-export function requireResource (options: ResolvedCoreOptions, name: string): ResolvedResource {
+export function requireResource (options: ResourceTable, name: string): ResolvedResource {
   const resource = options.resources.get(name)
   if (resource === undefined) throw new ProtocolError(ErrorCodes.RESOURCE_NOT_FOUND, `Resource "${name}" is not available`)
   return resource

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { ResolvedResource } from '../options.js'
+import type { ResolvedResource } from './resource.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { checkResourceRoles, listForcedFilter, mergeForced, runGuard } from './access.js'
 import { combineFilters, type CompiledFilter } from './filter.js'

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { ResolvedResource } from '../options.js'
+import type { ResolvedResource } from './resource.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { listForcedFilter } from './access.js'

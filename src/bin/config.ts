@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { LOG_LEVELS } from '../options/core.js'
+import { DEFAULTS } from '../options/defaults.js'
+import { integerBetween, nonEmptyString, objectOrEmpty, oneOf, type Fail } from '../options/validate.js'
 import { isPlainObject } from '../util/paths.js'
 
 /** A resource the CLI creates when the database does not have it yet (s3db `createResource` input). */
@@ -43,7 +46,6 @@ export class ConfigError extends Error {
 }
 
 const KEYS = new Set(['connectionString', 'port', 'host', 'path', 'logLevel', 'jwtSecret', 'authRequired', 'resources', 'createResources', 'database', 'options', 'shutdownDelay'])
-const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']
 
 export const USAGE = `Usage: s3db-realtime [--config file.json] [--version] [--help]
 
@@ -55,22 +57,11 @@ Environment variables (override the config file):
   JWT_SECRET   enables HS256 JWT auth;  AUTH_REQUIRED=true refuses anonymous clients
   S3DB_REALTIME_CONFIG    path of the config file (same as --config)`
 
-function integer (value: unknown, name: string, min: number, max: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`)
-  return n
-}
-
-function text (value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} must be a non-empty string`)
-  return value
-}
-
-function object (value: unknown, name: string): Record<string, unknown> {
-  if (value === undefined) return {}
-  if (!isPlainObject(value)) throw new ConfigError(`${name} must be an object`)
-  return value
-}
+/** The plugin's validators, failing with a ConfigError (exit 2 and the usage) instead. */
+const configFail: Fail = (message) => { throw new ConfigError(message) }
+const integer = (value: unknown, name: string, min: number, max: number): number => integerBetween(value, name, min, max, configFail)
+const text = (value: unknown, name: string): string => nonEmptyString(value, name, configFail)
+const object = (value: unknown, name: string): Record<string, unknown> => objectOrEmpty(value, name, configFail)
 
 function resourcesFrom (value: unknown): Record<string, unknown> {
   if (typeof value === 'string') value = value.split(',').map((s) => s.trim()).filter(Boolean)
@@ -82,7 +73,7 @@ function resourcesFrom (value: unknown): Record<string, unknown> {
 }
 
 function definitions (value: unknown): ResourceDefinition[] {
-  if (value === undefined) return []
+  if (value === undefined) return [...DEFAULTS.cli.createResources]
   if (!Array.isArray(value) || value.some((d) => !isPlainObject(d) || typeof d.name !== 'string' || !isPlainObject(d.attributes))) {
     throw new ConfigError('createResources must be an array of { name, attributes, ... } s3db resource definitions')
   }
@@ -138,24 +129,23 @@ export async function loadConfig (configPath: string | null, env: NodeJS.Process
   if (connectionString === undefined) throw new ConfigError('no connection string: set S3DB_CONNECTION_STRING or "connectionString"')
   const resources = resourcesFrom(pick('S3DB_REALTIME_RESOURCES', 'resources'))
   if (Object.keys(resources).length === 0) throw new ConfigError('no resources to expose: set S3DB_REALTIME_RESOURCES or "resources"')
-  const logLevel = text(pick('LOG_LEVEL', 'logLevel') ?? 'info', 'logLevel')
-  if (!LEVELS.includes(logLevel)) throw new ConfigError(`logLevel must be one of ${LEVELS.join(', ')}`)
+  const logLevel = oneOf(text(pick('LOG_LEVEL', 'logLevel') ?? DEFAULTS.cli.logLevel, 'logLevel'), 'logLevel', LOG_LEVELS, configFail)
   const jwtSecret = pick('JWT_SECRET', 'jwtSecret')
-  const authRequired = pick('AUTH_REQUIRED', 'authRequired') ?? false
+  const authRequired = pick('AUTH_REQUIRED', 'authRequired') ?? DEFAULTS.cli.authRequired
   if (![true, false, 'true', 'false'].includes(authRequired as string)) throw new ConfigError('authRequired must be true or false')
   return {
     connectionString: text(connectionString, 'connectionString'),
-    port: integer(pick('PORT', 'port') ?? 3001, 'port', 0, 65535),
-    host: text(pick('HOST', 'host') ?? '0.0.0.0', 'host'),
-    path: text(pick('WS_PATH', 'path') ?? '/ws', 'path'),
+    port: integer(pick('PORT', 'port') ?? DEFAULTS.cli.port, 'port', 0, 65535),
+    host: text(pick('HOST', 'host') ?? DEFAULTS.cli.host, 'host'),
+    path: text(pick('WS_PATH', 'path') ?? DEFAULTS.cli.path, 'path'),
     logLevel,
-    jwtSecret: jwtSecret === undefined ? null : text(jwtSecret, 'jwtSecret'),
+    jwtSecret: jwtSecret === undefined ? DEFAULTS.cli.jwtSecret : text(jwtSecret, 'jwtSecret'),
     authRequired: authRequired === true || authRequired === 'true',
     resources,
     createResources: definitions(file.createResources),
     database: object(file.database, 'database'),
     options: object(file.options, 'options'),
-    shutdownDelay: integer(file.shutdownDelay ?? 10_000, 'shutdownDelay', 100, 600_000)
+    shutdownDelay: integer(file.shutdownDelay ?? DEFAULTS.cli.shutdownDelay, 'shutdownDelay', 100, 600_000)
   }
 }
 

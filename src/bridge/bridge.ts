@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawChange } from '../hub/change-stream.js'
-import type { ResolvedResource } from '../options.js'
+import type { ResolvedResource } from '../access/resource.js'
 import type { RecordData, ResourceLike } from '../types.js'
 import { holdWritesUntilNumbered } from './write-barrier.js'
 

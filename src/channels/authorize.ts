@@ -3,7 +3,7 @@ import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
 import { bareName, channelTypeOf, type Glob } from './names.js'
-import type { ChannelGuard, ResolvedChannelsOptions } from './options.js'
+import type { ChannelGuard, ResolvedChannelsOptions } from '../options/channels.js'
 import type { ChannelType, UserInfo } from './types.js'
 
 function forbidden (reason: string): ProtocolError {

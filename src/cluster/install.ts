@@ -3,7 +3,8 @@ import type { Stash } from '../bus/types.js'
 import type { RawChange, Hub } from '../hub/hub.js'
 import { ClusterCoordinator } from './coordinator.js'
 import { APPEND_TIMEOUT } from './numbering.js'
-import { resolveCluster, type ClusterOptions } from './options.js'
+import type { ResolvedCluster } from '../options/cluster.js'
+import { openBus } from './open-bus.js'
 import type { ChannelService } from '../channels/service.js'
 import { clusterChannels, PRESENCE_TOPIC } from './channels.js'
 import { ClusterPresenceStore } from './presence.js'
@@ -31,11 +32,11 @@ const GAP_TIMEOUT = 500
  * already numbered cluster-wide) and adds the `bus` readiness check. Without, the hub numbers
  * changes itself, exactly as on a single instance.
  */
-export async function installCluster (hub: Hub, input: ClusterOptions, log: FastifyBaseLogger): Promise<ClusterHandle> {
-  const resolved = resolveCluster(input, hub.options.historySize, log)
-  if (resolved === null) {
+export async function installCluster (hub: Hub, cluster: ResolvedCluster | null, log: FastifyBaseLogger): Promise<ClusterHandle> {
+  if (cluster === null) {
     return { sink: (change) => { hub.publishChange(change) }, settled: null, coordinator: null, stash: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
   }
+  const resolved = { ...cluster, ...openBus(cluster, hub.options.historySize, log) }
   const { bus } = resolved
   const presenceStore = new ClusterPresenceStore((op) => {
     if (bus.healthy()) {

@@ -2,23 +2,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../bridge/bridge.js'
 import { watchHealth, type BusLogger } from '../bus/types.js'
 import type { RawChange } from '../hub/change-stream.js'
-import { fail, positiveInteger, resolveCoreOptions } from '../options.js'
+import { resolvePublisherOptions, type PublisherOptions } from '../options/publisher.js'
 import type { DatabaseLike } from '../types.js'
 import { CONTROL_TOPIC } from './coordinator.js'
 import { ChangeNumbering } from './numbering.js'
-import { resolveCluster, type ClusterOptions } from './options.js'
+import { openBus } from './open-bus.js'
 
 /** Pause before a failed loss announcement is tried again, ms. */
 const ANNOUNCE_RETRY_MS = 1000
-
-export interface PublisherOptions extends ClusterOptions {
-  /** Resources whose changes are forwarded. @default every resource of the database */
-  resources?: string[]
-  /** Entries kept per resource in the Redis stream; use the servers' `historySize`. @default 1000 */
-  historySize?: number
-  /** Where failures are reported (a pino/Fastify logger fits). @default silent */
-  log?: BusLogger
-}
 
 export interface Publisher {
   /** This worker's node id on the bus. */
@@ -36,15 +27,8 @@ export interface Publisher {
  * clients re-list instead of silently missing them.
  */
 export async function attachPublisher (database: DatabaseLike, options: PublisherOptions): Promise<Publisher> {
-  if (options === null || typeof options !== 'object') fail('attachPublisher needs options with redis or bus')
-  const historySize = positiveInteger(options.historySize, 'historySize', 1000, 0)
-  const log = options.log ?? { warn: () => {} }
-  const names = options.resources ?? Object.keys(database.resources)
-  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail('resources must be an array of resource names')
-  const core = resolveCoreOptions({ database, resources: Object.fromEntries(names.map((n) => [n, true])) })
-  const { redis, bus: givenBus, nodeId } = options
-  const cluster = resolveCluster({ ...(redis !== undefined ? { redis } : {}), ...(givenBus !== undefined ? { bus: givenBus } : {}), ...(nodeId !== undefined ? { nodeId } : {}) }, historySize, log)
-  if (cluster === null) fail('attachPublisher needs redis or bus')
+  const { historySize, resources, cluster: resolved, log } = resolvePublisherOptions(database, options)
+  const cluster = openBus(resolved, historySize, log)
   const { bus } = cluster
   await bus.start()
 
@@ -79,7 +63,7 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
     })
   }
   // The worker's writes resolve once numbered, like an instance's (see holdWritesUntilNumbered).
-  const bridge = new ResourceBridge(core.resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) })
+  const bridge = new ResourceBridge(resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) })
   bridge.attach()
   return {
     nodeId: bus.nodeId,

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events'
 import createError from '@fastify/error'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { fail } from '../options.js'
+import { DEFAULTS } from '../options/defaults.js'
+import { fail } from '../options/validate.js'
 import type { RealtimeApi, RealtimeEvents } from '../api.js'
 import type { ClientView, HubMetrics, ServerInfo } from '../hub/hub.js'
 import type { ClientInfo } from '../connection/connection.js'
-import type { RealtimeOptions } from '../options.js'
+import type { RealtimeOptions } from '../options/realtime-options.js'
 import type { DatabaseLike, RealtimeUser } from '../types.js'
 import type { IssuedTicket } from '../upgrade/types.js'
 import type { ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember } from '../channels/types.js'
@@ -58,7 +59,7 @@ export class WebSocketPlugin extends EventEmitter {
 
   constructor (options: WebSocketPluginOptions = {}) {
     super()
-    const { port = 3001, host = '0.0.0.0', startupBanner = true } = options
+    const { port = DEFAULTS.compat.port, host = DEFAULTS.compat.host, startupBanner = DEFAULTS.compat.startupBanner } = options
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port must be an integer from 0 to 65535')
     if (typeof host !== 'string' || host === '') fail('host must be a non-empty string')
     if (typeof startupBanner !== 'boolean') fail('startupBanner must be a boolean')
@@ -118,15 +119,15 @@ export class WebSocketPlugin extends EventEmitter {
 
   private async listen (): Promise<void> {
     if (this.database === null) return
-    const { port, host, startupBanner, logLevel, path = '/', ...rest } = this.options
-    const app: FastifyInstance = Fastify({ logger: { level: logLevel ?? 'info' } })
+    const { port, host, startupBanner, logLevel, path = DEFAULTS.compat.path, ...rest } = this.options
+    const app: FastifyInstance = Fastify({ logger: { level: logLevel ?? DEFAULTS.compat.logLevel } })
     try {
       // Registered through fastify-plugin so `realtime` is visible on this app.
       await app.register(fp(realtimePlugin, { name: 's3db-realtime', fastify: '5.x' }), {
         ...rest,
         // This server is ours alone, so the seed's probes and metrics stay on by default.
-        health: rest.health ?? true,
-        metrics: rest.metrics ?? true,
+        health: rest.health ?? DEFAULTS.compat.health,
+        metrics: rest.metrics ?? DEFAULTS.compat.metrics,
         ...(logLevel !== undefined ? { logLevel } : {}),
         database: this.database,
         path
@@ -172,7 +173,7 @@ export class WebSocketPlugin extends EventEmitter {
 
   getServerInfo (): ServerInfo {
     if (this.app === null) {
-      return { isRunning: false, port: this.options.port ?? 3001, host: this.options.host ?? '0.0.0.0', path: this.options.path ?? '/', clients: 0, subscriptions: 0, resources: [], startedAt: null, uptime: 0, epoch: '' }
+      return { isRunning: false, port: this.options.port ?? DEFAULTS.compat.port, host: this.options.host ?? DEFAULTS.compat.host, path: this.options.path ?? DEFAULTS.compat.path, clients: 0, subscriptions: 0, resources: [], startedAt: null, uptime: 0, epoch: '' }
     }
     return this.hub('getServerInfo').getServerInfo()
   }

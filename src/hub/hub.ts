@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientInfo, Connection } from '../connection/connection.js'
-import type { ResolvedCoreOptions } from '../options.js'
+import type { ResolvedCoreOptions } from '../options/core.js'
 import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
 import type { ChangeEvent } from './history.js'
 import type { SubscriptionIndex } from './subscription-index.js'

@@ -1,6 +1,6 @@
 import type { CompiledFilter } from '../access/filter.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { ResolvedResource } from '../options.js'
+import type { ResolvedResource } from '../access/resource.js'
 import { listPage } from '../records/list.js'
 import type { RecordData } from '../types.js'
 import type { ChangeStream } from './change-stream.js'

@@ -1,30 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
-import { fail, positiveInteger } from '../options.js'
-import { isPlainObject } from '../util/paths.js'
-
-export interface ResolvedMessageRateLimit {
-  readonly enabled: boolean
-  readonly windowMs: number
-  readonly maxRequests: number
-  readonly closeAfterWindows: number
-}
-
-export function resolveMessageRateLimit (input: unknown): ResolvedMessageRateLimit {
-  if (input === undefined) return { enabled: false, windowMs: 60_000, maxRequests: 100, closeAfterWindows: 3 }
-  if (!isPlainObject(input)) fail('rateLimit must be an object { enabled?, windowMs?, maxRequests?, closeAfterWindows? }')
-  for (const key of Object.keys(input)) {
-    if (!['enabled', 'windowMs', 'maxRequests', 'closeAfterWindows'].includes(key)) fail(`rateLimit.${key} is not a known option`)
-  }
-  const enabled = input.enabled ?? false
-  if (typeof enabled !== 'boolean') fail('rateLimit.enabled must be a boolean')
-  return {
-    enabled,
-    windowMs: positiveInteger(input.windowMs, 'rateLimit.windowMs', 60_000),
-    maxRequests: positiveInteger(input.maxRequests, 'rateLimit.maxRequests', 100),
-    closeAfterWindows: positiveInteger(input.closeAfterWindows, 'rateLimit.closeAfterWindows', 3)
-  }
-}
+import type { ResolvedMessageRateLimit } from '../options/rate-limits.js'
 
 interface Window {
   start: number

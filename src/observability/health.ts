@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { LocalHub } from '../hub/local-hub.js'
 import type { ServerState } from '../hub/server-state.js'
 import type { DatabaseLike } from '../types.js'
-import type { ResolvedHealth } from './options.js'
+import type { ResolvedHealth } from '../options/operations.js'
 import type { ReadinessAnswer, ReadinessRegistry } from './readiness.js'
 
 interface ListingClient {

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError } from '../errors.js'
 import type { LocalHub } from '../hub/local-hub.js'
 import type { RejectionCounts } from './limits.js'
-import type { ResolvedMetrics } from './options.js'
+import type { ResolvedMetrics } from '../options/operations.js'
 
 type Labels = Record<string, string | number>
 type Sample = [Labels, number]

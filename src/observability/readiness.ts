@@ -1,21 +1,10 @@
 import { InvalidOptionError } from '../errors.js'
+import { DEFAULTS } from '../options/defaults.js'
+import { validateReadinessCheck, type ReadinessCheck } from '../options/health.js'
 import { isPlainObject } from '../util/paths.js'
 import { withTimeout } from '../util/timeout.js'
 
-/**
- * What a check may answer: `true`/`false`, or `{ healthy, ...details }` (the seed's shape).
- * Throwing or rejecting counts as unhealthy, with the error's message as detail.
- */
-export type ReadinessAnswer = boolean | { healthy: boolean, [detail: string]: unknown }
-
-export interface ReadinessCheck {
-  name: string
-  check: () => ReadinessAnswer | Promise<ReadinessAnswer>
-  /** ms before the check counts as failed. @default 5000 */
-  timeout?: number
-  /** A failing optional check is reported but does not make the instance unready. @default false */
-  optional?: boolean
-}
+export type { ReadinessAnswer, ReadinessCheck } from '../options/health.js'
 
 export interface CheckResult {
   status: 'healthy' | 'unhealthy'
@@ -30,29 +19,12 @@ export interface ReadinessReport {
   checks: Record<string, CheckResult>
 }
 
-const NAME = /^[A-Za-z0-9_.:-]{1,64}$/
-
-/** Validates a check; `where` names it in the error (an option path or 'addReadinessCheck'). */
-export function validateReadinessCheck (input: unknown, where: string): ReadinessCheck {
-  const fail = (message: string): never => { throw new InvalidOptionError(`${where}: ${message}`) }
-  if (!isPlainObject(input)) fail('must be an object { name, check, timeout?, optional? }')
-  const value = input as Record<string, unknown>
-  for (const key of Object.keys(value)) if (!['name', 'check', 'timeout', 'optional'].includes(key)) fail(`unknown key "${key}"`)
-  if (typeof value.name !== 'string' || !NAME.test(value.name)) fail('name must be 1-64 characters of letters, digits, _ . : -')
-  if (typeof value.check !== 'function') fail('check must be a function')
-  if (value.timeout !== undefined && (typeof value.timeout !== 'number' || !Number.isInteger(value.timeout) || value.timeout < 1)) {
-    fail('timeout must be an integer >= 1 (ms)')
-  }
-  if (value.optional !== undefined && typeof value.optional !== 'boolean') fail('optional must be a boolean')
-  return { name: value.name as string, check: value.check as ReadinessCheck['check'], timeout: (value.timeout as number | undefined) ?? 5000, optional: value.optional === true }
-}
-
 async function runOne (check: ReadinessCheck): Promise<CheckResult> {
   const started = performance.now()
   const optional = check.optional === true
   const latency = (): number => Math.round((performance.now() - started) * 1000) / 1000
   try {
-    const answer = await withTimeout(check.check, check.timeout ?? 5000)
+    const answer = await withTimeout(check.check, check.timeout ?? DEFAULTS.readinessCheck.timeout)
     if (typeof answer === 'boolean') return { status: answer ? 'healthy' : 'unhealthy', optional, latency_ms: latency() }
     if (!isPlainObject(answer) || typeof answer.healthy !== 'boolean') {
       return { status: 'unhealthy', optional, latency_ms: latency(), error: 'check returned neither a boolean nor { healthy }' }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { InvalidOptionError } from '../errors.js'
-import type { ResolvedOperations } from './options.js'
+import type { ResolvedOperations } from '../options/operations.js'
 
 /** Each GET route this module adds, with the option that put it there (named in errors). */
 export function operationRoutes (ops: ResolvedOperations): Array<{ path: string, option: string }> {

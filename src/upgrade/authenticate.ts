@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { RealtimeUser } from '../types.js'
-import type { ResolvedAuth } from './auth-options.js'
+import type { UpgradeAuth } from './auth-drivers.js'
 import type { FastifyJwtVerifier } from './fastify-jwt.js'
 import type { TicketStore } from './tickets.js'
 import type { AuthDriver, Verified } from './types.js'
@@ -74,7 +74,7 @@ type Outcome = Verified | null | 'replied'
 
 /** Whoever the upgrade request proves to be, by the configured mode; null = no credential. */
 async function authenticateRequest (
-  request: FastifyRequest, reply: FastifyReply, auth: ResolvedAuth, jwt: FastifyJwtVerifier | null
+  request: FastifyRequest, reply: FastifyReply, auth: UpgradeAuth, jwt: FastifyJwtVerifier | null
 ): Promise<Outcome | false> {
   const query = (request.query ?? {}) as Record<string, unknown>
   if (jwt !== null) {
@@ -97,7 +97,7 @@ async function authenticateRequest (
  * and `inBand`, a request without any credential is let through anonymous: the socket must then
  * authenticate with its first message (see InBandGate).
  */
-export function authHook (auth: ResolvedAuth, tickets: TicketStore, jwt: FastifyJwtVerifier | null) {
+export function authHook (auth: UpgradeAuth, tickets: TicketStore, jwt: FastifyJwtVerifier | null) {
   return async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     jwt?.capture(request)
     const ticket = single(((request.query ?? {}) as Record<string, unknown>).ticket)

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { fail } from '../options.js'
+import type { ResolvedFastifyJwt } from '../options/auth.js'
+import { fail } from '../options/validate.js'
 import type { Verified } from './types.js'
 import { identify, invalid } from './user.js'
 
@@ -10,12 +11,6 @@ type JwtVerifyMethod = (this: object) => Promise<unknown>
 const NO_CREDENTIAL_CODES = new Set([
   'FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_NO_AUTHORIZATION_IN_COOKIE', 'FST_JWT_BAD_COOKIE_REQUEST'
 ])
-
-export interface ResolvedFastifyJwt {
-  /** The request method: `jwtVerify`, `${namespace}JwtVerify`, or the app's own name. */
-  readonly method: string
-  readonly namespace: string | null
-}
 
 interface JwtDecorator {
   cookie?: { cookieName?: string }

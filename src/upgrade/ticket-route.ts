@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { TicketNotSharedError, type ResolvedTickets, type TicketStore } from './tickets.js'
+import type { ResolvedTickets } from '../options/tickets.js'
+import { TicketNotSharedError, type TicketStore } from './tickets.js'
 import { callAppAuthenticate, identify } from './user.js'
 
 /**

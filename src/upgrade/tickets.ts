@@ -1,44 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { silentLogger, type BusLogger, type Stash } from '../bus/types.js'
-import { fail, positiveInteger } from '../options.js'
+import type { ResolvedTickets } from '../options/tickets.js'
 import type { RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
-import type { IssuedTicket, TicketOptions } from './types.js'
-
-export interface ResolvedTickets {
-  readonly ttlMs: number
-  readonly maxOutstanding: number
-  readonly maxPerUser: number
-  readonly route: { readonly path: string, readonly authenticate: NonNullable<TicketOptions['route']>['authenticate'] } | null
-}
-
-function joinPath (base: string, leaf: string): string {
-  return base.endsWith('/') ? `${base}${leaf}` : `${base}/${leaf}`
-}
-
-export function resolveTicketOptions (input: unknown, wsPath: string): ResolvedTickets {
-  if (input === undefined) return { ttlMs: 30_000, maxOutstanding: 10_000, maxPerUser: 10, route: null }
-  if (!isPlainObject(input)) fail('tickets must be an object { ttlMs?, maxOutstanding?, maxPerUser?, route? }')
-  for (const key of Object.keys(input)) {
-    if (!['ttlMs', 'maxOutstanding', 'maxPerUser', 'route'].includes(key)) fail(`tickets.${key} is not a known option`)
-  }
-  let route: ResolvedTickets['route'] = null
-  if (input.route !== undefined && input.route !== false) {
-    const r = input.route
-    if (!isPlainObject(r) || typeof r.authenticate !== 'function') {
-      fail('tickets.route must be { path?, authenticate(request, reply) } (the app decides who gets a ticket)')
-    }
-    const path = r.path ?? joinPath(wsPath, 'ticket')
-    if (typeof path !== 'string' || !path.startsWith('/')) fail('tickets.route.path must start with "/"')
-    route = { path, authenticate: r.authenticate as NonNullable<TicketOptions['route']>['authenticate'] }
-  }
-  return {
-    ttlMs: positiveInteger(input.ttlMs, 'tickets.ttlMs', 30_000),
-    maxOutstanding: positiveInteger(input.maxOutstanding, 'tickets.maxOutstanding', 10_000),
-    maxPerUser: positiveInteger(input.maxPerUser, 'tickets.maxPerUser', 10),
-    route
-  }
-}
+import type { IssuedTicket } from './types.js'
 
 /**
  * A ticket this instance issued. Alone it is the ticket itself; clustered (`user: null`) it only

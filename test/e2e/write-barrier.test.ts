@@ -3,7 +3,7 @@ import { holdWritesUntilNumbered } from '../../src/bridge/write-barrier.js'
 import { InFlight } from '../../src/cluster/in-flight.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../../src/bridge/bridge.js'
-import type { ResolvedResource } from '../../src/options.js'
+import type { ResolvedResource } from '../../src/access/resource.js'
 import type { ResourceLike } from '../../src/types.js'
 import { createDatabase } from '../helpers/db.js'
 
