@@ -7,16 +7,18 @@ import { FormatRegistry, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Database } from 's3db.js'
 import t, { type Test } from 'tap'
-import { ClientSchemas } from '../../src/protocol/asyncapi.js'
-import { ErrorDetailsSchemas, ServerSchemas } from '../../src/protocol/server-schemas.js'
-import { ROOT, readmeBlocks, type ReadmeBlock } from '../helpers/readme.js'
+import { ClientSchemas } from '../../src/wire/client-schemas.js'
+import { ErrorDetailsSchemas, ServerSchemas } from '../../src/wire/server-schemas.js'
+import { ROOT, documentationBlocks, type ReadmeBlock } from '../helpers/readme.js'
 import { buildProject, pool, runBlock, type BuildInput } from '../helpers/readme-run.js'
 import { freePort, RedisProcess } from '../helpers/redis.js'
 import { connect } from '../helpers/client.js'
 
 /*
- * Issue #13: every fenced code block of README.md is executed or checked here, so examples cannot
- * rot. ts/js blocks run by default: each becomes a module (a prelude from test/readme/harness.ts
+ * Issue #13: every fenced code block of README.md and of every docs/*.md page is executed or
+ * checked here, so examples cannot rot. A block is named by its nearest heading and its rank under
+ * it, prefixed with its page outside README.md ('Try it #1', 'docs/options.md: Health #1').
+ * ts/js blocks run by default: each becomes a module (a prelude from test/readme/harness.ts
  * supplies, with real objects, the names a fragment uses without defining them, plus imports it
  * leaves out), all are type-checked together by the project's TypeScript in strict mode against
  * the built package (`import … from 's3db-realtime'` resolves to dist, as for a user), then each
@@ -76,22 +78,22 @@ const RUN: Record<string, RunSpec> = {
 await __ctx.calls.wait('render')
 client.close()`
   },
-  'A. Fastify plugin (REST and WebSocket on one port) #1': {
+  'docs/api.md: The Fastify plugin (REST and WebSocket on one port) #1': {
     after: `if (!app.realtime.getServerInfo().resources.includes('users')) throw new Error('users not exposed')
 await app.close()
 await db.disconnect()`
   },
-  "B. The seed's API: an s3db.js plugin with its own server #1": { setup: { app: 'none' } },
-  'AsyncAPI document #1': {
+  "The seed's API: `WebSocketPlugin` #1": { setup: { app: 'none' } },
+  'docs/protocol.md: AsyncAPI document #1': {
     setup: { app: 'bare' },
     after: `{
   const answer = await app.inject({ url: '/ws/asyncapi.json' })
   if (answer.statusCode !== 200 || (answer.json() as { asyncapi?: string }).asyncapi === undefined) throw new Error(answer.body)
 }`
   },
-  "Use your app's @fastify/jwt #1": { setup: { app: 'bare' }, after: 'await app.ready()' },
+  "docs/auth-and-security.md: Use your app's @fastify/jwt #1": { setup: { app: 'bare' }, after: 'await app.ready()' },
   // The hook lets in-band sockets through and still protects the app's own routes.
-  "Use your app's @fastify/jwt #2": {
+  "docs/auth-and-security.md: Use your app's @fastify/jwt #2": {
     setup: { app: 'realtime', listen: false, realtime: { auth: { jwt: 'fastify', required: true, inBand: true } } },
     after: `{
   app.get('/private', async () => ({ ok: true }))
@@ -105,7 +107,7 @@ await db.disconnect()`
 }`
   },
   // Every driver registers (nothing is fetched before a token needs it); the ticket route uses the app's auth.
-  'Built-in drivers (apps without @fastify/jwt) #1': {
+  'docs/auth-and-security.md: Built-in drivers (apps without @fastify/jwt) #1': {
     setup: { app: 'bare' },
     after: `{
   const anonymous = await app.inject({ method: 'POST', url: '/ws/ticket' })
@@ -113,7 +115,7 @@ await db.disconnect()`
   if (anonymous.statusCode !== 401 || typeof (known.json() as { ticket?: unknown }).ticket !== 'string') throw new Error(\`\${anonymous.statusCode} \${known.body}\`)
 }`
   },
-  'Built-in drivers (apps without @fastify/jwt) #2': {
+  'docs/auth-and-security.md: Tickets #1': {
     setup: { app: 'realtime' },
     after: `{
   const { createClient } = await import('s3db-realtime/client')
@@ -123,7 +125,7 @@ await db.disconnect()`
   if (typeof expiresAt !== 'string') throw new Error('no expiresAt')
 }`
   },
-  "Publish to a resource's subscribers #1": {
+  "docs/channels.md: Publish to a resource's subscribers #1": {
     setup: { socket: true },
     after: `await new Promise((resolve, reject) => {
   ws.on('message', (data) => {
@@ -133,7 +135,7 @@ await db.disconnect()`
   })
 })`
   },
-  'Channels #1': {
+  'docs/channels.md: Channels #1': {
     setup: { app: 'realtime' },
     after: `await __ctx.calls.wait('render')
 await new Promise((resolve, reject) => {
@@ -147,10 +149,10 @@ await new Promise((resolve, reject) => {
 })
 ws.close()`
   },
-  'Channels #2': { setup: { app: 'bare' }, wrap: register, after: 'await app.ready()' },
-  'Scaling out #1': { setup: { app: 'bare' }, redisDb: 1, after: 'await app.ready()' },
-  'Scaling out #2': { setup: { app: 'none' }, redisDb: 2 },
-  'Health #1': {
+  'docs/channels.md: Channels #2': { setup: { app: 'bare' }, wrap: register, after: 'await app.ready()' },
+  'docs/scaling.md: Scaling out #1': { setup: { app: 'bare' }, redisDb: 1, after: 'await app.ready()' },
+  'docs/scaling.md: Workers #1': { setup: { app: 'none' }, redisDb: 2 },
+  'docs/operations.md: Health #1': {
     setup: { app: 'bare' },
     after: `{
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -162,7 +164,7 @@ ws.close()`
   if (answer.statusCode !== 200) throw new Error(answer.body)
 }`
   },
-  'Health #2': {
+  'docs/operations.md: Health #2': {
     setup: { app: 'realtime', listen: false, realtime: { health: true } },
     after: `{
   app.get('/private', async () => ({ ok: true }))
@@ -172,7 +174,7 @@ ws.close()`
   if (probe.statusCode !== 200 || denied.statusCode !== 401) throw new Error(\`/health/live \${probe.statusCode}, /private \${denied.statusCode}\`)
 }`
   },
-  'Metrics #1': {
+  'docs/operations.md: Metrics #1': {
     setup: { app: 'bare' },
     wrap: register,
     after: `{
@@ -181,7 +183,7 @@ ws.close()`
   if (refused.statusCode !== 403 || scraped.statusCode !== 200) throw new Error(\`/metrics \${refused.statusCode} then \${scraped.statusCode}\`)
 }`
   },
-  'Metrics #2': {
+  'docs/operations.md: Metrics #2': {
     setup: { app: 'bare' },
     after: `{
   const answer = await app.inject({ url: '/internal/metrics' })
@@ -189,25 +191,25 @@ ws.close()`
 }`
   },
   // It wires SIGTERM itself: send one, expect the clean exit (0) it promises.
-  'Graceful shutdown #1': {
+  'docs/operations.md: Graceful shutdown #1': {
     setup: { app: 'none', fileBucket: true },
     after: `process.stdout.write('README-BLOCK-DONE\\n')
 process.kill(process.pid, 'SIGTERM')
 await new Promise(() => {})`
   },
   // Constructing the Database does not connect: no MinIO needed for what the block does.
-  'Real S3 (AWS, MinIO, local) #1': { setup: { app: 'none' } },
-  'Client (`s3db-realtime/client`) #1': { setup: { app: 'realtime' }, after: 'client.close()' },
-  'Subscriptions that survive reconnects #1': { setup: { client: true }, after: "await __ctx.calls.wait('view.replaceAll')" },
-  'Channels and presence #1': { setup: { client: true } }
+  'docs/operations.md: Real S3 (AWS, MinIO, local) #1': { setup: { app: 'none' } },
+  'docs/client.md: Client (`s3db-realtime/client`) #1': { setup: { app: 'realtime' }, after: 'client.close()' },
+  'docs/client.md: Subscriptions that survive reconnects #1': { setup: { client: true }, after: "await __ctx.calls.wait('view.replaceAll')" },
+  'docs/client.md: Channels and presence #1': { setup: { client: true } }
 }
 
 /** bash blocks: each decided by hand (a new one fails until it is). */
 const BASH: Record<string, { skip: string } | { run: 'cli' | 'cluster' }> = {
   'Try it #1': { skip: '`npm install` needs the registry, `npm start` rebuilds dist (which the running suite reads) and serves until stopped, `npm test` would run this suite recursively; the demo server itself (examples/server.ts) is driven by test/e2e/browser.test.ts' },
   'Install #1': { skip: 'installs from the public registry; test/contract/install.test.ts runs this very command (read from this block) against the packed tarball' },
-  'Scaling out #3': { run: 'cluster' },
-  'Command line: `npx s3db-realtime` #1': { run: 'cli' }
+  'docs/scaling.md: Try it: two instances #1': { run: 'cluster' },
+  'docs/operations.md: Command line: `npx s3db-realtime` #1': { run: 'cli' }
 }
 
 /** Non-ts/js blocks that are checked, not run, and how. */
@@ -218,19 +220,19 @@ const CHECKS: Record<string, (t: Test, block: ReadmeBlock, blocks: ReadmeBlock[]
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { overrides: unknown }
     t.same(parsed.overrides, pkg.overrides, 'same overrides as package.json')
   },
-  'Built-in drivers (apps without @fastify/jwt) #3': (t, block) => { checkTranscript(t, block) },
-  'Backpressure (slow consumers) #1': (t, block) => {
+  'docs/auth-and-security.md: Expiry and refresh #1': (t, block) => { checkTranscript(t, block) },
+  'docs/operations.md: Backpressure (slow consumers) #1': (t, block) => {
     const frame = runInNewContext(`(${block.code})`) as { code: string, details: unknown }
     checkFrame(t, frame, 'server')
   },
   // Run by the bash block above (`--config realtime.json`); here it must at least parse.
-  'Command line: `npx s3db-realtime` #2': (t, block) => { t.ok(JSON.parse(block.code), 'parses') }
+  'docs/operations.md: Command line: `npx s3db-realtime` #2': (t, block) => { t.ok(JSON.parse(block.code), 'parses') }
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => ISO.test(value) && !Number.isNaN(Date.parse(value)))
 
-/** A client message against the schema the server validates it with; a server frame against server-schemas. */
+/** A client message against the schema the server validates it with; a server frame against wire/server-schemas. */
 function checkFrame (t: Test, frame: Record<string, unknown>, side: 'client' | 'server'): void {
   const schemas: Record<string, unknown> = side === 'client' ? ClientSchemas : ServerSchemas
   const schema = schemas[String(frame.type)] as TSchema | undefined
@@ -264,7 +266,7 @@ function substitute (code: string): string {
   return SUBSTITUTIONS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), code)
 }
 
-const blocks = await readmeBlocks()
+const blocks = await documentationBlocks()
 const redis = new RedisProcess(await freePort())
 await redis.start()
 t.teardown(async () => { await redis.stop() })
@@ -297,7 +299,7 @@ t.test('every spec names a block that exists (no stale allow-list entries)', asy
 
 for (const [index, generated] of project.generated.entries()) {
   const { block } = generated
-  t.test(`${block.lang} block "${block.id}" (README.md:${block.line}) type-checks and runs`, async (t) => {
+  t.test(`${block.lang} block "${block.id}" (${block.file}:${block.line}) type-checks and runs`, async (t) => {
     t.same(project.diagnostics.get(block.id) ?? [], [], 'no compiler errors')
     const result = await results[index]
     if (result === undefined) throw new Error('no result')
@@ -307,7 +309,7 @@ for (const [index, generated] of project.generated.entries()) {
 }
 
 for (const block of blocks.filter((b) => !runnable.includes(b))) {
-  t.test(`${block.lang || 'plain'} block "${block.id}" (README.md:${block.line})`, async (t) => {
+  t.test(`${block.lang || 'plain'} block "${block.id}" (${block.file}:${block.line})`, async (t) => {
     const check = CHECKS[block.id]
     if (check !== undefined) { await check(t, block, blocks); return }
     if (block.lang === 'json') { t.doesNotThrow(() => JSON.parse(block.code), 'parses'); return }
@@ -322,14 +324,14 @@ for (const block of blocks.filter((b) => !runnable.includes(b))) {
 /**
  * The CLI block, command by command: `npx s3db-realtime` is this repository's built CLI, the
  * MinIO connection string a file:// bucket holding the resources it names, PORT a free port.
- * `--config realtime.json` reads the README's config block, with the connection string, port and
- * host overridden by the environment as the README says they may be.
+ * `--config realtime.json` reads the config block that follows it, with the connection string,
+ * port and host overridden by the environment as the docs say they may be.
  */
 async function runCliBlock (t: Test, block: ReadmeBlock, all: ReadmeBlock[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 's3db-readme-cli-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const config = all[all.indexOf(block) + 1]
-  if (config?.lang !== 'json') throw new Error('the CLI block is no longer followed by its config block')
+  if (config?.lang !== 'json' || config.file !== block.file) throw new Error('the CLI block is no longer followed by its config block')
   await writeFile(join(dir, 'realtime.json'), config.code)
   const bucket = `file://${join(dir, 'bucket')}`
   const db = new Database({ connectionString: bucket, logLevel: 'silent' })

@@ -6,15 +6,16 @@ import ts from 'typescript'
 import { ROOT, type ReadmeBlock } from './readme.js'
 
 /*
- * Turns README blocks into programs a user could have written, compiles them with the project's
- * TypeScript against the built package, and runs each in its own Node process.
+ * Turns code blocks of README.md and docs/*.md into programs a user could have written, compiles
+ * them with the project's TypeScript against the built package, and runs each in its own Node
+ * process.
  */
 
 /** A block made into a module: prelude (harness, missing imports) + block + epilogue. */
 export interface Generated {
   block: ReadmeBlock
   file: string
-  /** Lines before the block's first line, to map compiler messages back to README lines. */
+  /** Lines before the block's first line, to map compiler messages back to the Markdown file's lines. */
   offset: number
   env: Record<string, string>
   timeoutMs: number
@@ -100,7 +101,7 @@ export async function buildProject (inputs: BuildInput[]): Promise<{ dir: string
       ...imports,
       `const __ctx = await __h.setup(${JSON.stringify(input.setup)})`,
       context.length > 0 ? `const { ${context.join(', ')} } = __ctx` : '',
-      `// README.md line ${input.block.line + 1}: ${input.block.id}`
+      `// ${input.block.file} line ${input.block.line + 1}: ${input.block.id}`
     ]
     const epilogue = [input.after, 'await __ctx.finish()', '__h.done()']
     sources.push(join(dir, file))
@@ -130,7 +131,7 @@ export async function buildProject (inputs: BuildInput[]): Promise<{ dir: string
     let where = name
     if (diagnostic.file !== undefined && diagnostic.start !== undefined) {
       const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
-      where = owner === undefined ? `${name}:${line + 1}:${character + 1}` : `README.md:${owner.block.line + line + 1 - owner.offset}:${character + 1}`
+      where = owner === undefined ? `${name}:${line + 1}:${character + 1}` : `${owner.block.file}:${owner.block.line + line + 1 - owner.offset}:${character + 1}`
     }
     const key = owner?.block.id ?? name
     diagnostics.set(key, [...(diagnostics.get(key) ?? []), `${where} TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`])

@@ -1,9 +1,10 @@
 /*
- * Runtime harness for README code blocks (test/contract/readme-blocks.test.ts). This file is copied next
- * to the extracted blocks in a temporary project whose node_modules/s3db-realtime is this
- * repository (so 's3db-realtime' is the built dist, as for a user), compiled with them by tsc,
- * and imported by each fragment's prelude. It supplies, with real objects, the names a README
- * fragment uses without defining them (`app`, `db`, `client`, `ws`, `render`, …).
+ * Runtime harness for the code blocks of README.md and docs/*.md
+ * (test/contract/readme-blocks.test.ts). This file is copied next to the extracted blocks in a
+ * temporary project whose node_modules/s3db-realtime is this repository (so 's3db-realtime' is
+ * the built dist, as for a user), compiled with them by tsc, and imported by each fragment's
+ * prelude. It supplies, with real objects, the names a
+ * documentation fragment uses without defining them (`app`, `db`, `client`, `ws`, `render`, …).
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
