@@ -1,0 +1,65 @@
+import t from 'tap'
+import { protectedPathReached, protectedPathWritten, valuesAt } from '../../src/access/protected-paths.js'
+
+const PROTECTED = ['password', 'profile.ssn', 'items.cost']
+
+t.test('protectedPathReached: the path itself, anything below it, through array indexes', async (t) => {
+  t.equal(protectedPathReached('password', PROTECTED), 'password')
+  t.equal(protectedPathReached('profile.ssn', PROTECTED), 'profile.ssn')
+  t.equal(protectedPathReached('profile.ssn.last4', PROTECTED), 'profile.ssn')
+  t.equal(protectedPathReached('items.0.cost', PROTECTED), 'items.cost', 'an index is not part of the path')
+  t.equal(protectedPathReached('items.3.cost.currency', PROTECTED), 'items.cost')
+})
+
+t.test('protectedPathReached: siblings, parents and look-alike names are not protected', async (t) => {
+  t.equal(protectedPathReached('profile.name', PROTECTED), null)
+  t.equal(protectedPathReached('profile', PROTECTED), null)
+  t.equal(protectedPathReached('passwordHint', PROTECTED), null, 'a prefix of the name is another field')
+  t.equal(protectedPathReached('items.0.sku', PROTECTED), null)
+  t.equal(protectedPathReached('password', []), null)
+})
+
+t.test('valuesAt collects every value at a path, walking into each array element', async (t) => {
+  const record = { items: [{ cost: 1 }, { sku: 'x' }, [{ cost: 2 }], { cost: null }], profile: { ssn: '1' } }
+  t.same(valuesAt(record, 'items.cost'), [1, 2, null])
+  t.same(valuesAt(record, 'profile.ssn'), ['1'])
+  t.same(valuesAt(record, 'profile.missing'), [])
+  t.same(valuesAt({ profile: 'flat' }, 'profile.ssn'), [], 'a primitive has no fields')
+  t.same(valuesAt({ profile: { ssn: undefined } }, 'profile.ssn'), [], 'undefined is absent')
+  t.same(valuesAt({}, 'constructor'), [], 'own fields only')
+})
+
+t.test('protectedPathWritten: naming a protected field refuses, even with the stored value', async (t) => {
+  const stored = { id: '1', password: 'h', profile: { ssn: '1' } }
+  t.equal(protectedPathWritten({ password: 'h' }, stored, stored, PROTECTED), 'password',
+    'same value accepted / other value refused would let a client guess it')
+  t.equal(protectedPathWritten({ profile: { ssn: '2' } }, stored, { ...stored, profile: { ssn: '2' } }, PROTECTED), 'profile.ssn')
+  t.equal(protectedPathWritten({ items: [{ sku: 'a', cost: 0 }] }, {}, {}, PROTECTED), 'items.cost', 'inside an array element')
+})
+
+t.test('protectedPathWritten: replacing a parent that erases or changes a protected value refuses', async (t) => {
+  const stored = { id: '1', profile: { ssn: '1', name: 'ann' }, items: [{ sku: 'a', cost: 5 }] }
+  t.equal(protectedPathWritten({ profile: 'gone' }, stored, { ...stored, profile: 'gone' }, PROTECTED), 'profile.ssn')
+  t.equal(protectedPathWritten({ items: [] }, stored, { ...stored, items: [] }, PROTECTED), 'items.cost')
+})
+
+t.test('protectedPathWritten: a write that leaves protected values alone passes', async (t) => {
+  const stored = { id: '1', password: 'h', profile: { ssn: '1', name: 'ann' } }
+  const after = { ...stored, profile: { ssn: '1', name: 'bob' } }
+  t.equal(protectedPathWritten({ profile: { name: 'bob' } }, stored, after, PROTECTED), null)
+  t.equal(protectedPathWritten({ title: 'x' }, {}, { title: 'x' }, PROTECTED), null, 'an insert without protected fields')
+})
+
+t.test('protectedPathWritten: judged on the record as stored, not only on what the client named', async (t) => {
+  // `before` is {} for an insert: a protected value present in `after` differs from it.
+  t.equal(protectedPathWritten({ title: 'x' }, {}, { title: 'x', password: 'set-by-someone' }, PROTECTED), 'password')
+})
+
+// BUG (reported, not fixed here): an all-digit segment is dropped as an array index from the
+// filter key but not from the protected path, so `protected: ['salary.2024']` (an object keyed
+// by year) does not stop a filter on `salary.2024`. Projection hides that field and readPath
+// matches it, so such a filter answers "is the hidden value X?" through which events arrive.
+t.test('a protected path with a numeric object key is reached by a filter naming it', async (t) => {
+  t.equal(protectedPathReached('salary.2024', ['salary.2024']), 'salary.2024')
+  t.equal(protectedPathReached('salary.2024.bonus', ['salary.2024']), 'salary.2024')
+})
