@@ -1,14 +1,24 @@
 import { isPlainObject } from '../util/paths.js'
 
-/** Array indexes are not part of a protected path: `items.0.secret` is `items.secret`. */
-function withoutIndexes (path: string): string {
-  return path.split('.').filter((segment) => !/^\d+$/.test(segment)).join('.')
+const INDEX = /^\d+$/
+
+/**
+ * Whether `key` (from segment `i`) reaches `path` (from segment `j`) or something inside it. A
+ * number in `key` may be an array index, which protected paths leave out (`items.0.secret`
+ * reaches `items.secret`), or an object key the path names itself (`salary.2024`): both are tried.
+ */
+function reaches (key: readonly string[], i: number, path: readonly string[], j: number): boolean {
+  if (j === path.length) return true
+  if (i === key.length) return false
+  const index = INDEX.test(key[i] as string)
+  if (key[i] === path[j] && reaches(key, i + 1, path, j + 1)) return true
+  return index && reaches(key, i + 1, path, j)
 }
 
 /** The protected path that `path` (a filter key, for example) reaches, through any index; or null. */
 export function protectedPathReached (path: string, protectedPaths: readonly string[]): string | null {
-  const plain = withoutIndexes(path)
-  return protectedPaths.find((p) => plain === p || plain.startsWith(`${p}.`)) ?? null
+  const key = path.split('.')
+  return protectedPaths.find((p) => reaches(key, 0, p.split('.'), 0)) ?? null
 }
 
 /** Every value stored at `segments`, walking into each element of the arrays on the way. */

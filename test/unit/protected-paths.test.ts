@@ -55,11 +55,15 @@ t.test('protectedPathWritten: judged on the record as stored, not only on what t
   t.equal(protectedPathWritten({ title: 'x' }, {}, { title: 'x', password: 'set-by-someone' }, PROTECTED), 'password')
 })
 
-// BUG (reported, not fixed here): an all-digit segment is dropped as an array index from the
-// filter key but not from the protected path, so `protected: ['salary.2024']` (an object keyed
-// by year) does not stop a filter on `salary.2024`. Projection hides that field and readPath
-// matches it, so such a filter answers "is the hidden value X?" through which events arrive.
+// Regression: an all-digit segment was dropped as an array index from the filter key but not from
+// the protected path, so `protected: ['salary.2024']` (an object keyed by year) did not stop a
+// filter on `salary.2024`, which then answered "is the hidden value X?" through its events.
 t.test('a protected path with a numeric object key is reached by a filter naming it', async (t) => {
   t.equal(protectedPathReached('salary.2024', ['salary.2024']), 'salary.2024')
   t.equal(protectedPathReached('salary.2024.bonus', ['salary.2024']), 'salary.2024')
+})
+
+t.test('a number in a filter key is still tried as an array index', async (t) => {
+  t.equal(protectedPathReached('salary.0.2024', ['salary.2024']), 'salary.2024', 'an array of year maps')
+  t.equal(protectedPathReached('salary.2023', ['salary.2024']), null, 'another year is not protected')
 })
