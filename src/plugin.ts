@@ -6,16 +6,15 @@ import { acceptConnection } from './realtime/accept.js'
 import { Heartbeat } from './connection/heartbeat.js'
 import { CloseCodes } from './errors.js'
 import { Hub } from './hub/hub.js'
-import { fail, resolveCoreOptions, type RealtimeOptions } from './options.js'
-import { registerCoreMessages } from './protocol/core-routes.js'
+import { resolveOptions, type RealtimeOptions } from './options/index.js'
+import { fail } from './options/validate.js'
 import { Dispatcher } from './protocol/dispatcher.js'
+import { MESSAGES } from './protocol/messages.js'
 import { installAsyncApi } from './protocol/asyncapi-route.js'
-import { checkExistingWebsocketServer, installOperations, resolveOperationsOptions, websocketServerOptions } from './observability/index.js'
+import { checkExistingWebsocketServer, installOperations, websocketServerOptions } from './observability/index.js'
 import { installChannels } from './channels/install.js'
-import { resolveChannelsOptions } from './channels/options.js'
 import { setupUpgrade } from './upgrade/index.js'
 import { installCluster } from './cluster/install.js'
-import type { ClusterOptions } from './cluster/options.js'
 import type { RealtimeApi } from './api.js'
 
 /**
@@ -32,26 +31,34 @@ function publicApi (hub: Hub): RealtimeApi {
  * into the hub. Shutdown is ordered and idempotent.
  */
 export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastify: FastifyInstance, rawOptions) => {
-  const options = resolveCoreOptions(rawOptions)
-  const ops = resolveOperationsOptions(rawOptions as unknown as Record<string, unknown>)
-  installAsyncApi(fastify, rawOptions.asyncapi, options.path) // opt-in GET of the AsyncAPI document
+  // Every option, validated once (src/options): each module below gets its resolved group.
+  const resolved = resolveOptions(rawOptions)
+  const options = resolved.core
+  const ops = resolved.operations
+  installAsyncApi(fastify, resolved.asyncapi, options.path) // opt-in GET of the AsyncAPI document
   const log = fastify.log.child({ plugin: 's3db-realtime' }, options.logLevel === null ? {} : { level: options.logLevel })
   const hub = new Hub(options, log)
-  const dispatcher = new Dispatcher(hub, options)
-  registerCoreMessages(dispatcher)
-  // Auth, origin and connection-rate hooks for the upgrade; `auth` refresh and message rate limit.
-  const upgrade = await setupUpgrade(fastify, rawOptions, options, hub, log)
-  upgrade.registerMessages(dispatcher)
-  const channelOptions = resolveChannelsOptions(rawOptions.channels)
+  // Auth, origin and connection-rate hooks for the upgrade; what `auth` messages are checked
+  // with, and the message rate limit.
+  const upgrade = await setupUpgrade(fastify, resolved, hub.local, log)
+  hub.ticketIssuer = (user, ticketOptions) => upgrade.tickets.issue(user, ticketOptions?.ttlMs)
+  const channelOptions = resolved.channels
   // With `redis`/`bus`, changes are numbered cluster-wide before delivery, and channel pushes
   // and presence are shared through the bus (src/cluster).
   checkExistingWebsocketServer(fastify, ops) // validation first: nothing below has to be undone
-  const cluster = await installCluster(hub, rawOptions as ClusterOptions, log)
+  const cluster = await installCluster(hub, resolved.cluster, log)
   // Hooked at once, so a register that fails further down still closes the bus it opened.
   fastify.addHook('onClose', async () => { await cluster.close() })
-  if (cluster.coordinator !== null) upgrade.shareTickets(cluster.coordinator.bus)
-  const channels = installChannels(hub, dispatcher, channelOptions, cluster.presenceStore)
+  if (cluster.stash !== null) upgrade.shareTickets(cluster.stash)
+  const channels = installChannels(hub, channelOptions, cluster.presenceStore)
   await cluster.attachChannels(channels)
+  // The protocol as data (src/protocol/messages.ts): handlers reach channels and auth through ctx.services.
+  const dispatcher = new Dispatcher(hub, options, {
+    messages: MESSAGES,
+    services: { channels, auth: upgrade.auth },
+    preHandlers: upgrade.preHandlers,
+    disabled: channelOptions.enabled ? [] : ['channels']
+  })
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
@@ -85,7 +92,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   if (fastify.hasDecorator(options.decorator)) fail(`decorator "${options.decorator}" is already taken: give the second endpoint its own \`decorator\``)
   fastify.decorate(options.decorator, publicApi(hub))
   // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
-  const operations = installOperations(fastify, { hub, dispatcher, database: options.database, path: options.path, ops })
+  const operations = installOperations(fastify, { hub: hub.local, state: hub.state, readiness: hub.readiness, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
   fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {

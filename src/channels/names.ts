@@ -1,10 +1,7 @@
+import { CHANNEL_NAME_PATTERN } from '../wire/client-schemas.js'
 import type { ChannelType } from './types.js'
 
-/**
- * Allowed channel names: letters, digits and `_-=@,.;:` (the set Pusher uses), so names are safe
- * as Redis keys and log fields. Length is bounded by the message schema.
- */
-export const CHANNEL_NAME_PATTERN = '^[A-Za-z0-9_\\-=@,.;:]+$'
+/** The pattern the `join`/`leave`/… schemas hold channel names to (src/wire/client-schemas.ts). */
 const NAME = new RegExp(CHANNEL_NAME_PATTERN)
 
 export function isValidChannelName (name: string): boolean {

@@ -2,29 +2,27 @@ import type { Connection } from '../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import { hasExpired } from '../upgrade/user.js'
 import type { Hub } from '../hub/hub.js'
+import {
+  channelJoinedFrame, channelLeftFrame, channelMessageFrame, encodeMessage, presenceCountFrame, presenceMemberFrame, senderOf,
+  type FrameOf
+} from '../wire/frames.js'
 import { authorizeJoin } from './authorize.js'
 import { channelTypeOf } from './names.js'
-import type { ResolvedChannelsOptions } from './options.js'
+import type { ResolvedChannelsOptions } from '../options/channels.js'
 import { MemoryPresenceStore, type PresenceStore } from './presence-store.js'
 import { LocalChannelRegistry } from './registry.js'
 import { PresenceSummarizer, type PendingCounts } from './summary.js'
 import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember, UserInfo } from './types.js'
 
 /**
- * Sends a channel frame to the channel's sockets except `excludeClientId`; returns how many got
+ * Sends a channel frame (built with src/wire/frames.ts), or an app's own message
+ * (`broadcastToChannel`), to the channel's sockets except `excludeClientId`; returns how many got
  * it. Every channel and presence push goes through `ChannelService.push`, so a bus can replace
  * it with "publish to every node, each node delivers locally" without touching anything else.
  */
 export type ChannelPush = (channel: string, message: Record<string, unknown>, excludeClientId: string | null) => number
 
-export interface JoinReply {
-  type: 'channel:joined'
-  channel: string
-  channelType: ChannelType
-  memberCount?: number
-  members?: PresenceMember[]
-  me?: PresenceMember
-}
+export type JoinReply = FrameOf<'channel:joined'>
 
 function now (): string {
   return new Date().toISOString()
@@ -69,13 +67,16 @@ export class ChannelService {
     this.summarizer = new PresenceSummarizer(options.presenceSummaryInterval, (channel, counts) => { this.sendCount(channel, counts) })
   }
 
-  /** Encodes once and sends the same frame to every local socket of the channel. */
+  /**
+   * Encodes once and sends the same frame to every local socket of the channel. Typed loosely:
+   * frames from other instances arrive here untyped (they were built with src/wire/frames.ts there).
+   */
   deliverLocal (channel: string, message: Record<string, unknown>, excludeClientId: string | null): number {
     let frame: string | null = null
     let sent = 0
     for (const connection of this.registry.connections(channel)) {
       if (connection.id === excludeClientId) continue
-      frame ??= JSON.stringify(message)
+      frame ??= encodeMessage(message)
       if (connection.send(frame)) sent++
     }
     return sent
@@ -111,15 +112,11 @@ export class ChannelService {
   }
 
   private joinReply (channel: string, type: ChannelType, me: PresenceMember): JoinReply {
-    const reply: JoinReply = { type: 'channel:joined', channel, channelType: type }
-    if (type !== 'presence') return reply
-    const count = this.store.memberCount(channel)
-    reply.memberCount = count
-    if (count <= this.options.presenceSummaryThreshold) {
-      reply.members = this.store.members(channel)
-    }
-    reply.me = me
-    return reply
+    if (type !== 'presence') return channelJoinedFrame(channel, type)
+    const memberCount = this.store.memberCount(channel)
+    // Above the threshold the list is left out: members follow presence:count instead.
+    const members = memberCount <= this.options.presenceSummaryThreshold ? this.store.members(channel) : undefined
+    return channelJoinedFrame(channel, type, { memberCount, members, me })
   }
 
   leave (connection: Connection, channel: string): void {
@@ -151,7 +148,7 @@ export class ChannelService {
       // Closed while the guard ran: the disconnect cleanup removes every membership anyway.
       if (connection.closed) return left
       if (!this.removeMembership(connection.id, channel, 'forbidden')) continue
-      connection.sendMessage({ type: 'channel:left', channel, reason: ErrorCodes.FORBIDDEN })
+      connection.sendFrame(channelLeftFrame(channel, ErrorCodes.FORBIDDEN))
       left.push(channel)
     }
     return left
@@ -170,8 +167,7 @@ export class ChannelService {
   /** `channel:message`: to the channel's other sockets; returns how many got it. */
   message (connection: Connection, channel: string, event: string, data: unknown): number {
     if (!this.registry.has(channel, connection.id)) throw notInChannel(channel)
-    const from = { clientId: connection.id, userId: connection.user?.id ?? null }
-    return this.push(channel, { type: 'channel:message', channel, event, data, from, timestamp: now() }, connection.id)
+    return this.push(channel, channelMessageFrame(channel, event, data, senderOf(connection.id, connection.user)), connection.id)
   }
 
   update (connection: Connection, channel: string, userInfo: UserInfo): PresenceMember {
@@ -188,7 +184,7 @@ export class ChannelService {
     if (JSON.stringify(merged) === JSON.stringify(current.userInfo)) return current
     assertUserInfoSize(this.options, merged)
     const member = this.store.update(channel, connection.id, userInfo, now()) as PresenceMember
-    this.push(channel, { type: 'presence:member_updated', channel, member, timestamp: now() }, connection.id)
+    this.push(channel, presenceMemberFrame('updated', channel, member), connection.id)
     return member
   }
 
@@ -200,12 +196,12 @@ export class ChannelService {
       this.summarizer.record(channel, change)
       return
     }
-    this.push(channel, { type: `presence:member_${change}`, channel, member, timestamp: now() }, excludeClientId)
+    this.push(channel, presenceMemberFrame(change, channel, member), excludeClientId)
   }
 
   private sendCount (channel: string, counts: PendingCounts): void {
     if (this.store.channel(channel) === null) return // everyone left before the summary was due
-    this.push(channel, { type: 'presence:count', channel, count: this.store.memberCount(channel), ...counts, timestamp: now() }, null)
+    this.push(channel, presenceCountFrame(channel, this.store.memberCount(channel), counts), null)
   }
 
   // --- server API (delegated from the hub) ---------------------------------------------------

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
 import type { RealtimeUser } from '../types.js'
 import type { Subscription } from '../connection/subscription.js'
+import { encode, encodeMessage, type ServerFrame } from '../wire/frames.js'
 
 const OPEN = 1
 const CLOSED = 3
@@ -100,8 +101,25 @@ export class Connection {
     return true
   }
 
+  /** Sends a frame built by src/wire/frames.ts. */
+  sendFrame (frame: ServerFrame): boolean {
+    return this.send(encode(frame))
+  }
+
+  /** Sends an app's own message (`broadcast`, `sendToClient`) as given. */
   sendMessage (message: object): boolean {
-    return this.send(JSON.stringify(message))
+    return this.send(encodeMessage(message))
+  }
+
+  /**
+   * Writes a frame past the send hooks: for the backpressure notice, which must go out ahead of
+   * the frame being sent even though the queue is still near its bound. Counted like any frame.
+   */
+  sendUnbounded (frame: string): boolean {
+    if (this.closed || this.socket.readyState !== OPEN) return false
+    this.socket.send(frame)
+    this.counters.messagesSent++
+    return true
   }
 
   /**

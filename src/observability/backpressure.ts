@@ -1,8 +1,9 @@
 import type { EventEmitter } from 'node:events'
 import type { Connection, SendHooks } from '../connection/connection.js'
-import { CloseCodes, ErrorCodes } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
-import type { ResolvedOperations } from './options.js'
+import { CloseCodes } from '../errors.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import { encode, slowConsumerResyncFrame } from '../wire/frames.js'
+import type { ResolvedOperations } from '../options/operations.js'
 
 const OPEN = 1
 
@@ -28,11 +29,11 @@ export class SendPolicy implements SendHooks {
 
   constructor (
     private readonly options: ResolvedOperations['backpressure'],
-    private readonly hub: Hub,
+    private readonly hub: LocalHub,
     private readonly observe: ((frame: string) => void) | null
   ) {
     this.maxBufferedBytes = options?.maxBufferedBytes ?? Infinity
-    hub.on('client.disconnected', ({ clientId }) => { this.overflows.delete(clientId) })
+    hub.signals.on('disconnected', (connection) => { this.overflows.delete(connection.id) })
   }
 
   overflow (connection: Connection, _frame: string): boolean {
@@ -67,18 +68,10 @@ export class SendPolicy implements SendHooks {
     const overflow = this.overflows.get(connection.id)
     if (overflow === undefined || connection.closed || connection.socket.readyState !== OPEN) return
     this.overflows.delete(connection.id)
-    const notice = JSON.stringify({
-      type: 'error',
-      code: ErrorCodes.RESYNC_REQUIRED,
-      message: 'Frames were dropped because this client did not read fast enough; resubscribe with `since` to recover',
-      details: {
-        reason: 'slow_consumer',
-        dropped: overflow.dropped,
-        subscriptions: [...connection.subscriptions.values()].map((s) => ({ subscriptionId: s.id, resource: s.resource }))
-      }
-    })
-    connection.socket.send(notice)
-    this.hub.counters.messagesSent++
-    this.observe?.(notice)
+    const subscriptions = [...connection.subscriptions.values()].map((s) => ({ subscriptionId: s.id, resource: s.resource }))
+    const notice = encode(slowConsumerResyncFrame(overflow.dropped, subscriptions))
+    // Past the bound on purpose: the queue has drained enough to take frames again, and the
+    // notice must precede them.
+    if (connection.sendUnbounded(notice)) this.observe?.(notice)
   }
 }

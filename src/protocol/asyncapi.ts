@@ -1,14 +1,8 @@
 import { createRequire } from 'node:module'
 import type { TSchema } from '@sinclair/typebox'
-import { ChannelSchemas } from '../channels/schemas.js'
 import { CloseCodes } from '../errors.js'
-import { AuthSchema } from './handlers/auth.js'
-import { Schemas } from './schemas.js'
-import { ErrorCodeDescriptions, ErrorDetailsSchemas, MemberSchema, ServerSchemas, UserSchema, type ServerFrameType } from './server-schemas.js'
-
-/** Every client message type, with the schema its handler is registered with. */
-export const ClientSchemas = { ...Schemas, auth: AuthSchema, ...ChannelSchemas }
-export type ClientMessageType = keyof typeof ClientSchemas
+import { ClientSchemas, type ClientMessageType } from '../wire/client-schemas.js'
+import { ErrorCodeDescriptions, ErrorDetailsSchemas, MemberSchema, ServerSchemas, UserSchema, type ServerFrameType } from '../wire/server-schemas.js'
 
 /** What answers each client message (besides `error`, which any of them may get). */
 const REPLIES: Readonly<Record<ClientMessageType, readonly ServerFrameType[]>> = {

@@ -1,11 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { ChannelService } from '../channels/service.js'
 import type { Connection } from '../connection/connection.js'
 import type { Hub } from '../hub/hub.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import { hasExpired } from '../upgrade/user.js'
-import type { ResolvedCoreOptions } from '../options.js'
+import type { ResolvedCoreOptions } from '../options/core.js'
+import type { AuthServices } from '../upgrade/message-auth.js'
+import type { ReplyFrame, RequestId } from '../wire/frames.js'
 
-export type RequestId = string | number | undefined
+export type { RequestId }
+
+/**
+ * What handlers act through besides the hub, built once by the plugin and given to the
+ * Dispatcher (no handler closes over a feature's installer).
+ */
+export interface Services {
+  readonly channels: ChannelService
+  readonly auth: AuthServices
+}
 
 /** What every message handler receives besides the validated message. */
 export interface RequestContext {
@@ -14,8 +26,9 @@ export interface RequestContext {
   readonly options: ResolvedCoreOptions
   readonly requestId: RequestId
   readonly log: FastifyBaseLogger
-  /** Sends a reply that echoes the request's `requestId`. */
-  reply (message: Record<string, unknown>): void
+  readonly services: Services
+  /** Sends a frame built by src/wire/frames.ts, echoing the request's `requestId`. */
+  reply (frame: ReplyFrame): void
 }
 
 export type Handler<M> = (ctx: RequestContext, message: M) => void | Promise<void>

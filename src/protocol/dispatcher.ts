@@ -5,10 +5,12 @@ import type { RawData } from 'ws'
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import type { Hub } from '../hub/hub.js'
-import type { ResolvedCoreOptions } from '../options.js'
+import type { ResolvedCoreOptions } from '../options/core.js'
 import { isPlainObject } from '../util/paths.js'
-import { closeIfExpired, type Handler, type RequestContext, type RequestId } from './context.js'
+import { errorFrame, withRequestId } from '../wire/frames.js'
+import { closeIfExpired, type Handler, type RequestContext, type RequestId, type Services } from './context.js'
 import { toProtocolError } from './errors.js'
+import { refusalsFor, type Feature, type MessageTable } from './messages.js'
 
 interface Route {
   check: TypeCheck<TSchema>
@@ -21,6 +23,18 @@ interface Route {
  * type, or 'invalid' for a frame that is not a JSON object (or holds a forbidden key).
  */
 export type PreHandler = (connection: Connection, type: string) => void
+
+/** What the Dispatcher is built with besides the hub and the options. */
+export interface DispatcherSetup {
+  /** Message type -> schema, handler, feature (src/protocol/messages.ts). */
+  readonly messages: MessageTable
+  /** Handed to every handler as `ctx.services`. */
+  readonly services: Services
+  /** Run first for every frame, in this order (the message rate limit, then the in-band gate). */
+  readonly preHandlers?: readonly PreHandler[]
+  /** Features the options turned off: their messages are refused after `preHandlers`, before validation. */
+  readonly disabled?: readonly Feature[]
+}
 
 /** Frames of one connection accepted but not yet handled to the end (see handleFrame). */
 interface InputQueue {
@@ -64,7 +78,7 @@ function readRequestId (message: Record<string, unknown>): RequestId {
 }
 
 /**
- * The protocol as data: message type -> compiled schema + handler. Frames of one connection are
+ * Runs the message table: message type -> compiled schema + handler. Frames of one connection are
  * handled in order (a `subscribe` is in place before the `insert` sent after it), through an
  * input queue bounded in frames and bytes: a client that sends faster than its handlers finish
  * (a slow guard, a slow store) is closed with 1013 instead of growing the heap.
@@ -77,8 +91,22 @@ export class Dispatcher {
   /** Frames being handled, so shutdown can let in-flight requests finish and reply. */
   private readonly inFlight = new Set<Promise<void>>()
 
-  constructor (private readonly hub: Hub, private readonly options: ResolvedCoreOptions) {}
+  private readonly services: Services
 
+  constructor (private readonly hub: Hub, private readonly options: ResolvedCoreOptions, setup: DispatcherSetup) {
+    this.services = setup.services
+    for (const [type, spec] of Object.entries(setup.messages)) this.register(type, spec.schema, spec.handler)
+    this.preHandlers.push(...(setup.preHandlers ?? []))
+    const refusals = refusalsFor(setup.messages, setup.disabled ?? [])
+    if (refusals.size > 0) {
+      this.preHandlers.push((_connection, type) => {
+        const refuse = refusals.get(type)
+        if (refuse !== undefined) throw refuse()
+      })
+    }
+  }
+
+  /** Compiles one row of the table (called by the constructor for each). */
   register<S extends TSchema> (type: string, schema: S, handler: Handler<Static<S>>): void {
     if (this.routes.has(type)) throw new Error(`message type "${type}" is already registered`)
     this.routes.set(type, { check: TypeCompiler.Compile(schema), handler })
@@ -175,7 +203,8 @@ export class Dispatcher {
         options: this.options,
         requestId,
         log: connection.log,
-        reply: (reply) => { connection.sendMessage(requestId === undefined ? reply : { ...reply, requestId }) }
+        services: this.services,
+        reply: (frame) => { connection.sendFrame(withRequestId(frame, requestId)) }
       }
       await route.handler(ctx, message)
     } catch (error) {
@@ -207,9 +236,6 @@ export class Dispatcher {
 
   sendError (connection: Connection, requestId: RequestId, error: ProtocolError): void {
     this.hub.counters.errors++
-    const reply: Record<string, unknown> = { type: 'error', code: error.code, message: error.message }
-    if (requestId !== undefined) reply.requestId = requestId
-    if (error.details !== undefined) reply.details = error.details
-    connection.sendMessage(reply)
+    connection.sendFrame(errorFrame(error, requestId))
   }
 }

@@ -8,6 +8,7 @@ import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { RealtimeUser } from '../types.js'
 import { Connection, type SendHooks } from '../connection/connection.js'
 import { connectionOf, tagSocket } from '../connection/tag.js'
+import { connectedFrame } from '../wire/frames.js'
 
 type UpgradedTcpSocket = { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null }
 
@@ -111,6 +112,6 @@ export function acceptConnection (
   heartbeat.watch(connection)
 
   hub.addConnection(connection)
-  connection.sendMessage({ type: 'connected', clientId: id, user, timestamp: connection.connectedAt.toISOString() })
+  connection.sendFrame(connectedFrame(id, user, connection.connectedAt))
   return connection
 }

@@ -1,22 +1,24 @@
 import type { FastifyBaseLogger, FastifyContextConfig, FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
 import fastifyCors from '@fastify/cors'
-import type { Hub } from '../hub/hub.js'
-import { MessageRateLimiter, resolveMessageRateLimit } from '../limits/message-rate.js'
-import type { RealtimeOptions, ResolvedCoreOptions } from '../options.js'
-import { registerAuthMessage } from '../protocol/handlers/auth.js'
-import type { Dispatcher } from '../protocol/dispatcher.js'
-import { resolveAuthOptions } from './auth-options.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { RealtimeUser } from '../types.js'
+import type { IssuedTicket } from './types.js'
+import { MessageRateLimiter } from '../limits/message-rate.js'
+import type { ResolvedOptions } from '../options/index.js'
+import type { Connection } from '../connection/connection.js'
+import { buildAuth } from './auth-drivers.js'
 import { authHook, verifyToken } from './authenticate.js'
 import { FastifyJwtVerifier } from './fastify-jwt.js'
 import { InBandGate } from './in-band.js'
+import { AuthFailures, type AuthServices } from './message-auth.js'
 import { exposeQueryTokenEarly } from './query-token.js'
-import { connectionRateHook, resolveConnectionRateLimit } from './connection-rate.js'
-import { originHook, resolveCorsOptions } from './origin.js'
+import { connectionRateHook } from './connection-rate.js'
+import { originHook } from './origin.js'
 import { installLogRedaction, upgradeLogSerializers } from './redact.js'
 import { ExpiryWatch } from './session.js'
 import { registerTicketRoute } from './ticket-route.js'
-import { resolveTicketOptions, TicketStore } from './tickets.js'
-import type { Bus } from '../bus/types.js'
+import { TicketStore } from './tickets.js'
+import type { Stash } from '../bus/types.js'
 
 // Untyped on purpose (like the health routes' flags): no augmentation of the app's FastifyContextConfig.
 const WS_ROUTE_CONFIG = { websocket: true } as FastifyContextConfig
@@ -32,34 +34,41 @@ export interface UpgradeSetup {
      */
     config: FastifyContextConfig
   }
-  /** Registers the `auth` refresh message and the per-socket message rate limit. */
-  registerMessages: (dispatcher: Dispatcher) => void
+  /** What the `auth` message handler checks credentials with (`ctx.services.auth`). */
+  readonly auth: AuthServices
+  /**
+   * Dispatcher pre-handlers, in order: the per-socket message rate limit, then the in-band gate
+   * (frames refused for want of auth still count against the limit).
+   */
+  readonly preHandlers: ReadonlyArray<(connection: Connection, type: string) => void>
   /** Clustered: tickets issued on any instance can be redeemed on any other (once). */
-  shareTickets: (bus: Bus) => void
+  shareTickets: (bus: Stash) => void
+  /** Issues `?ticket=` tickets (`app.realtime.issueTicket`). */
+  readonly tickets: { issue: (user: RealtimeUser, ttlMs?: number) => IssuedTicket }
 }
+
+/** The option groups the upgrade uses, resolved by src/options. */
+export type UpgradeOptions = Pick<ResolvedOptions, 'core' | 'auth' | 'tickets' | 'cors' | 'connectionRateLimit' | 'rateLimit'>
 
 /**
  * Everything that happens before a socket opens (auth, origin, connection rate) and the parts
  * of authentication that live on after it (expiry, refresh, tickets, message rate limit).
- * Every option group is validated here, at register, before anything is started.
+ * The options were validated at register (src/options); the auth drivers are built here.
  */
 export async function setupUpgrade (
-  fastify: FastifyInstance, raw: RealtimeOptions, core: ResolvedCoreOptions, hub: Hub, log: FastifyBaseLogger
+  fastify: FastifyInstance, options: UpgradeOptions, hub: LocalHub, log: FastifyBaseLogger
 ): Promise<UpgradeSetup> {
-  const auth = resolveAuthOptions(raw.auth, log)
-  const tickets = resolveTicketOptions(raw.tickets, core.path)
-  const cors = resolveCorsOptions(raw.cors)
-  const connectionRate = resolveConnectionRateLimit(raw.connectionRateLimit)
-  const messageRate = resolveMessageRateLimit(raw.rateLimit)
+  const { core, tickets, cors, connectionRateLimit: connectionRate, rateLimit: messageRate } = options
+  const auth = buildAuth(options.auth, log)
 
   // Credentials in query strings are scrubbed from every line the app logs, not only this route's.
   installLogRedaction(fastify.log)
   // Checked now, at register: a missing @fastify/jwt must not surface as 500s on the first upgrade.
   const jwt = auth.jwt === null ? null : new FastifyJwtVerifier(fastify, auth.jwt)
   const store = new TicketStore(tickets)
-  hub.ticketIssuer = (user, options) => store.issue(user, options?.ttlMs)
   const expiry = new ExpiryWatch(hub)
-  const limiter = messageRate.enabled ? new MessageRateLimiter(messageRate, hub) : null
+  const limiter = messageRate.enabled ? new MessageRateLimiter(messageRate) : null
+  if (limiter !== null) hub.signals.on('disconnected', (connection) => { limiter.forget(connection.id) })
   const gate = auth.required && auth.inBand ? new InBandGate(hub, auth.handshakeTimeout) : null
   // An app-wide hook calling request.jwtVerify() runs before any route hook: the query token
   // must be a header before Fastify sees the request at all.
@@ -82,20 +91,18 @@ export async function setupUpgrade (
   })
   return {
     routeOptions: { onRequest, logSerializers: upgradeLogSerializers, config: WS_ROUTE_CONFIG },
-    registerMessages (dispatcher) {
-      registerAuthMessage(dispatcher, {
-        verifyToken: jwt !== null
-          ? async (token, connection) => await jwt.verifyToken(token, { ip: typeof connection.metadata.ip === 'string' ? connection.metadata.ip : null, log: connection.log })
-          // Only auth.authenticate without drivers has nothing to check a token with.
-          : auth.authenticate !== null && auth.drivers.length === 0 ? null : async (token) => await verifyToken(auth.drivers, token),
-        redeemTicket: async (ticket) => await store.redeem(ticket),
-        expiry,
-        ...(gate !== null ? { authenticated: (connection) => { gate.authenticated(connection) } } : {})
-      })
-      // After the rate limiter: frames refused for want of auth still count against the limit.
-      if (limiter !== null) dispatcher.addPreHandler(limiter.check)
-      if (gate !== null) dispatcher.addPreHandler(gate.check)
+    tickets: { issue: (user, ttlMs) => store.issue(user, ttlMs) },
+    auth: {
+      verifyToken: jwt !== null
+        ? async (token, connection) => await jwt.verifyToken(token, { ip: typeof connection.metadata.ip === 'string' ? connection.metadata.ip : null, log: connection.log })
+        // Only auth.authenticate without drivers has nothing to check a token with.
+        : auth.authenticate !== null && auth.drivers.length === 0 ? null : async (token) => await verifyToken(auth.drivers, token),
+      redeemTicket: async (ticket) => await store.redeem(ticket),
+      expiry,
+      gate,
+      failures: new AuthFailures()
     },
+    preHandlers: [...(limiter !== null ? [limiter.check] : []), ...(gate !== null ? [gate.check] : [])],
     shareTickets (bus) {
       store.share(bus, log)
     }

@@ -3,9 +3,10 @@ import { ErrorCodes, type ErrorCode } from '../errors.js'
 
 /*
  * TypeBox schemas of every frame the server sends (PROTOCOL.md section 2, README "Protocol",
- * "Channels", "Scaling out"). The senders build their frames by hand; these schemas describe
- * them for the AsyncAPI document (src/protocol/asyncapi.ts), and test/conformance/asyncapi-frames.test.ts
- * checks real frames against them, which is what keeps the two in step.
+ * "Channels", "Scaling out"). The builders of src/wire/frames.ts are typed by them; they
+ * describe the frames for the AsyncAPI document (src/protocol/asyncapi.ts), and
+ * test/conformance/asyncapi-frames.test.ts checks real frames against them, which is what keeps
+ * the two in step.
  *
  * Objects are closed (additionalProperties: false) so a field added to a sender without a
  * schema change fails that test instead of going undocumented. Timestamps carry

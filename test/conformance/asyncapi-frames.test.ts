@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { FormatRegistry, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ErrorDetailsSchemas, ServerSchemas } from '../../src/protocol/server-schemas.js'
+import { ErrorDetailsSchemas, ServerSchemas } from '../../src/wire/server-schemas.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { RealtimeUser } from '../../src/index.js'
 import { buildApp } from '../helpers/app.js'
@@ -11,7 +11,7 @@ import { asUser, jwtAuth } from '../helpers/users.js'
 
 /*
  * Every frame a real server sends in these scenarios is checked against the schema of its
- * `type` in src/protocol/server-schemas.ts (the source of the AsyncAPI document): a sender that
+ * `type` in src/wire/server-schemas.ts (the source of the AsyncAPI document): a sender that
  * adds, renames or retypes a field fails here until the schema (and the document) follow.
  */
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS } from '../../src/protocol/handlers/auth.js'
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS } from '../../src/upgrade/message-auth.js'
 import { buildApp } from '../helpers/app.js'
 import type { Message } from '../helpers/client.js'
 import { hsToken, SECRET } from '../helpers/jwt.js'

@@ -1,32 +1,25 @@
-import type { ChannelService } from '../../channels/service.js'
-import type { ChannelMessageMessage, ChannelUpdateMessage, JoinMessage, LeaveMessage } from '../../channels/schemas.js'
-import type { Handler } from '../context.js'
+import type { ChannelMessageMessage, ChannelUpdateMessage, JoinMessage, LeaveMessage } from '../../wire/client-schemas.js'
+import { channelLeftFrame, channelSentFrame, channelUpdatedFrame } from '../../wire/frames.js'
+import type { RequestContext } from '../context.js'
 
-export interface ChannelHandlers {
-  join: Handler<JoinMessage>
-  leave: Handler<LeaveMessage>
-  message: Handler<ChannelMessageMessage>
-  update: Handler<ChannelUpdateMessage>
+/* join / leave / channel:message / channel:update, as PROTOCOL.md section 2 lists them. */
+
+export async function handleJoin (ctx: RequestContext, message: JoinMessage): Promise<void> {
+  const reply = await ctx.services.channels.join(ctx.connection, message.channel, message.userInfo)
+  if (reply !== null) ctx.reply(reply)
 }
 
-/** join / leave / channel:message / channel:update, as PROTOCOL.md section 2 lists them. */
-export function channelHandlers (service: ChannelService): ChannelHandlers {
-  return {
-    join: async (ctx, message) => {
-      const reply = await service.join(ctx.connection, message.channel, message.userInfo)
-      if (reply !== null) ctx.reply({ ...reply })
-    },
-    leave: (ctx, message) => {
-      service.leave(ctx.connection, message.channel)
-      ctx.reply({ type: 'channel:left', channel: message.channel })
-    },
-    message: (ctx, message) => {
-      const delivered = service.message(ctx.connection, message.channel, message.event, message.data ?? null)
-      ctx.reply({ type: 'channel:sent', channel: message.channel, delivered })
-    },
-    update: (ctx, message) => {
-      const member = service.update(ctx.connection, message.channel, message.userInfo)
-      ctx.reply({ type: 'channel:updated', channel: message.channel, member })
-    }
-  }
+export function handleLeave (ctx: RequestContext, message: LeaveMessage): void {
+  ctx.services.channels.leave(ctx.connection, message.channel)
+  ctx.reply(channelLeftFrame(message.channel))
+}
+
+export function handleChannelMessage (ctx: RequestContext, message: ChannelMessageMessage): void {
+  const delivered = ctx.services.channels.message(ctx.connection, message.channel, message.event, message.data ?? null)
+  ctx.reply(channelSentFrame(message.channel, delivered))
+}
+
+export function handleChannelUpdate (ctx: RequestContext, message: ChannelUpdateMessage): void {
+  const member = ctx.services.channels.update(ctx.connection, message.channel, message.userInfo)
+  ctx.reply(channelUpdatedFrame(message.channel, member))
 }

@@ -4,8 +4,9 @@ import { publishReaches, requirePublishVisible } from '../../access/visibility.j
 import type { Connection } from '../../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import type { Hub } from '../../hub/hub.js'
-import type { ResolvedResource } from '../../options.js'
-import type { PublishMessage } from '../../channels/schemas.js'
+import type { ResolvedResource } from '../../access/resource.js'
+import type { PublishMessage } from '../../wire/client-schemas.js'
+import { encode, publishedFrame, publishMessageFrame, senderOf } from '../../wire/frames.js'
 import type { RealtimeUser } from '../../types.js'
 import { isPlainObject } from '../../util/paths.js'
 import { requireOpen, type RequestContext } from '../context.js'
@@ -52,7 +53,7 @@ export function deliverPublished (hub: Hub, resource: string, frame: string, exc
   const config = hub.options.resources.get(resource)
   hub.indexes.get(resource)?.forEach((subscription) => {
     // Guarded resources: only subscriptions whose filter the message matches (src/access/visibility.ts).
-    if (subscription.connection.id !== excludeClientId && publishReaches(config, subscription, message)) recipients.add(subscription.connection)
+    if (subscription.connection.id !== excludeClientId && publishReaches(config, subscription.filter, message)) recipients.add(subscription.connection)
   })
   let delivered = 0
   for (const connection of recipients) if (connection.send(frame)) delivered++
@@ -66,16 +67,10 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
   checkResourceRoles(resource, user)
   await checkPublishAuth(resource, user, message.message, ctx.log)
   await requirePublishVisible(resource, user, message.message, ctx.log)
-  const frame = JSON.stringify({
-    type: 'message',
-    channel: resource.name,
-    data: projectPublished(resource, message.message),
-    from: { clientId: ctx.connection.id, userId: user?.id ?? null },
-    timestamp: new Date().toISOString()
-  })
+  const frame = encode(publishMessageFrame(resource.name, projectPublished(resource, message.message), senderOf(ctx.connection.id, user)))
   requireOpen(ctx)
   const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id, message.message)
   // Clustered: the other instances deliver it to their subscribers (`delivered` counts this one).
   ctx.hub.relay?.({ kind: 'publish', resource: resource.name, frame, excludeClientId: ctx.connection.id, message: message.message })
-  ctx.reply({ type: 'published', channel: resource.name, delivered })
+  ctx.reply(publishedFrame(resource.name, delivered))
 }

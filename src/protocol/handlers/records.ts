@@ -1,11 +1,12 @@
 import { combineFilters, compileFilter, matchesFilter, type CompiledFilter } from '../../access/filter.js'
 import { checkResourceRoles, listForcedFilter, requireAllowed, requireResource } from '../../access/access.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
-import type { ResolvedResource } from '../../options.js'
+import type { ResolvedResource } from '../../access/resource.js'
 import { listPage } from '../../records/list.js'
 import type { RecordData } from '../../types.js'
 import { requireOpen, type RequestContext } from '../context.js'
-import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../schemas.js'
+import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../../wire/client-schemas.js'
+import { deletedFrame, insertedFrame, pageFrame, recordFrame, updatedFrame } from '../../wire/frames.js'
 import { parseClientFilter } from './subscriptions.js'
 import { forcedFilterFor, recordAsFilter } from '../../access/visibility.js'
 import { forcedSubscriptionFilter } from '../../access/subscription-filter.js'
@@ -50,7 +51,7 @@ export async function handleGet (ctx: RequestContext, message: GetMessage): Prom
   requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'get', ctx.log, ctx.connection.user, { id: message.id })
   const record = await readVisible(ctx, resource, message.id)
-  ctx.reply({ type: 'data', resource: resource.name, data: resource.project(record) })
+  ctx.reply(recordFrame(resource.name, resource.project(record)))
 }
 
 export async function handleList (ctx: RequestContext, message: ListMessage): Promise<void> {
@@ -63,7 +64,7 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
     cursor: message.cursor ?? null,
     ...(message.partition !== undefined ? { partition: message.partition } : {})
   })
-  ctx.reply({ type: 'data', resource: resource.name, data: page.records.map(resource.project), cursor: page.cursor })
+  ctx.reply(pageFrame(resource.name, page.records.map(resource.project), page.cursor))
 }
 
 /**
@@ -126,7 +127,7 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
   await requireWritable(ctx, resource, data, 'Record would be outside what you may see')
   requireOpen(ctx)
   const record = await resource.resource.insert(data)
-  ctx.reply({ type: 'inserted', resource: resource.name, data: resource.project(record) })
+  ctx.reply(insertedFrame(resource.name, resource.project(record)))
 }
 
 export async function handleUpdate (ctx: RequestContext, message: UpdateMessage): Promise<void> {
@@ -140,7 +141,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
   requireOpen(ctx)
   const record = await resource.resource.update(message.id, data)
-  ctx.reply({ type: 'updated', resource: resource.name, data: resource.project(record) })
+  ctx.reply(updatedFrame(resource.name, resource.project(record)))
 }
 
 export async function handleDelete (ctx: RequestContext, message: DeleteMessage): Promise<void> {
@@ -151,5 +152,5 @@ export async function handleDelete (ctx: RequestContext, message: DeleteMessage)
   await requireInsideForced(ctx, resource, existing, 'Access denied')
   requireOpen(ctx)
   await resource.resource.delete(message.id)
-  ctx.reply({ type: 'deleted', resource: resource.name, id: message.id })
+  ctx.reply(deletedFrame(resource.name, message.id))
 }

@@ -6,11 +6,12 @@ import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
 import type { Subscription } from '../../connection/subscription.js'
-import type { ResolvedResource } from '../../options.js'
+import type { ResolvedResource } from '../../access/resource.js'
 import type { ChangeType, Filter } from '../../types.js'
-import { prepareReplay } from '../../cluster/resume.js'
+import { prepareReplay } from '../../hub/replay.js'
 import type { RequestContext } from '../context.js'
-import type { SubscribeMessage, UnsubscribeMessage } from '../schemas.js'
+import type { SubscribeMessage, UnsubscribeMessage } from '../../wire/client-schemas.js'
+import { subscribedFrame, unsubscribedFrame, type SubscriptionSnapshot } from '../../wire/frames.js'
 
 function sameFilter (a: Filter, b: Filter): boolean {
   const keys = Object.keys(a)
@@ -64,9 +65,9 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `None of the requested events is broadcast for "${resource.name}" (it broadcasts: ${[...resource.events].join(', ')})`, { field: '/events' })
   }
 
-  // `since` / `snapshot` (src/cluster/resume.ts): the async reads happen here; the finishing
+  // `since` / `snapshot` (src/hub/replay.ts): the async reads happen here; the finishing
   // step is synchronous and runs right before the subscription is added (see below).
-  const finishReplay = await prepareReplay(ctx.hub, resource, filter, message, ctx.options.maxListLimit)
+  const finishReplay = await prepareReplay(ctx.hub.stream, ctx.hub.historySource, resource, filter, message, ctx.options.maxListLimit)
   const { missed, reply: replayReply } = finishReplay()
 
   const connection = ctx.connection
@@ -84,19 +85,18 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     // and the live stream, and none can arrive twice.
     ctx.hub.addSubscription(subscription)
   }
-  ctx.reply({
-    type: 'subscribed',
+  ctx.reply(subscribedFrame({
     resource: resource.name,
     filter: filter.filter,
     // Truthful: a client filter that contradicts a forced one (tenant t2 under forced t1) is a
     // subscription that will receive nothing, and the reply says so instead of implying t1.
-    ...(filter.impossible ? { matchesNothing: true } : {}),
+    matchesNothing: filter.impossible,
     events: [...events],
     subscriptionId: subscription.id,
     seq: ctx.hub.lastSeq(resource.name),
     epoch: ctx.hub.epoch,
-    ...replayReply
-  })
+    snapshot: replayReply.snapshot as SubscriptionSnapshot | undefined
+  }))
   for (const event of missed) {
     const match = matchForSubscription(event, subscription)
     if (match !== null) connection.send(encodeEvent(event, resource.project, match !== 'plain', match === 'left-hidden'))
@@ -117,10 +117,9 @@ export function handleUnsubscribe (ctx: RequestContext, message: UnsubscribeMess
     throw new ProtocolError(ErrorCodes.INVALID_REQUEST, 'unsubscribe needs a subscriptionId or a resource', { field: '/resource' })
   }
   for (const subscription of removed) ctx.hub.removeSubscription(subscription)
-  const reply: Record<string, unknown> = { type: 'unsubscribed', subscriptionIds: removed.map((s) => s.id) }
-  if (message.resource !== undefined) reply.resource = message.resource
-  else if (removed[0] !== undefined) reply.resource = removed[0].resource
-  if (message.filter !== undefined) reply.filter = message.filter
-  if (message.subscriptionId !== undefined) reply.subscriptionId = message.subscriptionId
-  ctx.reply(reply)
+  ctx.reply(unsubscribedFrame(removed.map((s) => s.id), {
+    resource: message.resource ?? removed[0]?.resource,
+    filter: message.filter,
+    subscriptionId: message.subscriptionId
+  }))
 }

@@ -1,0 +1,92 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+/*
+ * TypeBox schemas of every message a client sends (PROTOCOL.md section 2). The dispatcher
+ * validates each message against the schema of its `type` (src/protocol/messages.ts), and the
+ * AsyncAPI document (src/protocol/asyncapi.ts) is built from the same objects. Unknown fields
+ * are refused (INVALID_REQUEST) so typos do not silently change meaning.
+ */
+
+/**
+ * Allowed channel names: letters, digits and `_-=@,.;:` (the set Pusher uses), so names are safe
+ * as Redis keys and log fields. Length is bounded by the message schema.
+ */
+export const CHANNEL_NAME_PATTERN = '^[A-Za-z0-9_\\-=@,.;:]+$'
+
+/** Common to every client message. */
+const base = {
+  requestId: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]))
+}
+const resource = Type.String({ minLength: 1, maxLength: 128 })
+const id = Type.String({ minLength: 1, maxLength: 512 })
+const partition = Type.String({ maxLength: 128 })
+const filter = Type.Record(Type.String(), Type.Unknown())
+const data = Type.Record(Type.String(), Type.Unknown())
+const changeType = Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')])
+const channel = Type.String({ minLength: 1, maxLength: 200, pattern: CHANNEL_NAME_PATTERN })
+const userInfo = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown())
+const credential = Type.String({ minLength: 1, maxLength: 8192 })
+
+function message<K extends string, T extends Record<string, TSchema>> (type: K, fields: T) {
+  return Type.Object({ type: Type.Literal(type), ...base, ...fields }, { additionalProperties: false })
+}
+
+/** One schema per client message type, in the order the AsyncAPI document lists them. */
+export const ClientSchemas = {
+  ping: message('ping', {}),
+  subscribe: message('subscribe', {
+    resource,
+    filter: Type.Optional(filter),
+    events: Type.Optional(Type.Array(changeType, { minItems: 1, maxItems: 3 })),
+    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    epoch: Type.Optional(Type.String({ maxLength: 128 })),
+    snapshot: Type.Optional(Type.Boolean())
+  }),
+  unsubscribe: message('unsubscribe', {
+    resource: Type.Optional(resource),
+    filter: Type.Optional(filter),
+    subscriptionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 }))
+  }),
+  get: message('get', { resource, id, partition: Type.Optional(partition) }),
+  list: message('list', {
+    resource,
+    filter: Type.Optional(filter),
+    partition: Type.Optional(partition),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    cursor: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]))
+  }),
+  insert: message('insert', { resource, data }),
+  // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.
+  update: message('update', { resource, id, data, partition: Type.Optional(partition) }),
+  delete: message('delete', { resource, id, partition: Type.Optional(partition) }),
+  /** `{type:'auth', token}` (refresh, or in-band authentication) or `{type:'auth', ticket}`. */
+  auth: Type.Union([message('auth', { token: credential }), message('auth', { ticket: credential })]),
+  /** `channel` here is a resource name, so it follows resource naming, not channel naming. */
+  publish: message('publish', { channel: Type.String({ minLength: 1, maxLength: 128 }), message: Type.Unknown() }),
+  join: message('join', { channel, userInfo: Type.Optional(userInfo) }),
+  leave: message('leave', { channel }),
+  'channel:message': message('channel:message', {
+    channel,
+    event: Type.String({ minLength: 1, maxLength: 128 }),
+    data: Type.Optional(Type.Unknown())
+  }),
+  'channel:update': message('channel:update', { channel, userInfo })
+}
+
+export type ClientMessageType = keyof typeof ClientSchemas
+/** The validated message of one type, as its handler receives it. */
+export type ClientMessage<K extends ClientMessageType> = Static<(typeof ClientSchemas)[K]>
+
+export type SubscribeMessage = ClientMessage<'subscribe'>
+export type UnsubscribeMessage = ClientMessage<'unsubscribe'>
+export type GetMessage = ClientMessage<'get'>
+export type ListMessage = ClientMessage<'list'>
+export type InsertMessage = ClientMessage<'insert'>
+export type UpdateMessage = ClientMessage<'update'>
+export type DeleteMessage = ClientMessage<'delete'>
+export type AuthMessage = ClientMessage<'auth'>
+export type PublishMessage = ClientMessage<'publish'>
+export type JoinMessage = ClientMessage<'join'>
+export type LeaveMessage = ClientMessage<'leave'>
+export type ChannelMessageMessage = ClientMessage<'channel:message'>
+export type ChannelUpdateMessage = ClientMessage<'channel:update'>
