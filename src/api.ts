@@ -5,7 +5,7 @@ export type { RealtimeApi, RealtimeEvents } from './realtime/api.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The s3db-realtime API: broadcast, getClients, getMetrics, events … (README "Hub API"). */
+    /** The s3db-realtime API: broadcast, getClients, getMetrics, events … (docs/api.md). */
     realtime: RealtimeApi
   }
   interface FastifyRequest {

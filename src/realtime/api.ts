@@ -23,7 +23,7 @@ export type Listener<K extends keyof RealtimeEvents> = (...args: RealtimeEvents[
 
 /**
  * What `app.realtime` (and the `WebSocketPlugin` instance) offers an application: exactly the
- * documented API (README "Hub API"), none of the internals the plugin's modules share.
+ * documented API (docs/api.md), none of the internals the plugin's modules share.
  */
 export interface RealtimeApi {
   getServerInfo (): ServerInfo
