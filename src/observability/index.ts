@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify'
 import type { SendHooks } from '../connection/connection.js'
 import { InvalidOptionError } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { ServerState } from '../hub/server-state.js'
+import type { ReadinessRegistry } from './readiness.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { DatabaseLike } from '../types.js'
 import { SendPolicy } from './backpressure.js'
 import { healthEndpoints, registerHealthRoutes, s3dbCheck, websocketCheck } from './health.js'
 import { drainConnections, installUpgradeGate } from './limits.js'
 import { RealtimeMetrics, registerMetricsRoute } from './metrics.js'
-import type { ResolvedOperations } from './options.js'
+import { DEFAULTS } from '../options/defaults.js'
+import type { ResolvedOperations } from '../options/operations.js'
 import { guardOperationRoutes } from './routes.js'
 
-export { resolveOperationsOptions, type ResolvedOperations } from './options.js'
+export type { ResolvedOperations } from '../options/operations.js'
 
 /** Options for @fastify/websocket's ws server that come from this module (compression). */
 export function websocketServerOptions (ops: ResolvedOperations): { perMessageDeflate: false | { threshold: number, serverNoContextTakeover: boolean } } {
@@ -44,12 +47,12 @@ export interface Operations {
  */
 export function installOperations (
   fastify: FastifyInstance,
-  deps: { hub: Hub, dispatcher: Dispatcher, database: DatabaseLike, path: string, ops: ResolvedOperations }
+  deps: { hub: LocalHub, state: ServerState, readiness: ReadinessRegistry, dispatcher: Dispatcher, database: DatabaseLike, path: string, ops: ResolvedOperations }
 ): Operations {
-  const { hub, dispatcher, database, path, ops } = deps
+  const { hub, state, readiness, dispatcher, database, path, ops } = deps
   // First: a clash with the app's routes fails register before anything is hooked.
   const routesAdded = guardOperationRoutes(fastify, ops)
-  const rejected = installUpgradeGate(fastify, { hub, path, maxConnections: ops.maxConnections })
+  const rejected = installUpgradeGate(fastify, { hub, state, path, maxConnections: ops.maxConnections })
 
   const metrics = ops.metrics === null ? null : new RealtimeMetrics(ops.metrics, hub, rejected)
   if (metrics !== null) {
@@ -58,12 +61,12 @@ export function installOperations (
   }
   const sendHooks = ops.backpressure === null && metrics === null ? null : new SendPolicy(ops.backpressure, hub, metrics?.onSent ?? null)
 
-  hub.addReadinessCheck({ name: 's3db', check: s3dbCheck(database), timeout: ops.health?.s3dbTimeout ?? 5000 })
-  hub.addReadinessCheck({ name: 'websocket', check: websocketCheck(hub, fastify) })
+  readiness.add({ name: 's3db', check: s3dbCheck(database), timeout: ops.health?.s3dbTimeout ?? DEFAULTS.health.readiness.s3dbTimeout })
+  readiness.add({ name: 'websocket', check: websocketCheck(hub, state, fastify) })
   if (ops.health !== null) {
-    for (const check of ops.health.checks) hub.addReadinessCheck(check)
+    for (const check of ops.health.checks) readiness.add(check)
     const endpoints = healthEndpoints(ops.health, path, ops.metrics?.route === true ? ops.metrics.path : null)
-    registerHealthRoutes(fastify, { hub, readiness: hub.readiness, endpoints, options: ops.health })
+    registerHealthRoutes(fastify, { hub, state, readiness, endpoints, options: ops.health })
   }
   routesAdded()
 
