@@ -5,30 +5,28 @@ import { ResourceBridge } from './bridge/bridge.js'
 import { acceptConnection } from './realtime/accept.js'
 import { Heartbeat } from './connection/heartbeat.js'
 import { CloseCodes } from './errors.js'
-import { Hub } from './hub/hub.js'
+import { LocalHub } from './hub/local-hub.js'
+import { ChangeStream } from './hub/change-stream.js'
+import { ServerState } from './hub/server-state.js'
+import { ReadinessRegistry } from './observability/readiness.js'
+import { ChannelService } from './channels/service.js'
+import { Realtime } from './realtime/realtime.js'
+import type { RealtimeEvents } from './realtime/api.js'
+import { Signals } from './util/signals.js'
 import { resolveOptions, type RealtimeOptions } from './options/index.js'
 import { fail } from './options/validate.js'
 import { Dispatcher } from './protocol/dispatcher.js'
 import { MESSAGES } from './protocol/messages.js'
 import { installAsyncApi } from './protocol/asyncapi-route.js'
 import { checkExistingWebsocketServer, installOperations, websocketServerOptions } from './observability/index.js'
-import { installChannels } from './channels/install.js'
 import { setupUpgrade } from './upgrade/index.js'
 import { installCluster } from './cluster/install.js'
-import type { RealtimeApi } from './api.js'
+import './api.js' // declares app.realtime and request.realtimeUser on Fastify's types
 
 /**
- * The hub, typed as the documented API: it implements every member (checked here), and its
- * emitter only ever emits the public events besides the internal `change`/`delivered`.
- */
-function publicApi (hub: Hub): RealtimeApi {
-  const members: Omit<RealtimeApi, 'on' | 'once' | 'off'> = hub
-  return members as RealtimeApi
-}
-
-/**
- * Wires the pieces: options -> hub -> protocol -> WS route, and the bridge from s3db events
- * into the hub. Shutdown is ordered and idempotent.
+ * Wires the rooms of docs/architecture.md bottom-up: options -> local hub and change stream ->
+ * upgrade -> cluster -> channels -> protocol -> operations -> the WS route, the bridge from s3db
+ * events into the change stream, and last the `Realtime` façade. Shutdown is ordered and idempotent.
  */
 export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastify: FastifyInstance, rawOptions) => {
   // Every option, validated once (src/options): each module below gets its resolved group.
@@ -37,25 +35,33 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const ops = resolved.operations
   installAsyncApi(fastify, resolved.asyncapi, options.path) // opt-in GET of the AsyncAPI document
   const log = fastify.log.child({ plugin: 's3db-realtime' }, options.logLevel === null ? {} : { level: options.logLevel })
-  const hub = new Hub(options, log)
+  const hub = new LocalHub(options.resources, log)
+  const stream = new ChangeStream(hub, options.resources.keys(), options.historySize)
+  const state = new ServerState()
+  const readiness = new ReadinessRegistry()
+  // The application's events; a listener that throws is logged and counted, never rethrown.
+  const events = new Signals<RealtimeEvents>((error, event) => {
+    hub.counters.errors++
+    log.error({ err: error, event }, 'realtime: an event listener threw')
+  })
   // Auth, origin and connection-rate hooks for the upgrade; what `auth` messages are checked
   // with, and the message rate limit.
-  const upgrade = await setupUpgrade(fastify, resolved, hub.local, log)
-  hub.ticketIssuer = (user, ticketOptions) => upgrade.tickets.issue(user, ticketOptions?.ttlMs)
+  const upgrade = await setupUpgrade(fastify, resolved, hub, log)
   const channelOptions = resolved.channels
   // With `redis`/`bus`, changes are numbered cluster-wide before delivery, and channel pushes
   // and presence are shared through the bus (src/cluster).
   checkExistingWebsocketServer(fastify, ops) // validation first: nothing below has to be undone
-  const cluster = await installCluster(hub, resolved.cluster, log)
+  const cluster = await installCluster({ hub, stream, readiness, historySize: options.historySize }, resolved.cluster, log)
   // Hooked at once, so a register that fails further down still closes the bus it opened.
   fastify.addHook('onClose', async () => { await cluster.close() })
   if (cluster.stash !== null) upgrade.shareTickets(cluster.stash)
-  const channels = installChannels(hub, channelOptions, cluster.presenceStore)
+  const channels = new ChannelService({ options: channelOptions, store: cluster.presenceStore, transport: cluster.channelTransport, events })
+  hub.signals.on('disconnected', (connection) => { channels.disconnect(connection.id) })
   await cluster.attachChannels(channels)
-  // The protocol as data (src/protocol/messages.ts): handlers reach channels and auth through ctx.services.
+  // The protocol as data (src/protocol/messages.ts): handlers reach what they need through ctx.services.
   const dispatcher = new Dispatcher(hub, options, {
     messages: MESSAGES,
-    services: { channels, auth: upgrade.auth },
+    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay },
     preHandlers: upgrade.preHandlers,
     disabled: channelOptions.enabled ? [] : ['channels']
   })
@@ -64,6 +70,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     connection.socket.terminate()
   })
   const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled)
+  const realtime = new Realtime({ options, hub, stream, state, events, relay: cluster.relay, channels, tickets: upgrade.tickets, readiness, busHealthy: cluster.busHealthy })
 
   // Added before @fastify/websocket registers its own preClose (which closes every socket), so
   // requests already in flight finish and reply before their sockets go.
@@ -90,9 +97,9 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   // A second endpoint with the same decorator would fail with Fastify's FST_ERR_DEC_ALREADY_PRESENT,
   // which does not say which option to change.
   if (fastify.hasDecorator(options.decorator)) fail(`decorator "${options.decorator}" is already taken: give the second endpoint its own \`decorator\``)
-  fastify.decorate(options.decorator, publicApi(hub))
+  fastify.decorate(options.decorator, realtime)
   // Health/metrics routes, readiness checks, maxConnections gate, backpressure (src/observability).
-  const operations = installOperations(fastify, { hub: hub.local, state: hub.state, readiness: hub.readiness, dispatcher, database: options.database, path: options.path, ops })
+  const operations = installOperations(fastify, { hub, state, readiness, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
   fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {
@@ -104,26 +111,25 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
 
   bridge.attach()
   heartbeat.start()
-  hub.running = true
-  hub.startedAt = new Date()
+  state.start()
   wired = true
 
   fastify.addHook('onListen', async () => {
     const address = fastify.server.address() as AddressInfo | string | null
     if (address !== null && typeof address === 'object') {
-      hub.port = address.port
-      hub.host = address.address
+      state.port = address.port
+      state.host = address.address
     }
     // Both carry the bound port, so they fire once the server listens (the seed's payload).
-    hub.notify('plugin.started', { port: hub.port, host: hub.host })
-    hub.notify('server.started', { port: hub.port, host: hub.host })
+    events.emit('plugin.started', { port: state.port, host: state.host })
+    events.emit('server.started', { port: state.port, host: state.host })
   })
 
   let closed = false
   const shutdown = (): void => {
     if (closed) return
     closed = true
-    hub.running = false
+    state.running = false
     heartbeat.stop()
     channels.close()
     bridge.detach()
@@ -132,6 +138,6 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   fastify.addHook('onClose', async () => {
     shutdown()
     operations.close()
-    hub.notify('server.stopped')
+    events.emit('server.stopped')
   })
 }

@@ -45,7 +45,15 @@ export interface PresenceStore {
   memberCount (channel: string): number
   channel (channel: string): StoredChannel | null
   channels (): StoredChannel[]
+  /**
+   * A replicated store reports members that other instances added or lost (a user's first
+   * tab anywhere, its last one gone, a dead node's members), so the channel service announces
+   * them to its own sockets. The single-node store has none.
+   */
+  onRemoteChange? (listener: RemoteMemberListener): void
 }
+
+export type RemoteMemberListener = (change: 'joined' | 'left', channel: string, member: PresenceMember) => void
 
 interface MemberEntry {
   member: PresenceMember

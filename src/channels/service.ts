@@ -1,7 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import { hasExpired } from '../upgrade/user.js'
-import type { Hub } from '../hub/hub.js'
 import {
   channelJoinedFrame, channelLeftFrame, channelMessageFrame, encodeMessage, presenceCountFrame, presenceMemberFrame, senderOf,
   type FrameOf
@@ -15,12 +14,28 @@ import { PresenceSummarizer, type PendingCounts } from './summary.js'
 import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelType, PresenceMember, UserInfo } from './types.js'
 
 /**
- * Sends a channel frame (built with src/wire/frames.ts), or an app's own message
- * (`broadcastToChannel`), to the channel's sockets except `excludeClientId`; returns how many got
- * it. Every channel and presence push goes through `ChannelService.push`, so a bus can replace
- * it with "publish to every node, each node delivers locally" without touching anything else.
+ * Carries channel frames to the other instances of a cluster after local delivery (each
+ * delivers to its own sockets). A single instance uses `localOnly`.
  */
-export type ChannelPush = (channel: string, message: Record<string, unknown>, excludeClientId: string | null) => number
+export interface ChannelTransport {
+  forward (channel: string, message: Record<string, unknown>, excludeClientId: string | null): void
+}
+
+export const localOnly: ChannelTransport = { forward: () => {} }
+
+/** Where the service reports joins and leaves (the application's `channel.*` events). */
+export interface ChannelEventSink {
+  emit (event: 'channel.joined' | 'channel.left', payload: ChannelEvent): void
+}
+
+export interface ChannelServiceParts {
+  readonly options: ResolvedChannelsOptions
+  /** Membership; a cluster gives a replicated one. @default MemoryPresenceStore */
+  readonly store?: PresenceStore
+  /** @default localOnly */
+  readonly transport?: ChannelTransport
+  readonly events: ChannelEventSink
+}
 
 export type JoinReply = FrameOf<'channel:joined'>
 
@@ -57,14 +72,29 @@ function notInChannel (channel: string): ProtocolError {
 export class ChannelService {
   readonly registry = new LocalChannelRegistry()
   readonly summarizer: PresenceSummarizer
-  push: ChannelPush = (channel, message, exclude) => this.deliverLocal(channel, message, exclude)
+  readonly options: ResolvedChannelsOptions
+  readonly store: PresenceStore
+  private readonly transport: ChannelTransport
+  private readonly events: ChannelEventSink
 
-  constructor (
-    private readonly hub: Hub,
-    readonly options: ResolvedChannelsOptions,
-    readonly store: PresenceStore = new MemoryPresenceStore()
-  ) {
-    this.summarizer = new PresenceSummarizer(options.presenceSummaryInterval, (channel, counts) => { this.sendCount(channel, counts) })
+  constructor (parts: ChannelServiceParts) {
+    this.options = parts.options
+    this.store = parts.store ?? new MemoryPresenceStore()
+    this.transport = parts.transport ?? localOnly
+    this.events = parts.events
+    this.summarizer = new PresenceSummarizer(this.options.presenceSummaryInterval, (channel, counts) => { this.sendCount(channel, counts) })
+    // Members other instances add or lose are announced here by the same rule as local ones.
+    this.store.onRemoteChange?.((change, channel, member) => { this.announce(channel, change, member, null) })
+  }
+
+  /**
+   * Sends a channel frame to the channel's sockets here except `excludeClientId`, then hands it
+   * to the transport for the other instances; returns how many got it here.
+   */
+  push (channel: string, message: Record<string, unknown>, excludeClientId: string | null): number {
+    const delivered = this.deliverLocal(channel, message, excludeClientId)
+    this.transport.forward(channel, message, excludeClientId)
+    return delivered
   }
 
   /**
@@ -102,7 +132,7 @@ export class ChannelService {
       this.registry.add(channel, connection)
       const result = this.store.join(channel, type, { id, clientId: connection.id, userInfo: userInfo ?? {}, joinedAt: now() })
       member = result.member
-      this.hub.notify('channel.joined', { channel, channelType: type, clientId: connection.id, member })
+      this.events.emit('channel.joined', { channel, channelType: type, clientId: connection.id, member })
       if (result.added) userInfo = undefined // the new member already carries it
       if (result.added && type === 'presence') this.announce(channel, 'joined', member, connection.id)
     }
@@ -159,7 +189,7 @@ export class ChannelService {
     const result = this.store.leave(channel, clientId)
     if (result === null) return true
     const type = channelTypeOf(channel)
-    this.hub.notify('channel.left', { channel, channelType: type, clientId, member: result.member, reason })
+    this.events.emit('channel.left', { channel, channelType: type, clientId, member: result.member, reason })
     if (result.removed && type === 'presence') this.announce(channel, 'left', result.member, clientId)
     return true
   }
@@ -188,8 +218,12 @@ export class ChannelService {
     return member
   }
 
-  /** Per-member events for small channels; a periodic `presence:count` for big ones. */
-  private announce (channel: string, change: 'joined' | 'left', member: PresenceMember, excludeClientId: string): void {
+  /**
+   * The one announce rule, for local and remote members alike: per-member events for small
+   * presence channels, a periodic `presence:count` for big ones.
+   */
+  private announce (channel: string, change: 'joined' | 'left', member: PresenceMember, excludeClientId: string | null): void {
+    if (channelTypeOf(channel) !== 'presence') return
     const after = this.store.memberCount(channel)
     const size = change === 'joined' ? after : after + 1
     if (size > this.options.presenceSummaryThreshold) {

@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { channelTypeOf } from '../channels/names.js'
-import type { ChannelService } from '../channels/service.js'
-import type { PresenceMember } from '../channels/types.js'
-import { watchHealth, type Bus, type Unsubscribe } from '../bus/types.js'
+import type { ChannelService, ChannelTransport } from '../channels/service.js'
+import { watchHealth, type BusHealth, type PubSub, type Unsubscribe } from '../bus/types.js'
 import type { ClusterPresenceStore, PresenceOp } from './presence.js'
 
 export const CHANNEL_TOPIC = 'channel'
@@ -20,15 +18,35 @@ export interface ChannelClusterOptions {
   leaseMs: number
 }
 
+/** The bus roles channels use. */
+export type ChannelBus = PubSub & BusHealth
+
 /**
- * Makes channels cluster-wide: every channel/presence push is delivered locally and repeated on
- * the other nodes (each delivers to its own sockets; the origin ignores its own copy), and the
- * presence store's ops travel on the bus with a lease heartbeat. Returns the stop function.
+ * Repeats channel frames on the other nodes (each delivers to its own sockets; the origin
+ * ignores its own copy). Joins, leaves and counts are not forwarded: every node derives them
+ * from the replicated presence ops (ClusterPresenceStore), so two racing nodes cannot both
+ * announce, or neither, and each socket gets one count per period.
+ */
+export function busChannelTransport (bus: ChannelBus, log: FastifyBaseLogger): ChannelTransport {
+  return {
+    forward (channel, message, exclude) {
+      if (LOCAL_ONLY.has(message.type as string) || !bus.healthy()) return
+      bus.publish(CHANNEL_TOPIC, { channel, message, exclude }).catch((error: unknown) => {
+        log.warn({ err: error }, 'realtime cluster: forwarding a channel message failed')
+      })
+    }
+  }
+}
+
+/**
+ * The receiving side of cluster-wide channels: other nodes' channel frames are delivered to
+ * this node's sockets, and the presence store's ops travel on the bus with a lease heartbeat.
+ * Returns the stop function.
  */
 export async function clusterChannels (
   service: ChannelService,
   store: ClusterPresenceStore,
-  bus: Bus,
+  bus: ChannelBus,
   log: FastifyBaseLogger,
   options: ChannelClusterOptions
 ): Promise<() => Promise<void>> {
@@ -50,28 +68,6 @@ export async function clusterChannels (
     // A node that just started asks for everyone's memberships.
     if (op.op === 'hello') bus.publish(PRESENCE_TOPIC, { op: 'state', to: envelope.origin, channels: store.snapshot() }).catch(warn('presence state reply failed'))
   }))
-
-  service.push = (channel, message, exclude) => {
-    const delivered = service.deliverLocal(channel, message, exclude)
-    // Joins, leaves and counts are not forwarded: every node derives them from the replicated
-    // presence ops (ClusterPresenceStore.receive), so two racing nodes cannot both announce, or
-    // neither, and each socket gets one count per period.
-    if (LOCAL_ONLY.has(message.type as string)) return delivered
-    if (bus.healthy()) bus.publish(CHANNEL_TOPIC, { channel, message, exclude }).catch(warn('forwarding a channel message failed'))
-    return delivered
-  }
-  const announce = (type: 'presence:member_joined' | 'presence:member_left') => (channel: string, member: PresenceMember): void => {
-    if (channelTypeOf(channel) !== 'presence') return
-    // Big channels get this node's periodic presence:count instead of per-member events.
-    const size = store.memberCount(channel) + (type === 'presence:member_left' ? 1 : 0)
-    if (size > service.options.presenceSummaryThreshold) {
-      service.summarizer.record(channel, type === 'presence:member_joined' ? 'joined' : 'left')
-      return
-    }
-    service.deliverLocal(channel, { type, channel, member, timestamp: new Date().toISOString() }, null)
-  }
-  store.onMemberJoined = announce('presence:member_joined')
-  store.onMemberGone = announce('presence:member_left')
 
   const heartbeat = setInterval(() => {
     // While this node cannot reach the bus it hears nobody: that says nothing about the others.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { watchHealth, type BusHealth, type ChangeLog, type Envelope, type LogHead, type PubSub, type Unsubscribe } from '../bus/types.js'
-import { ErrorCodes } from '../errors.js'
+import { encode, encodeMessage, resourceResyncFrame } from '../wire/frames.js'
 import type { ChangeStream, RawChange } from '../hub/change-stream.js'
 import type { LocalHub } from '../hub/local-hub.js'
 import type { Relay, RelayedCall } from '../hub/relay.js'
@@ -173,13 +173,7 @@ export class ClusterCoordinator implements Relay, HistorySource {
 
   /** Subscribers of `resource` may have missed events: tell each connection once. */
   private notifyResync (resource: string): void {
-    const frame = JSON.stringify({
-      type: 'error',
-      code: ErrorCodes.RESYNC_REQUIRED,
-      message: `Events of "${resource}" may have been missed; list again`,
-      details: { resource, epoch: this.stream.epoch, seq: this.stream.lastSeq(resource) }
-    })
-    this.hub.sendToSubscribers(resource, frame)
+    this.hub.sendToSubscribers(resource, encode(resourceResyncFrame(resource, this.stream.epoch, this.stream.lastSeq(resource))))
   }
 
   /** A hole stayed open: read it from the log; if the log lost it too, resync the resource. */
@@ -215,9 +209,9 @@ export class ClusterCoordinator implements Relay, HistorySource {
   private onRelay (envelope: Envelope): void {
     if (envelope.origin === this.nodeId) return
     const call = envelope.payload as RelayedCall
-    if (call.kind === 'broadcast') this.hub.broadcast(JSON.stringify(call.message))
-    else if (call.kind === 'broadcastToResource') this.hub.broadcastToResource(call.resource, JSON.stringify(call.message))
-    else if (call.kind === 'sendToClient') this.hub.sendToClient(call.clientId, JSON.stringify(call.message))
+    if (call.kind === 'broadcast') this.hub.broadcast(encodeMessage(call.message))
+    else if (call.kind === 'broadcastToResource') this.hub.broadcastToResource(call.resource, encodeMessage(call.message))
+    else if (call.kind === 'sendToClient') this.hub.sendToClient(call.clientId, encodeMessage(call.message))
     else if (call.kind === 'disconnectUser') this.hub.disconnectUser(call.userId, call.reason)
     else if (call.kind === 'publish') this.hub.deliverPublished(call.resource, call.frame, call.excludeClientId, call.message)
   }

@@ -1,25 +1,46 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Stash } from '../bus/types.js'
-import type { RawChange, Hub } from '../hub/hub.js'
+import { localOnly, type ChannelService, type ChannelTransport } from '../channels/service.js'
+import type { PresenceStore } from '../channels/presence-store.js'
+import type { ChangeStream, RawChange } from '../hub/change-stream.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import { noRelay, type Relay } from '../hub/relay.js'
+import type { HistorySource } from '../hub/replay.js'
+import type { ReadinessRegistry } from '../observability/readiness.js'
+import type { ResolvedCluster } from '../options/cluster.js'
+import { busChannelTransport, clusterChannels, PRESENCE_TOPIC } from './channels.js'
 import { ClusterCoordinator } from './coordinator.js'
 import { APPEND_TIMEOUT } from './numbering.js'
-import type { ResolvedCluster } from '../options/cluster.js'
 import { openBus } from './open-bus.js'
-import type { ChannelService } from '../channels/service.js'
-import { clusterChannels, PRESENCE_TOPIC } from './channels.js'
 import { ClusterPresenceStore } from './presence.js'
 
+/** What the cluster module is built on. */
+export interface ClusterBase {
+  readonly hub: LocalHub
+  readonly stream: ChangeStream
+  readonly readiness: ReadinessRegistry
+  readonly historySize: number
+}
+
+/** What the cluster gives the other parts; alone, the single-instance equivalents. */
 export interface ClusterHandle {
   /** Where the bridge sends s3db changes. */
   readonly sink: (change: RawChange) => void
   /** Clustered: resolves once the resource's changes captured so far are numbered (null alone). */
   readonly settled: ((resource: string) => Promise<void>) | null
-  readonly coordinator: ClusterCoordinator | null
+  /** Repeats public-API calls and publishes on the other instances. */
+  readonly relay: Relay
+  /** Where `since` reads beyond this instance's memory (null alone). */
+  readonly history: HistorySource | null
+  /** False while the bus is unreachable or this instance is catching up (always true alone). */
+  readonly busHealthy: () => boolean
   /** Where tickets are kept so any instance can redeem them (null alone). */
   readonly stash: Stash | null
-  /** The cluster-wide presence store to give the channels module (undefined: its default). */
-  readonly presenceStore: ClusterPresenceStore | undefined
-  /** Forwards channel pushes and presence through the bus (no-op alone). */
+  /** The channel service's membership store (undefined: its in-memory default). */
+  readonly presenceStore: PresenceStore | undefined
+  /** How channel frames reach the other instances. */
+  readonly channelTransport: ChannelTransport
+  /** Starts receiving other instances' channel frames and presence (no-op alone). */
   attachChannels: (service: ChannelService) => Promise<void>
   close: () => Promise<void>
 }
@@ -29,15 +50,26 @@ const GAP_TIMEOUT = 500
 
 /**
  * With `redis` or `bus`, joins the cluster before the bridge attaches (so the first change is
- * already numbered cluster-wide) and adds the `bus` readiness check. Without, the hub numbers
- * changes itself, exactly as on a single instance.
+ * already numbered cluster-wide) and adds the `bus` readiness check. Without, the change stream
+ * numbers changes itself, exactly as on a single instance.
  */
-export async function installCluster (hub: Hub, cluster: ResolvedCluster | null, log: FastifyBaseLogger): Promise<ClusterHandle> {
+export async function installCluster (base: ClusterBase, cluster: ResolvedCluster | null, log: FastifyBaseLogger): Promise<ClusterHandle> {
+  const { hub, stream } = base
   if (cluster === null) {
-    return { sink: (change) => { hub.publishChange(change) }, settled: null, coordinator: null, stash: null, presenceStore: undefined, attachChannels: async () => {}, close: async () => {} }
+    return {
+      sink: (change) => { stream.publish(change) },
+      settled: null,
+      relay: noRelay,
+      history: null,
+      busHealthy: () => true,
+      stash: null,
+      presenceStore: undefined,
+      channelTransport: localOnly,
+      attachChannels: async () => {},
+      close: async () => {}
+    }
   }
-  const resolved = { ...cluster, ...openBus(cluster, hub.options.historySize, log) }
-  const { bus } = resolved
+  const { bus, ownsBus } = openBus(cluster, base.historySize, log)
   const presenceStore = new ClusterPresenceStore((op) => {
     if (bus.healthy()) {
       bus.publish(PRESENCE_TOPIC, op).catch((error: unknown) => {
@@ -47,39 +79,37 @@ export async function installCluster (hub: Hub, cluster: ResolvedCluster | null,
     }
   })
   let stopChannels: (() => Promise<void>) | null = null
-  const coordinator = new ClusterCoordinator(hub.local, hub.stream, resolved.bus, log.child({ nodeId: resolved.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
+  const coordinator = new ClusterCoordinator(hub, stream, bus, log.child({ nodeId: cluster.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
   try {
-    await resolved.bus.start()
+    await bus.start()
     await coordinator.start()
   } catch (error) {
-    if (resolved.ownsBus) await resolved.bus.close()
+    if (ownsBus) await bus.close()
     throw error
   }
-  hub.relay = (call) => { coordinator.send(call) }
-  hub.historySource = coordinator
-  hub.busHealthy = () => coordinator.healthy()
-  hub.addReadinessCheck({
+  base.readiness.add({
     name: 'bus',
-    check: () => ({ healthy: coordinator.healthy(), kind: resolved.bus.kind, nodeId: resolved.nodeId, connected: resolved.bus.healthy() })
+    check: () => ({ healthy: coordinator.healthy(), kind: bus.kind, nodeId: cluster.nodeId, connected: bus.healthy() })
   })
   let closed = false
   return {
     sink: (change) => { coordinator.publishChange(change) },
     settled: async (resource) => { await coordinator.settled(resource) },
-    coordinator,
+    relay: coordinator,
+    history: coordinator,
+    busHealthy: () => coordinator.healthy(),
     stash: bus,
     presenceStore,
+    channelTransport: busChannelTransport(bus, log),
     attachChannels: async (service) => {
-      stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: resolved.presenceLease })
+      stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: cluster.presenceLease })
     },
     close: async () => {
       if (closed) return
       closed = true
-      hub.relay = null
-      hub.historySource = null
       await stopChannels?.()
-      await coordinator.close(!resolved.ownsBus)
-      if (resolved.ownsBus) await resolved.bus.close()
+      await coordinator.close(!ownsBus)
+      if (ownsBus) await bus.close()
     }
   }
 }

@@ -1,4 +1,4 @@
-import { MemoryPresenceStore, type JoinResult, type LeaveResult, type PresenceStore, type StoredChannel } from '../channels/presence-store.js'
+import { MemoryPresenceStore, type JoinResult, type LeaveResult, type PresenceStore, type RemoteMemberListener, type StoredChannel } from '../channels/presence-store.js'
 import type { ChannelType, PresenceMember, UserInfo } from '../channels/types.js'
 
 /** What one node tells the others about its own memberships. */
@@ -40,7 +40,7 @@ interface RemoteNode {
  * are announced on the bus; other nodes' arrive the same way. Answers are the union across
  * nodes (a member is a user id, whichever nodes its tabs are on), from the local view, so the
  * interface stays synchronous. Each node renews a lease by heartbeat; a node not heard from for
- * 3 leases is dropped and its members leave (`onMemberGone`, once, on every surviving node).
+ * 3 leases is dropped and its members leave (reported through `onRemoteChange`, once, on every surviving node).
  */
 export class ClusterPresenceStore implements PresenceStore {
   private readonly local = new MemoryPresenceStore()
@@ -58,12 +58,15 @@ export class ClusterPresenceStore implements PresenceStore {
   ) {}
 
   /**
-   * Set by the wiring. Each node tells only its own sockets about joins and leaves it learns
+   * The channel service listens here (onRemoteChange). Each node tells only its own sockets about joins and leaves it learns
    * from other nodes, from its own view's transitions (absent -> present, present -> absent), so
    * every socket hears of each change once, even when two nodes race (two tabs leaving at once).
    */
-  onMemberJoined: (channel: string, member: PresenceMember) => void = () => {}
-  onMemberGone: (channel: string, member: PresenceMember) => void = () => {}
+  private remoteChange: RemoteMemberListener = () => {}
+
+  onRemoteChange (listener: RemoteMemberListener): void {
+    this.remoteChange = listener
+  }
 
   join (channel: string, type: ChannelType, entry: PresenceMember): JoinResult {
     const elsewhere = this.remoteHas(channel, entry.id)
@@ -159,8 +162,8 @@ export class ClusterPresenceStore implements PresenceStore {
     this.apply(this.node(origin, now), op)
     touched.forEach(({ channel, id, member }, i) => {
       const after = this.hasMember(channel, id)
-      if (!before[i] && after) this.onMemberJoined(channel, this.members(channel).find((m) => m.id === id) ?? member)
-      else if (before[i] === true && !after) this.onMemberGone(channel, member)
+      if (!before[i] && after) this.remoteChange('joined', channel, this.members(channel).find((m) => m.id === id) ?? member)
+      else if (before[i] === true && !after) this.remoteChange('left', channel, member)
     })
   }
 
@@ -237,7 +240,7 @@ export class ClusterPresenceStore implements PresenceStore {
     this.release(node)
     for (const [name, channel] of node.channels) {
       for (const [id, entry] of channel.members) {
-        if (!this.hasMember(name, id)) this.onMemberGone(name, entry.member)
+        if (!this.hasMember(name, id)) this.remoteChange('left', name, entry.member)
       }
     }
   }

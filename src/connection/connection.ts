@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
-import type { RealtimeUser } from '../types.js'
-import type { Subscription } from '../connection/subscription.js'
+import type { ChangeType, Filter, RealtimeUser } from '../types.js'
+import type { CompiledFilter } from '../access/filter.js'
 import { encode, encodeMessage, type ServerFrame } from '../wire/frames.js'
 
 const OPEN = 1
@@ -154,4 +154,16 @@ export class Connection {
       metadata: this.metadata
     }
   }
+}
+
+/** One `subscribe` of one connection; the hub indexes it by its filter (src/hub/subscription-index.ts). */
+export interface Subscription {
+  readonly id: string
+  readonly connection: Connection
+  readonly resource: string
+  /** The filter as the client sent it (used to find it again on `unsubscribe`). */
+  readonly clientFilter: Filter
+  /** Client filter AND the guard's forced filter. */
+  filter: CompiledFilter
+  readonly events: ReadonlySet<ChangeType>
 }

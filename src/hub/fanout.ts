@@ -3,7 +3,8 @@ import type { Projector } from '../access/projection.js'
 import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
 import type { ChangeEvent } from './history.js'
-import type { Subscription } from '../connection/subscription.js'
+import { changeEventFrame, encode, resetEventFrame } from '../wire/frames.js'
+import type { Subscription } from '../connection/connection.js'
 import type { SubscriptionIndex } from './subscription-index.js'
 
 export interface FanOutStats {
@@ -30,20 +31,10 @@ function leftMatch (subscription: Subscription, after: RecordData | null): Match
 
 /** The `event` frame for one change, projected; `left` marks an update that no longer matches. */
 export function encodeEvent (event: ChangeEvent, project: Projector, left: boolean, hidden = false): string {
-  if (event.type === 'reset') {
-    return JSON.stringify({ type: 'event', event: 'reset', resource: event.resource, timestamp: event.timestamp, seq: event.seq })
-  }
+  if (event.type === 'reset') return encode(resetEventFrame(event.resource, event.timestamp, event.seq))
   const record = (event.type === 'delete' ? event.before : event.after) as RecordData
-  const message: Record<string, unknown> = {
-    type: 'event',
-    event: event.type,
-    resource: event.resource,
-    data: hidden ? { id: event.id ?? record.id } : project(record),
-    timestamp: event.timestamp,
-    seq: event.seq
-  }
-  if (left) message.left = true
-  return JSON.stringify(message)
+  const data = hidden ? { id: event.id ?? record.id } : project(record)
+  return encode(changeEventFrame({ event: event.type, resource: event.resource, data, timestamp: event.timestamp, seq: event.seq, left }))
 }
 
 /**

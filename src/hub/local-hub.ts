@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { publishReaches } from '../access/visibility.js'
-import type { Connection } from '../connection/connection.js'
-import type { Subscription } from '../connection/subscription.js'
+import type { Connection, Subscription } from '../connection/connection.js'
 import { CloseCodes } from '../errors.js'
 import type { ResolvedResource } from '../access/resource.js'
 import type { RealtimeUser } from '../types.js'

@@ -1,5 +1,5 @@
 import { matchesFilter } from '../access/filter.js'
-import type { Subscription } from '../connection/subscription.js'
+import type { Subscription } from '../connection/connection.js'
 import { readPath } from '../util/paths.js'
 
 /**

@@ -1,7 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ChannelService } from '../channels/service.js'
 import type { Connection } from '../connection/connection.js'
-import type { Hub } from '../hub/hub.js'
+import type { ChangeStream } from '../hub/change-stream.js'
+import type { LocalHub } from '../hub/local-hub.js'
+import type { Relay } from '../hub/relay.js'
+import type { HistorySource } from '../hub/replay.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import { hasExpired } from '../upgrade/user.js'
 import type { ResolvedCoreOptions } from '../options/core.js'
@@ -17,12 +20,18 @@ export type { RequestId }
 export interface Services {
   readonly channels: ChannelService
   readonly auth: AuthServices
+  /** Numbering and history (`since`, snapshots). */
+  readonly stream: ChangeStream
+  /** Where `since` reads beyond this instance's memory (null alone). */
+  readonly history: HistorySource | null
+  /** Repeats a publish on the other instances (`noRelay` alone). */
+  readonly relay: Relay
 }
 
 /** What every message handler receives besides the validated message. */
 export interface RequestContext {
   readonly connection: Connection
-  readonly hub: Hub
+  readonly hub: LocalHub
   readonly options: ResolvedCoreOptions
   readonly requestId: RequestId
   readonly log: FastifyBaseLogger

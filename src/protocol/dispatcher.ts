@@ -4,7 +4,7 @@ import sjson from 'secure-json-parse'
 import type { RawData } from 'ws'
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
 import type { ResolvedCoreOptions } from '../options/core.js'
 import { isPlainObject } from '../util/paths.js'
 import { errorFrame, withRequestId } from '../wire/frames.js'
@@ -93,7 +93,7 @@ export class Dispatcher {
 
   private readonly services: Services
 
-  constructor (private readonly hub: Hub, private readonly options: ResolvedCoreOptions, setup: DispatcherSetup) {
+  constructor (private readonly hub: LocalHub, private readonly options: ResolvedCoreOptions, setup: DispatcherSetup) {
     this.services = setup.services
     for (const [type, spec] of Object.entries(setup.messages)) this.register(type, spec.schema, spec.handler)
     this.preHandlers.push(...(setup.preHandlers ?? []))

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
 import type { Heartbeat } from '../connection/heartbeat.js'
-import type { Hub } from '../hub/hub.js'
+import type { LocalHub } from '../hub/local-hub.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { RealtimeUser } from '../types.js'
 import { Connection, type SendHooks } from '../connection/connection.js'
@@ -44,7 +44,7 @@ interface SocketHandlers {
 
 /** One set of listener functions per plugin instance (ws calls them with `this` = socket). */
 const handlersByDispatcher = new WeakMap<Dispatcher, SocketHandlers>()
-function handlersFor (hub: Hub, dispatcher: Dispatcher): SocketHandlers {
+function handlersFor (hub: LocalHub, dispatcher: Dispatcher): SocketHandlers {
   let handlers = handlersByDispatcher.get(dispatcher)
   if (handlers === undefined) {
     handlers = {
@@ -79,7 +79,7 @@ function handlersFor (hub: Hub, dispatcher: Dispatcher): SocketHandlers {
 export function acceptConnection (
   socket: WebSocket,
   request: FastifyRequest,
-  deps: { hub: Hub, dispatcher: Dispatcher, heartbeat: Heartbeat, sendHooks?: SendHooks | null }
+  deps: { hub: LocalHub, dispatcher: Dispatcher, heartbeat: Heartbeat, sendHooks?: SendHooks | null }
 ): Connection {
   const { hub, dispatcher, heartbeat } = deps
   releaseUpgradeObjects(socket)

@@ -10,6 +10,7 @@ import type { ResolvedCoreOptions } from '../options/core.js'
 import type { RealtimeUser } from '../types.js'
 import type { IssuedTicket } from '../upgrade/types.js'
 import type { Signals } from '../util/signals.js'
+import { encodeMessage } from '../wire/frames.js'
 import type { Listener, RealtimeApi, RealtimeEvents } from './api.js'
 
 /** Issues `?ticket=` tickets (src/upgrade/tickets.ts). */
@@ -86,20 +87,20 @@ export class Realtime implements RealtimeApi {
    */
   broadcast (message: object, filter?: (client: ClientView) => boolean): number {
     if (filter === undefined) this.#parts.relay.send({ kind: 'broadcast', message })
-    return this.#parts.hub.broadcast(JSON.stringify(message), filter)
+    return this.#parts.hub.broadcast(encodeMessage(message), filter)
   }
 
   /** True when the client is on this instance and got it; clustered, other instances are asked too. */
   sendToClient (clientId: string, message: object): boolean {
     const { hub, relay } = this.#parts
     if (!hub.connections.has(clientId)) relay.send({ kind: 'sendToClient', clientId, message })
-    return hub.sendToClient(clientId, JSON.stringify(message))
+    return hub.sendToClient(clientId, encodeMessage(message))
   }
 
   /** Sends `message` once to every client holding a subscription on `resource` (on every instance). */
   broadcastToResource (resource: string, message: object): number {
     this.#parts.relay.send({ kind: 'broadcastToResource', resource, message })
-    return this.#parts.hub.broadcastToResource(resource, JSON.stringify(message))
+    return this.#parts.hub.broadcastToResource(resource, encodeMessage(message))
   }
 
   getMetrics (): HubMetrics {

@@ -7,7 +7,7 @@ import { createDatabase } from '../helpers/db.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/wait.js'
 import { twoNodes } from '../helpers/cluster.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const events = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
@@ -50,7 +50,7 @@ for (const kind of ['redis', 'memory'] as const) {
     t.ok(events(onA).every((e) => e.data.channel === 'general'), 'filters still apply')
     const edited = events(onA).find((e) => e.event === 'update')
     t.equal(edited?.data.content, 'edited on b', 'an update made on b reached a client on a')
-    t.equal(hubOf(a.app).epoch, hubOf(b.app).epoch, 'one epoch')
+    t.equal(partsOf(a.app).stream.epoch, partsOf(b.app).stream.epoch, 'one epoch')
   })
 }
 
@@ -65,7 +65,7 @@ t.test('broadcast, broadcastToResource and sendToClient reach every instance exa
 
   t.equal(a.app.realtime.broadcast({ type: 'notice', n: 1 }), 1, 'returns the local count')
   a.app.realtime.broadcastToResource('users', { type: 'users-notice' })
-  const clientId = [...hubOf(b.app).connections.keys()].at(-1) as string
+  const clientId = [...partsOf(b.app).hub.connections.keys()].at(-1) as string
   t.equal(a.app.realtime.sendToClient(clientId, { type: 'direct' }), false, 'not on this instance')
   await target.waitType('direct')
   for (const client of [onA, onB, subscribedB, target]) await client.waitType('notice')
@@ -115,10 +115,10 @@ t.test('history that no longer covers `since` is RESYNC_REQUIRED, not a silent g
   for (let i = 0; i < 30; i++) await a.db.resources.messages!.insert({ content: `n${i}`, channel: 'g' })
   const b = await buildApp(t, { redis: redis.url, historySize: 10 }, { db: await createDatabase(t, { connectionString: bucket }) })
   const client = await b.client()
-  const reply = await client.request({ type: 'subscribe', resource: 'messages', since: 5, epoch: hubOf(a.app).epoch })
+  const reply = await client.request({ type: 'subscribe', resource: 'messages', since: 5, epoch: partsOf(a.app).stream.epoch })
   t.equal(reply.code, 'RESYNC_REQUIRED')
   t.equal(reply.details.seq, 30)
-  const ok = await client.request({ type: 'subscribe', resource: 'messages', since: 25, epoch: hubOf(a.app).epoch })
+  const ok = await client.request({ type: 'subscribe', resource: 'messages', since: 25, epoch: partsOf(a.app).stream.epoch })
   t.equal(ok.type, 'subscribed')
   await until(() => events(client).length === 5, 'the 5 covered events')
   t.same(events(client).map((e) => e.seq), [26, 27, 28, 29, 30])

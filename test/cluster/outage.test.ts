@@ -3,7 +3,7 @@ import type { Message, TestClient } from '../helpers/client.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/wait.js'
 import { twoNodes } from '../helpers/cluster.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
@@ -47,7 +47,7 @@ t.test('Redis outage: local clients keep being served, readiness fails, and the 
   const [x, y] = [await onA.waitType('event'), await onB.waitType('event')]
   t.equal(x.data.id, 'three', 'the cluster works again')
   t.equal(x.seq, y.seq, 'one numbering again')
-  t.equal(hubOf(a.app).epoch, hubOf(b.app).epoch, 'one epoch again')
-  t.not(hubOf(a.app).epoch, sub.epoch, 'a new epoch')
+  t.equal(partsOf(a.app).stream.epoch, partsOf(b.app).stream.epoch, 'one epoch again')
+  t.not(partsOf(a.app).stream.epoch, sub.epoch, 'a new epoch')
   t.equal(eventsOf(onB).length, 0, 'no duplicate')
 })

@@ -11,8 +11,7 @@ t.test('the union count and membership stay exact through random local and remot
   const store = new ClusterPresenceStore(() => {})
   const joined: number[] = []
   const gone: number[] = []
-  store.onMemberJoined = () => { joined.push(1) }
-  store.onMemberGone = () => { gone.push(1) }
+  store.onRemoteChange((change) => { (change === 'joined' ? joined : gone).push(1) })
   const channels = ['presence-a', 'presence-b']
   const users = ['u1', 'u2', 'u3', 'u4']
   const nodes = ['n1', 'n2', 'n3']

@@ -8,7 +8,7 @@ import type { Message, TestClient } from '../helpers/client.js'
 import { createDatabase } from '../helpers/db.js'
 import { startRedis } from '../helpers/redis.js'
 import { twoNodes } from '../helpers/cluster.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const eventsOf = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
@@ -45,7 +45,7 @@ t.test('a process too busy to read Redis replies in time does not mistake it for
   t.same(eventsOf(onB).map((e) => e.seq), expected, 'the remote client got each change once, in order')
   t.same(onA.ofType('error'), [], 'no resync on the busy instance')
   t.same(onB.ofType('error'), [], 'no resync elsewhere')
-  t.equal(hubOf(a.app).epoch, sub.epoch, 'the epoch did not change')
+  t.equal(partsOf(a.app).stream.epoch, sub.epoch, 'the epoch did not change')
   t.equal((await a.app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'still ready')
 })
 
@@ -67,10 +67,10 @@ t.test('a real stall: the lone delivery becomes a resync, then every change reac
   await onA.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
   await onB.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
   const deadline = Date.now() + 15_000
-  while (!(a.app.realtime.busHealthy() && b.app.realtime.busHealthy() && hubOf(a.app).epoch === hubOf(b.app).epoch) && Date.now() < deadline) {
+  while (!(a.app.realtime.busHealthy() && b.app.realtime.busHealthy() && partsOf(a.app).stream.epoch === partsOf(b.app).stream.epoch) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  t.equal(hubOf(a.app).epoch, hubOf(b.app).epoch, 'one epoch again')
+  t.equal(partsOf(a.app).stream.epoch, partsOf(b.app).stream.epoch, 'one epoch again')
 
   onA.received.length = 0
   onB.received.length = 0
@@ -91,14 +91,14 @@ t.test('a change still carrying the epoch before a rotation is stale: no flip ba
   const a = await buildApp(t, { bus: new MemoryBus({ broker, nodeId: 'a' }) }, { db: await createDatabase(t, { connectionString: bucket }) })
   const client = await a.client()
   await client.request({ type: 'subscribe', resource: 'messages' })
-  const old = hubOf(a.app).epoch
+  const old = partsOf(a.app).stream.epoch
 
   // Another node rotates the epoch and announces it; this instance follows.
   const other = new MemoryBus({ broker, nodeId: 'other' })
   const fresh = await other.rotateEpoch()
   await other.publish(CONTROL_TOPIC, { kind: 'resync' })
   await client.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
-  t.equal(hubOf(a.app).epoch, fresh, 'the new epoch is adopted')
+  t.equal(partsOf(a.app).stream.epoch, fresh, 'the new epoch is adopted')
 
   // A straggler numbered before the rotation, then a change under the new epoch.
   const payload = (id: string): Record<string, unknown> => ({ resource: 'messages', type: 'insert', id, before: null, after: { id }, timestamp: new Date().toISOString() })
@@ -107,7 +107,7 @@ t.test('a change still carrying the epoch before a rotation is stale: no flip ba
   const event = await client.waitType('event')
   t.equal(event.data.id, 'fresh', 'the straggler is not delivered; the change after it is')
   t.equal(event.seq, next.seq, 'numbered by the log')
-  t.equal(hubOf(a.app).epoch, fresh, 'still on the new epoch')
+  t.equal(partsOf(a.app).stream.epoch, fresh, 'still on the new epoch')
   t.same(client.ofType('error').map((m) => m.details), [], 'no second resync')
 })
 
@@ -136,6 +136,6 @@ for (const loss of ['FLUSHALL', 'the seq key alone'] as const) {
     }
     t.same(eventsOf(onA).map((e) => e.data.id), ['new0', 'new1', 'new2'], 'the local client: resync, then every new change')
     t.same(eventsOf(onB).map((e) => e.data.id), ['new0', 'new1', 'new2'], 'the remote client too')
-    t.equal(hubOf(a.app).epoch, hubOf(b.app).epoch, 'one epoch again')
+    t.equal(partsOf(a.app).stream.epoch, partsOf(b.app).stream.epoch, 'one epoch again')
   })
 }

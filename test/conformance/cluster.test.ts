@@ -27,7 +27,7 @@ import { startRedis } from '../helpers/redis.js'
 import { clusterJwtAuth, openAs } from '../helpers/cluster-users.js'
 import { until } from '../helpers/wait.js'
 import { runEveryWritePath } from '../helpers/write-paths.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/cluster-node.ts', import.meta.url))
 
@@ -366,7 +366,7 @@ t.test('subscribe {snapshot} on one instance while the other writes: records at 
   await writing
   t.equal(reply.type, 'subscribed', JSON.stringify(reply).slice(0, 300))
   t.type(reply.snapshot?.seq, 'number')
-  t.equal(reply.snapshot?.epoch, hubOf(a.app).epoch, 'the snapshot is valid in the cluster epoch')
+  t.equal(reply.snapshot?.epoch, partsOf(a.app).stream.epoch, 'the snapshot is valid in the cluster epoch')
   t.same((reply.snapshot?.data as Message[]).filter((r) => r.meta?.secret !== undefined || 'secret' in (r.meta ?? {})).map((r) => r.id), [], 'snapshot projected')
   t.same((reply.snapshot?.data as Message[]).flatMap((r) => internalKeys(r)), [], 'no internals in the snapshot')
 

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net'
 import t from 'tap'
 import type { Connection } from '../../src/connection/connection.js'
-import type { Hub } from '../../src/hub/hub.js'
+import type { LocalHub } from '../../src/hub/local-hub.js'
 import { buildApp, type TestApp } from '../helpers/app.js'
 import type { Message, TestClient } from '../helpers/client.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const LIMIT = 1024 * 1024
 const EVENTS = 10_000
@@ -17,7 +17,7 @@ function tcp (client: TestClient): Socket {
 }
 
 /** The server-side connection of the one client that was open when this was called. */
-function onlyConnection (hub: Hub): Connection {
+function onlyConnection (hub: LocalHub): Connection {
   const [connection] = [...hub.connections.values()]
   if (connection === undefined) throw new Error('no connection')
   return connection
@@ -39,7 +39,7 @@ async function flood (ctx: TestApp, fast: TestClient, slow: Connection): Promise
   for (let sent = 0; sent < EVENTS;) {
     for (let i = 0; i < BATCH; i++, sent++) {
       const id = `m${sent}`
-      hubOf(ctx.app).publishChange({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'general' } })
+      partsOf(ctx.app).stream.publish({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'general' } })
       maxBuffered = Math.max(maxBuffered, slow.socket.bufferedAmount)
     }
     const last = sent
@@ -55,7 +55,7 @@ function contiguous (seqs: number[], from: number): boolean {
 t.test('drop policy: a client that stops reading stays bounded, others get every event, it can resume', async (t) => {
   const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'drop' }, historySize: EVENTS })
   const slow = await ctx.client()
-  const slowConnection = onlyConnection(hubOf(ctx.app))
+  const slowConnection = onlyConnection(partsOf(ctx.app).hub)
   const sub = await slow.request({ type: 'subscribe', resource: 'messages' })
   const fast = await ctx.client()
   await fast.request({ type: 'subscribe', resource: 'messages' })
@@ -65,7 +65,7 @@ t.test('drop policy: a client that stops reading stays bounded, others get every
 
   const maxBuffered = await flood(ctx, fast, slowConnection)
   t.ok(maxBuffered <= LIMIT + CONTENT.length + 512, `server queue for the slow client stayed bounded (max ${maxBuffered} bytes)`)
-  const dropped = hubOf(ctx.app).counters.messagesDropped
+  const dropped = partsOf(ctx.app).hub.counters.messagesDropped
   t.ok(dropped > 0, `frames were dropped (${dropped})`)
   t.equal(fastSeqs.length, EVENTS, 'the reading client got every event')
   t.ok(contiguous(fastSeqs, 1), 'in order, no gap')
@@ -91,7 +91,7 @@ t.test('drop policy: a client that stops reading stays bounded, others get every
 t.test('close policy: the slow client is closed with 1013 and counted; the other client is unaffected', async (t) => {
   const ctx = await buildApp(t, { backpressure: { maxBufferedBytes: LIMIT, policy: 'close' }, metrics: true })
   const slow = await ctx.client()
-  const slowConnection = onlyConnection(hubOf(ctx.app))
+  const slowConnection = onlyConnection(partsOf(ctx.app).hub)
   await slow.request({ type: 'subscribe', resource: 'messages' })
   const fast = await ctx.client()
   await fast.request({ type: 'subscribe', resource: 'messages' })
@@ -100,8 +100,8 @@ t.test('close policy: the slow client is closed with 1013 and counted; the other
 
   const maxBuffered = await flood(ctx, fast, slowConnection)
   t.ok(maxBuffered <= LIMIT + CONTENT.length + 512, `bounded (max ${maxBuffered} bytes)`)
-  t.equal(hubOf(ctx.app).counters.slowConsumerCloses, 1, 'closed once, counted')
-  t.equal(hubOf(ctx.app).counters.messagesDropped, 0)
+  t.equal(partsOf(ctx.app).hub.counters.slowConsumerCloses, 1, 'closed once, counted')
+  t.equal(partsOf(ctx.app).hub.counters.messagesDropped, 0)
   t.equal(fastSeqs.length, EVENTS)
   t.ok(contiguous(fastSeqs, 1))
 

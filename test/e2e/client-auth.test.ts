@@ -2,7 +2,7 @@ import t from 'tap'
 import { createClient, jwtExpiry, RealtimeError } from '../../src/client/index.js'
 import { buildApp, sleep } from '../helpers/app.js'
 import { hsToken, SECRET } from '../helpers/jwt.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const auth = { auth: { required: true, drivers: [{ driver: 'jwt' as const, config: { secret: SECRET } }] } }
 
@@ -41,7 +41,7 @@ t.test('the token provider runs again for each reconnect', async (t) => {
   await client.connect()
   t.match(client.user, { id: 'u1' })
   const reopened = new Promise<void>((resolve) => { client.on('open', () => { resolve() }) })
-  for (const connection of hubOf(app).connections.values()) connection.socket.terminate()
+  for (const connection of partsOf(app).hub.connections.values()) connection.socket.terminate()
   await reopened
   t.equal(calls, 2)
   t.match(client.user, { id: 'u2' }, 'connected with the new token')
@@ -84,7 +84,7 @@ t.test('a ticket provider is asked for a one-time ticket on every connect', asyn
   await client.connect()
   t.match(client.user, { id: 'ticket-user' })
   const reopened = new Promise<void>((resolve) => { client.on('open', () => { resolve() }) })
-  for (const connection of hubOf(app).connections.values()) connection.socket.terminate()
+  for (const connection of partsOf(app).hub.connections.values()) connection.socket.terminate()
   await reopened
   t.equal(calls, 2, 'a used ticket is never replayed')
   t.throws(() => createClient({ url, ticket: async () => 'x', token: 'y' }), /not both/)

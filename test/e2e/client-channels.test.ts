@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { createClient, RealtimeError, type ChannelMessage, type Member, type PublishedMessage, type RealtimeClient } from '../../src/client/index.js'
 import { buildApp } from '../helpers/app.js'
 import { hsToken, SECRET } from '../helpers/jwt.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const auth = { auth: { required: true, drivers: [{ driver: 'jwt' as const, config: { secret: SECRET } }] } }
 interface Info { name: string, status?: string }
@@ -35,7 +35,7 @@ function recorder<T> (): { seen: T[], push: (value: T) => void, until: (match: (
 }
 
 function killUser (app: FastifyInstance, userId: string): void {
-  for (const connection of hubOf(app).connections.values()) if (connection.user?.id === userId) connection.socket.terminate()
+  for (const connection of partsOf(app).hub.connections.values()) if (connection.user?.id === userId) connection.socket.terminate()
 }
 
 t.test('presence: members, joins, leaves, updates and channel messages between two clients', async (t) => {

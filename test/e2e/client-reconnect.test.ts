@@ -4,7 +4,7 @@ import s3dbRealtime, { type RealtimeOptions } from '../../src/index.js'
 import { createClient, RealtimeError, type ConnectionState, type RealtimeClient, type SubscriptionEvent } from '../../src/client/index.js'
 import { buildApp } from '../helpers/app.js'
 import { createDatabase, type Db } from '../helpers/db.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 interface Message { content: string, channel: string }
 type Records = { messages: Message }
@@ -49,7 +49,7 @@ function describe (events: Event[]): string[] {
 }
 
 function killSockets (app: FastifyInstance): void {
-  for (const connection of hubOf(app).connections.values()) connection.socket.terminate()
+  for (const connection of partsOf(app).hub.connections.values()) connection.socket.terminate()
 }
 
 t.test('after a dropped socket the subscription resumes from its seq: the missed events, in order, once', async (t) => {

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws'
 import { createClient, type SubscriptionEvent } from '../../src/client/index.js'
 import type { SocketLike } from '../../src/client/types.js'
 import { buildApp } from '../helpers/app.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const EVENTS = 3000
 const CONTENT = 'x'.repeat(4000)
@@ -30,10 +30,10 @@ t.test('after frames were dropped for a slow reader, the client resumes with no 
   tcp.pause()
   for (let i = 0; i < EVENTS; i++) {
     const id = `m${String(i).padStart(5, '0')}`
-    hubOf(ctx.app).publishChange({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'c' } })
+    partsOf(ctx.app).stream.publish({ resource: 'messages', type: 'insert', id, before: null, after: { id, content: CONTENT, channel: 'c' } })
     if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
   }
-  t.ok(hubOf(ctx.app).counters.messagesDropped > 0, 'the server dropped frames for the paused reader')
+  t.ok(partsOf(ctx.app).hub.counters.messagesDropped > 0, 'the server dropped frames for the paused reader')
   tcp.resume()
   for (let waited = 0; new Set(seen).size < EVENTS && waited < 600; waited++) await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(new Set(seen).size, EVENTS, 'every event reached the handler')

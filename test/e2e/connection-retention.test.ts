@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { test } from 'tap'
 import { buildApp, sleep } from '../helpers/app.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -39,11 +39,11 @@ test('an accepted connection does not keep its upgrade request or reply alive', 
 test('socket errors and server shutdown still reach the connection', async (t) => {
   const { app, client } = await buildApp(t)
   const socket = await client()
-  const [connection] = hubOf(app).connections.values()
+  const [connection] = partsOf(app).hub.connections.values()
   t.ok(connection, 'connection registered')
   t.equal(connection?.socket.listenerCount('error'), 1, 'one error listener (ours), none holding the request')
   connection?.socket.emit('error', new Error('boom'))
-  t.equal(hubOf(app).connections.size, 1, 'an error event alone does not drop the connection')
+  t.equal(partsOf(app).hub.connections.size, 1, 'an error event alone does not drop the connection')
   await app.close()
   const closed = await socket.closed
   t.equal(closed.code, 1001, 'shutdown closes with going-away')

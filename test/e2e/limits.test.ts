@@ -6,7 +6,7 @@ import { buildApp } from '../helpers/app.js'
 import { connect } from '../helpers/client.js'
 import { createDatabase } from '../helpers/db.js'
 import { tryUpgrade } from '../helpers/upgrade.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 t.test('maxConnections: upgrades beyond the limit get 503 before the handshake, and are counted', async (t) => {
   const { url, client, app } = await buildApp(t, { maxConnections: 2, metrics: true })
@@ -16,14 +16,14 @@ t.test('maxConnections: upgrades beyond the limit get 503 before the handshake, 
   t.equal(refused.status, 503)
   t.equal(refused.headers['retry-after'], '5')
   t.match(refused.body, /Too many connections/)
-  t.equal(hubOf(app).connections.size, 2, 'no third socket was opened')
+  t.equal(partsOf(app).hub.connections.size, 2, 'no third socket was opened')
   t.equal(app.realtime.getMetrics().connectionsRejected, 1)
   const metrics = await (await fetch(url.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics'))).text()
   t.match(metrics, /connections_rejected_total\{reason="max_connections"\} 1/)
 
   a.close()
   await a.closed
-  await hubOf(app).readiness.run() // a round trip: lets the server process the close
+  await partsOf(app).readiness.run() // a round trip: lets the server process the close
   const reopened = await client()
   t.equal((await reopened.request({ type: 'ping' })).type, 'pong', 'a freed slot can be used again')
 })

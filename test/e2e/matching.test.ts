@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildApp, sleep } from '../helpers/app.js'
 import type { TestClient } from '../helpers/client.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 async function settle (...clients: TestClient[]): Promise<void> {
   for (const c of clients) await c.request({ type: 'ping' })
@@ -89,10 +89,10 @@ t.test('matching is indexed: candidates track matches, not subscribers', async (
     await ws.request({ type: 'ping' })
   }))
   t.equal(app.realtime.getMetrics().subscriptions, 2000)
-  const before = hubOf(app).fanOutStats.candidates
+  const before = partsOf(app).hub.fanOutStats.candidates
   await (db.resources.messages as any).insert({ content: 'nothing', channel: 'c7' })
   await settle(...sockets)
-  const looked = hubOf(app).fanOutStats.candidates - before
+  const looked = partsOf(app).hub.fanOutStats.candidates - before
   t.equal(looked, 10, 'only the 10 subscriptions of channel c7 were examined')
   t.equal(sockets.reduce((n, ws) => n + ws.ofType('event').length, 0), 0, 'none matched the content')
 })
@@ -110,7 +110,7 @@ t.test('each event is serialized once, not once per recipient', async (t) => {
   JSON.stringify = ((...args: Parameters<typeof JSON.stringify>) => { calls++; return original(...args) }) as typeof JSON.stringify
   let delivered: number
   try {
-    hubOf(app).publishChange({ resource: 'messages', type: 'insert', id: 'z', before: null, after: { id: 'z', content: 'hi', channel: 'c' } })
+    partsOf(app).stream.publish({ resource: 'messages', type: 'insert', id: 'z', before: null, after: { id: 'z', content: 'hi', channel: 'c' } })
     delivered = app.realtime.getMetrics().events
   } finally {
     JSON.stringify = original

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
 import { createDatabase } from '../helpers/db.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 const httpBase = (url: string): string => url.replace(/^ws:/, 'http:').replace(/\/ws$/, '')
 
@@ -85,7 +85,7 @@ t.test('metrics: false removes the route; bus errors counted when a bus incremen
   t.equal((await fetch(`${httpBase(off.url)}/metrics`)).status, 404)
 
   const on = await buildApp(t, { metrics: true })
-  hubOf(on.app).counters.busErrors += 2
+  partsOf(on.app).hub.counters.busErrors += 2
   const text = await (await fetch(`${httpBase(on.url)}/metrics`)).text()
   t.equal(sample(text, 's3db_realtime_bus_errors_total'), 2)
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
 import { openClient, jwtAuth } from '../helpers/users.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 /**
  * 1,000 join/leave/disconnect cycles across presence, private and public channels, with the
@@ -43,6 +43,6 @@ t.test('after 1,000 join/leave/disconnect cycles no empty channel and no stale m
   })
   t.same(app.realtime.listChannels(), [])
   t.equal(app.realtime.getChannelMembers('presence-0').length, 0)
-  const service = hubOf(app).channels
+  const service = partsOf(app).channels
   t.equal(service?.summarizer.pendingChannels, 0, 'no pending summaries for vanished channels')
 })

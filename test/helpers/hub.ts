@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import type { Hub } from '../../src/hub/hub.js'
+import { realtimeParts, type RealtimeParts } from '../../src/realtime/realtime.js'
 
 /**
- * The hub behind `app.realtime`, internals included: tests look at connections, counters and
- * epochs that the public `RealtimeApi` type deliberately leaves out.
+ * The parts behind `app.realtime` (LocalHub, ChangeStream, channels, readiness …): tests look
+ * at connections, counters and epochs that the public `RealtimeApi` deliberately leaves out.
  */
-export function hubOf (app: FastifyInstance): Hub {
-  return app.realtime as unknown as Hub
+export function partsOf (app: FastifyInstance): RealtimeParts {
+  return realtimeParts(app.realtime)
 }

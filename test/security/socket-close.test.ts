@@ -3,7 +3,7 @@ import { buildApp, type TestApp } from '../helpers/app.js'
 import { connect, type TestClient } from '../helpers/client.js'
 import { hsToken, SECRET } from '../helpers/jwt.js'
 import { until } from '../helpers/wait.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 // Issue #12 §5: once the server decides to close a socket, none of its frames run any more, and
 // a client that never reads (so never answers the close handshake) loses the socket within a
@@ -24,7 +24,7 @@ async function deafClient (t: Test, app: TestApp, token: string): Promise<{ clie
 
 /** Sends `count` inserts and resolves once the server socket has received every frame. */
 async function sendInserts (app: TestApp, client: TestClient, clientId: string, count: number): Promise<void> {
-  const serverSocket = hubOf(app.app).connections.get(clientId)?.socket
+  const serverSocket = partsOf(app.app).hub.connections.get(clientId)?.socket
   if (serverSocket === undefined) throw new Error('the server no longer knows the socket')
   let arrived = 0
   serverSocket.on('message', () => { arrived++ })
@@ -41,7 +41,7 @@ t.test('after disconnectUser a client that never reads gets no insert executed, 
   t.match(await reader.closed, { code: 1008, reason: 'account suspended' }, 'a client that reads completes the handshake as before')
 
   await sendInserts(app, client, clientId, 5)
-  await until(() => !hubOf(app.app).connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
+  await until(() => !partsOf(app.app).hub.connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
   t.equal(await app.db.resources.messages!.count(), 0, 'no insert sent after the ban was executed')
 })
 
@@ -52,7 +52,7 @@ t.test('after 4001 expiry a client that never reads gets no insert executed, and
   // Frames sent the moment the token expires: refused whether or not the expiry sweep ran yet.
   await until(() => Date.now() >= exp * 1000, 'the token to expire')
   await sendInserts(app, client, clientId, 5)
-  await until(() => !hubOf(app.app).connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
+  await until(() => !partsOf(app.app).hub.connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
   t.equal(await app.db.resources.messages!.count(), 0, 'no insert sent after exp was executed')
 })
 
@@ -64,7 +64,7 @@ t.test('a 1013 slow-consumer close stops frame handling at once too', async (t) 
   t.equal(app.app.realtime.getMetrics().slowConsumerCloses, 1, 'closed as a slow consumer')
 
   await sendInserts(app, client, clientId, 5)
-  await until(() => !hubOf(app.app).connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
+  await until(() => !partsOf(app.app).hub.connections.has(clientId), 'the server to drop the socket', GONE_WITHIN)
   t.equal(await app.db.resources.messages!.count(), 0, 'no insert sent after the close was executed')
 })
 

@@ -3,7 +3,7 @@ import type { RealtimeOptions } from '../../src/index.js'
 import { buildApp, type TestApp } from '../helpers/app.js'
 import type { TestClient } from '../helpers/client.js'
 import { until } from '../helpers/wait.js'
-import { hubOf } from '../helpers/hub.js'
+import { partsOf } from '../helpers/hub.js'
 
 // Issue #12 §6: frames queued behind a slow handler are bounded per socket, in count and in
 // bytes; past either bound the socket is closed with 1013 'Too many queued messages' and the
@@ -36,7 +36,7 @@ async function overflowBehindGuard (t: Test, app: SlowGuardApp, ws: TestClient, 
   t.match({ code: ws.closeCode, reason: ws.closeReason }, { code: 1013, reason: 'Too many queued messages' })
   t.equal(app.guardCalls(), 1, 'only the frame already in its handler got that far')
   app.release()
-  await until(() => hubOf(app.app).connections.size === 0, 'the server to forget the socket')
+  await until(() => partsOf(app.app).hub.connections.size === 0, 'the server to forget the socket')
   const stored = await app.db.resources.messages!.list() as unknown as Array<{ content: string }>
   t.ok(stored.every((r) => r.content === 'm0' || r.content.startsWith('m0-')), 'no frame queued behind it was executed')
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { compileFilter, type CompiledFilter } from '../../src/access/filter.js'
 import { Connection } from '../../src/connection/connection.js'
-import type { Subscription } from '../../src/connection/subscription.js'
+import type { Subscription } from '../../src/connection/connection.js'
 import type { ChangeType, Filter, RecordData, RealtimeUser, ResourceLike } from '../../src/types.js'
 
 /**

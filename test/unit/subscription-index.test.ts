@@ -1,6 +1,6 @@
 import t from 'tap'
 import { combineFilters } from '../../src/access/filter.js'
-import type { Subscription } from '../../src/connection/subscription.js'
+import type { Subscription } from '../../src/connection/connection.js'
 import { SubscriptionIndex } from '../../src/hub/subscription-index.js'
 import { recordingConnection, subscription } from './doubles.js'
 

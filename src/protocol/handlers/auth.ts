@@ -1,6 +1,6 @@
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../../errors.js'
-import type { Subscription } from '../../connection/subscription.js'
+import type { Subscription } from '../../connection/connection.js'
 import { warnNoUserId } from '../../upgrade/authenticate.js'
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS } from '../../upgrade/message-auth.js'
 import type { Verified } from '../../upgrade/types.js'

@@ -1,9 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { checkResourceRoles, hasAnyRole, requireResource } from '../../access/access.js'
-import { publishReaches, requirePublishVisible } from '../../access/visibility.js'
-import type { Connection } from '../../connection/connection.js'
+import { requirePublishVisible } from '../../access/visibility.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
-import type { Hub } from '../../hub/hub.js'
 import type { ResolvedResource } from '../../access/resource.js'
 import type { PublishMessage } from '../../wire/client-schemas.js'
 import { encode, publishedFrame, publishMessageFrame, senderOf } from '../../wire/frames.js'
@@ -44,22 +42,6 @@ export function projectPublished (resource: ResolvedResource, message: unknown):
   return out
 }
 
-/**
- * Sends an encoded `message` frame once to every connection subscribed to the resource, except
- * the sender; returns how many got it. Kept separate so a bus can deliver remote publishes.
- */
-export function deliverPublished (hub: Hub, resource: string, frame: string, excludeClientId: string | null, message?: unknown): number {
-  const recipients = new Set<Connection>()
-  const config = hub.options.resources.get(resource)
-  hub.indexes.get(resource)?.forEach((subscription) => {
-    // Guarded resources: only subscriptions whose filter the message matches (src/access/visibility.ts).
-    if (subscription.connection.id !== excludeClientId && publishReaches(config, subscription.filter, message)) recipients.add(subscription.connection)
-  })
-  let delivered = 0
-  for (const connection of recipients) if (connection.send(frame)) delivered++
-  return delivered
-}
-
 /** `publish {channel, message}` -> `published {channel, delivered}`; see PROTOCOL.md. */
 export async function handlePublish (ctx: RequestContext, message: PublishMessage): Promise<void> {
   const resource = requireResource(ctx.options, message.channel)
@@ -69,8 +51,8 @@ export async function handlePublish (ctx: RequestContext, message: PublishMessag
   await requirePublishVisible(resource, user, message.message, ctx.log)
   const frame = encode(publishMessageFrame(resource.name, projectPublished(resource, message.message), senderOf(ctx.connection.id, user)))
   requireOpen(ctx)
-  const delivered = deliverPublished(ctx.hub, resource.name, frame, ctx.connection.id, message.message)
+  const delivered = ctx.hub.deliverPublished(resource.name, frame, ctx.connection.id, message.message)
   // Clustered: the other instances deliver it to their subscribers (`delivered` counts this one).
-  ctx.hub.relay?.({ kind: 'publish', resource: resource.name, frame, excludeClientId: ctx.connection.id, message: message.message })
+  ctx.services.relay.send({ kind: 'publish', resource: resource.name, frame, excludeClientId: ctx.connection.id, message: message.message })
   ctx.reply(publishedFrame(resource.name, delivered))
 }

@@ -5,7 +5,7 @@ import { protectedPathReached } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
-import type { Subscription } from '../../connection/subscription.js'
+import type { Subscription } from '../../connection/connection.js'
 import type { ResolvedResource } from '../../access/resource.js'
 import type { ChangeType, Filter } from '../../types.js'
 import { prepareReplay } from '../../hub/replay.js'
@@ -67,7 +67,7 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
 
   // `since` / `snapshot` (src/hub/replay.ts): the async reads happen here; the finishing
   // step is synchronous and runs right before the subscription is added (see below).
-  const finishReplay = await prepareReplay(ctx.hub.stream, ctx.hub.historySource, resource, filter, message, ctx.options.maxListLimit)
+  const finishReplay = await prepareReplay(ctx.services.stream, ctx.services.history, resource, filter, message, ctx.options.maxListLimit)
   const { missed, reply: replayReply } = finishReplay()
 
   const connection = ctx.connection
@@ -93,8 +93,8 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     matchesNothing: filter.impossible,
     events: [...events],
     subscriptionId: subscription.id,
-    seq: ctx.hub.lastSeq(resource.name),
-    epoch: ctx.hub.epoch,
+    seq: ctx.services.stream.lastSeq(resource.name),
+    epoch: ctx.services.stream.epoch,
     snapshot: replayReply.snapshot as SubscriptionSnapshot | undefined
   }))
   for (const event of missed) {
