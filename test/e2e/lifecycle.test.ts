@@ -111,7 +111,7 @@ t.test('after close the process can exit on its own (no timers or handles left)'
   const script = `
     import Fastify from 'fastify'
     import { Database } from 's3db.js'
-    import s3dbRealtime from '../../dist/index.js'
+    import s3dbRealtime from '../dist/index.js'
     import { WebSocket } from 'ws'
     const db = new Database({ connectionString: 'memory://exit/db', logLevel: 'silent' })
     await db.connect()
