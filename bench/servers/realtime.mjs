@@ -43,7 +43,7 @@ export async function startRealtime ({ db, port, redis, compression = false }) {
     restUrl: `http://127.0.0.1:${address.port}/rest`,
     authConfigured,
     fire: (resource, record) => { db.resources[resource].emitSync('inserted', record) },
-    connections: () => app.realtime.connections.size,
+    connections: () => app.realtime.getServerInfo().clients,
     close: async () => { await app.close() }
   }
 }
