@@ -1,10 +1,31 @@
 /** Shared public types. Structural s3db types keep s3db.js a peer dependency, not a hard import. */
 
-/** A value a filter can compare a field with (equality only). */
+/** A value a filter compares a field with: the plain form `{status: 'open'}`, `$eq`, `$ne`, `$in`, `$nin`. */
 export type FilterValue = string | number | boolean | null
 
-/** Equality filter: every key (a field or a dot path into nested fields) must equal its value. */
-export type Filter = Record<string, FilterValue>
+/**
+ * Operators on one field, ANDed (docs/protocol.md, "Filters"; the meaning of each is stated once
+ * in src/access/filter-operators.ts). Ranges take a number or a string and never match the other
+ * type; dates compare as ISO 8601 strings.
+ */
+export interface FilterOperators {
+  readonly $eq?: FilterValue
+  readonly $ne?: FilterValue
+  readonly $gt?: string | number
+  readonly $gte?: string | number
+  readonly $lt?: string | number
+  readonly $lte?: string | number
+  readonly $in?: readonly FilterValue[]
+  readonly $nin?: readonly FilterValue[]
+  readonly $exists?: boolean
+  readonly $prefix?: string
+}
+
+/** What one field of a filter asks: a value (equality) or operators. */
+export type FilterCondition = FilterValue | FilterOperators
+
+/** Every key (a field or a dot path into nested fields) must satisfy its condition. */
+export type Filter = Record<string, FilterCondition>
 
 /** The authenticated identity attached to a connection; `null` for anonymous clients. */
 export interface RealtimeUser {

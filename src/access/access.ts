@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { Filter, RealtimeUser } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
-import { normalizeFilter } from './filter.js'
+import { andFilters, compileFilter, normalizeFilter } from './filter.js'
+import { FILTER_LIMITS } from './filter-operators.js'
 import type { ResolvedResource, ResourceGuards, ResourceTable } from './resource.js'
 
 /** The configured resource, or RESOURCE_NOT_FOUND (unknown and disabled look the same). */
@@ -53,7 +54,8 @@ export async function runGuard<K extends keyof ResourceGuards> (
   }
   if (result === true) return true
   if (isPlainObject(result)) {
-    const normalized = normalizeFilter(result)
+    // A guard's lists may be longer than a client's (a user's teams): the server chose them.
+    const normalized = normalizeFilter(result, FILTER_LIMITS.fields, FILTER_LIMITS.guardInValues)
     if ('error' in normalized) {
       log.warn({ resource: resource.name, guard: name, problem: normalized.error }, 'realtime: guard returned an invalid filter; request denied')
       throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
@@ -74,19 +76,14 @@ export async function requireAllowed<K extends 'get' | 'create' | 'update' | 'de
   if (result !== true) throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
 }
 
-/** Merges forced filters from several guards; conflicting values make `impossible` true. */
+/** ANDs forced filters from several guards; `impossible` when together they match nothing. */
 export function mergeForced (filters: Array<Filter | null>): { filter: Filter | null, impossible: boolean } {
   let merged: Filter | null = null
-  let impossible = false
   for (const filter of filters) {
     if (filter === null) continue
-    merged ??= {}
-    for (const [path, value] of Object.entries(filter)) {
-      if (Object.prototype.hasOwnProperty.call(merged, path) && merged[path] !== value) impossible = true
-      merged[path] = value
-    }
+    merged = merged === null ? filter : andFilters(merged, filter)
   }
-  return { filter: merged, impossible }
+  return { filter: merged, impossible: merged !== null && compileFilter(merged).impossible }
 }
 
 /** The `list` guard's forced filter (null when it allows everything). */

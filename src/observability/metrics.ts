@@ -63,6 +63,8 @@ export class RealtimeMetrics {
       Object.entries(rejected).map(([reason, n]): Sample => [{ reason }, n]))
     this.gauge(`${p}subscriptions`, 'Active subscriptions, by resource', ['resource'], () =>
       [...hub.indexes].map(([resource, index]): Sample => [{ resource }, index.size]))
+    this.gauge(`${p}subscriptions_scanned`, 'Subscriptions in the scan bucket (a filter with no equality or $in condition: checked against every event of the resource), by resource', ['resource'], () =>
+      [...hub.indexes].map(([resource, index]): Sample => [{ resource }, index.scanned]))
     this.counter(`${p}send_dropped_total`, 'Frames dropped by the backpressure drop policy', [], () => [[{}, counts.messagesDropped]])
     this.counter(`${p}slow_consumer_closes_total`, 'Sockets closed with 1013 by the backpressure close policy', [], () => [[{}, counts.slowConsumerCloses]])
   }

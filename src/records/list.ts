@@ -1,6 +1,7 @@
-import { matchesFilter, type CompiledFilter } from '../access/filter.js'
+import { equalityValues, matchesFilter, type CompiledFilter } from '../access/filter.js'
+import type { Operand } from '../access/filter-operators.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
-import type { FilterValue, RecordData, ResourceLike } from '../types.js'
+import type { RecordData, ResourceLike } from '../types.js'
 import { isNotFound } from '../util/not-found.js'
 import { isPlainObject, readPath, splitPath } from '../util/paths.js'
 import { keySegmentProblem, requirePartitionValue } from './key-safety.js'
@@ -49,12 +50,12 @@ function idFromKey (key: string): string | null {
   return part === undefined ? null : part.slice(3)
 }
 
-function partitionPrefix (resource: ResourceLike, name: string, fields: Record<string, unknown>, filter: Record<string, FilterValue>): string | null {
+/** `equal`: the filter's equality values by path; only they can pick a partition. */
+function partitionPrefix (resource: ResourceLike, name: string, fields: Record<string, unknown>, equal: ReadonlyMap<string, Operand>): string | null {
   const segments: string[] = []
   for (const [field, rule] of Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!Object.prototype.hasOwnProperty.call(filter, field)) return null
-    const value = filter[field]
-    if (value === null) return null
+    const value = equal.get(field)
+    if (value === undefined || value === null || Array.isArray(value)) return null
     // The value becomes a key prefix to list under: `../` would walk another resource's objects.
     requirePartitionValue(value, `/filter/${field}`)
     const transformed = resource.applyPartitionRule === undefined ? value : resource.applyPartitionRule(value, rule)
@@ -67,10 +68,12 @@ function partitionPrefix (resource: ResourceLike, name: string, fields: Record<s
 
 /**
  * Which key prefix to scan: the named partition, else the partition that covers the most
- * filter fields, else the main data prefix. Records are always re-checked against the filter,
- * so a partition is only ever an optimization.
+ * filter fields, else the main data prefix. Only equality conditions (`{field: value}`, `$eq`,
+ * a one-value `$in`) pick a partition; other operators are checked on the records read. Records
+ * are always re-checked against the whole filter, so a partition is only ever an optimization.
  */
-export function choosePartition (resource: ResourceLike, filter: Record<string, FilterValue>, requested?: string): PartitionChoice | null {
+export function choosePartition (resource: ResourceLike, filter: CompiledFilter, requested?: string): PartitionChoice | null {
+  const equal = equalityValues(filter)
   const partitions = partitionsOf(resource)
   if (requested !== undefined) {
     // Own names only: `__proto__` or `toString` are not partitions.
@@ -78,7 +81,7 @@ export function choosePartition (resource: ResourceLike, filter: Record<string, 
     if (definition === undefined || !isPlainObject(definition) || !isPlainObject(definition.fields)) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `Unknown partition "${requested}"`, { field: '/partition' })
     // Without a value for every partition field there is no single prefix to list: scan the
     // resource instead (same records, same order, just slower).
-    const prefix = partitionPrefix(resource, requested, definition.fields, filter)
+    const prefix = partitionPrefix(resource, requested, definition.fields, equal)
     return prefix === null ? null : { name: requested, prefix }
   }
   let best: PartitionChoice | null = null
@@ -86,7 +89,7 @@ export function choosePartition (resource: ResourceLike, filter: Record<string, 
   for (const [name, definition] of Object.entries(partitions)) {
     const count = Object.keys(definition.fields).length
     if (count <= bestFields) continue
-    const prefix = partitionPrefix(resource, name, definition.fields, filter)
+    const prefix = partitionPrefix(resource, name, definition.fields, equal)
     if (prefix !== null) {
       best = { name, prefix }
       bestFields = count
@@ -116,7 +119,7 @@ export async function listPage (
   options: { limit: number, cursor: string | null, partition?: string }
 ): Promise<ListPage> {
   if (filter.impossible) return { records: [], cursor: null }
-  const partition = choosePartition(resource, filter.filter, options.partition)
+  const partition = choosePartition(resource, filter, options.partition)
   const prefix = partition?.prefix ?? `resource=${resource.name}/data/`
   let startAfter = options.cursor === null ? null : cursorKey(prefix, options.cursor)
   const records: RecordData[] = []

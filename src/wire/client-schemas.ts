@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { FILTER_LIMITS } from '../access/filter-operators.js'
 
 /*
  * TypeBox schemas of every message a client sends (PROTOCOL.md section 2). The dispatcher
@@ -20,7 +21,34 @@ const base = {
 const resource = Type.String({ minLength: 1, maxLength: 128 })
 const id = Type.String({ minLength: 1, maxLength: 512 })
 const partition = Type.String({ maxLength: 128 })
-const filter = Type.Record(Type.String(), Type.Unknown())
+const filterScalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])
+const orderable = Type.Union([Type.Number(), Type.String()])
+/** The meaning of each operator is stated once, in src/access/filter-operators.ts. */
+const filterOperators = Type.Object({
+  $eq: Type.Optional(filterScalar),
+  $ne: Type.Optional(filterScalar),
+  $gt: Type.Optional(orderable),
+  $gte: Type.Optional(orderable),
+  $lt: Type.Optional(orderable),
+  $lte: Type.Optional(orderable),
+  $in: Type.Optional(Type.Array(filterScalar, { maxItems: FILTER_LIMITS.inValues })),
+  $nin: Type.Optional(Type.Array(filterScalar, { maxItems: FILTER_LIMITS.inValues })),
+  $exists: Type.Optional(Type.Boolean()),
+  $prefix: Type.Optional(Type.String())
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'Operators on one field, ANDed. Ranges take a number or a string and match only a stored value of the same type (dates as ISO 8601 strings); $in/$nin hold at most ' +
+    `${FILTER_LIMITS.inValues} values; a missing field matches only $ne, $nin and $exists: false`
+})
+/*
+ * Field (or dot path) -> value (equality), operator object, or nested object (`{meta: {kind:
+ * 'x'}}` is `{'meta.kind': 'x'}`). The nested branch takes any object, so a wrong operator or
+ * operand reaches src/access/filter.ts, which names the field and the problem.
+ */
+const filter = Type.Record(Type.String(), Type.Union([filterScalar, filterOperators, Type.Record(Type.String(), Type.Unknown())]), {
+  description: `Every field must match (AND); at most ${FILTER_LIMITS.fields} fields. Unknown operators, wrong operand types and oversized lists are INVALID_REQUEST naming the field`
+})
 const data = Type.Record(Type.String(), Type.Unknown())
 const changeType = Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')])
 const channel = Type.String({ minLength: 1, maxLength: 200, pattern: CHANNEL_NAME_PATTERN })

@@ -82,9 +82,9 @@ export type SubscriptionSnapshot = NonNullable<FrameOf<'subscribed'>['snapshot']
 
 export interface SubscribedFields {
   resource: string
-  /** The effective filter: the client's AND the guards'. */
+  /** The effective filter: the client's AND the guards', merged exactly into one filter. */
   filter: Record<string, unknown>
-  /** The client's filter contradicts a forced one: nothing will arrive. */
+  /** No record can match the effective filter (the client's contradicts a forced one, or itself). */
   matchesNothing: boolean
   events: ChangeType[]
   subscriptionId: string

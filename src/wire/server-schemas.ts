@@ -22,7 +22,7 @@ const channel = Type.String({ description: 'Channel name' })
 const seq = Type.Integer({ minimum: 0, description: 'Position in the resource\'s change order (monotonic within an epoch)' })
 const epoch = Type.String({ description: 'Names one numbering of history; a `since` from another epoch gets RESYNC_REQUIRED' })
 const record = Type.Record(Type.String(), Type.Unknown(), { description: 'A record, projected (protected fields and s3db internals removed)' })
-const filter = Type.Record(Type.String(), Type.Unknown(), { description: 'Field (or dot path) -> value; every field must match' })
+const filter = Type.Record(Type.String(), Type.Unknown(), { description: 'Field (or dot path) -> value or operator object ({$gte: 10}); every field must match' })
 const changeType = Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')])
 
 /** The authenticated user: `id` plus the token's claims (or what the auth driver returned). */
@@ -131,8 +131,8 @@ export const ServerSchemas = {
   subscribed: frame('subscribed', 'Reply to subscribe', {
     requestId,
     resource,
-    filter: Type.Record(Type.String(), Type.Unknown(), { description: 'The effective filter: yours AND the guards\'' }),
-    matchesNothing: Type.Optional(Type.Literal(true, { description: 'Your filter contradicts a forced one: nothing will arrive' })),
+    filter: Type.Record(Type.String(), Type.Unknown(), { description: 'The effective filter: yours AND the guards\', merged into one filter (two contradicting conditions on a field show as {$in: []})' }),
+    matchesNothing: Type.Optional(Type.Literal(true, { description: 'No record can match the effective filter (yours contradicts a forced one, or itself): nothing will arrive' })),
     events: Type.Array(changeType),
     subscriptionId: Type.String(),
     seq,

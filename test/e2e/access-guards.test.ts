@@ -29,12 +29,12 @@ t.test('a guard that throws or answers nonsense denies with FORBIDDEN, no intern
   t.ok(await db.resources.messages!.exists('m1'))
 })
 
-t.test('guard-forced filters: clients can narrow, never widen; filter objects from guards are validated', async (t) => {
+t.test('guard-forced filters: clients can narrow, never widen; operator filters from guards apply', async (t) => {
   const { app, db } = await buildApp(t, {
     ...jwt,
     resources: {
       messages: { guard: { list: (user) => ({ author: user?.id ?? 'nobody' }) } },
-      users: { guard: { list: () => ({ tenantId: { $ne: 'x' } } as never) } }
+      users: { guard: { list: () => ({ tenantId: { $ne: 'x' } }) } }
     }
   })
   const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/ws`
@@ -50,14 +50,19 @@ t.test('guard-forced filters: clients can narrow, never widen; filter objects fr
   t.same(await list(), ['a', 'b'])
   t.same(await list({ channel: 'x' }), ['a'], 'narrowed')
   t.same(await list({ author: 'you' }), [], 'overriding the forced field matches nothing')
-  t.match(await ws.request({ type: 'list', resource: 'messages', filter: { author: { $ne: 'me' } } }), { code: 'INVALID_REQUEST' }, 'operators are not a way around it')
+  t.same(await list({ author: { $ne: 'me' } }), [], 'operators are not a way around it: $ne AND the forced author matches nothing')
+  t.same(await list({ author: { $in: ['me', 'you'] } }), ['a', 'b'], 'an $in wider than the forced value is narrowed to it')
   t.match(await ws.request({ type: 'get', resource: 'messages', id: 'c' }), { code: 'NOT_FOUND' }, 'outside the forced filter looks absent')
   await db.resources.users!.insert({ id: 'u1', name: 'n', tenantId: 'y' })
+  await db.resources.users!.insert({ id: 'u2', name: 'n', tenantId: 'x' })
   const users = await ws.request({ type: 'list', resource: 'users' })
-  t.ok(users.code === 'FORBIDDEN' || (Array.isArray(users.data) && users.data.length === 0), 'a guard returning an operator object fails closed')
+  t.same(users.data.map((u: { id: string }) => u.id), ['u1'], 'a guard\'s operator filter is applied (tenant x is hidden)')
+  t.match(await ws.request({ type: 'get', resource: 'users', id: 'u2' }), { code: 'NOT_FOUND' }, 'outside the forced $ne looks absent')
 
   const sub = await ws.request({ type: 'subscribe', resource: 'messages', filter: { author: 'you' } })
   t.equal(sub.type, 'subscribed')
+  t.same(sub.filter, { author: { $in: [] } }, 'the reply reports the real AND (no author is both me and you), not the forced value alone')
+  t.equal(sub.matchesNothing, true)
   const mine = await ws.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'x' } })
   t.same(mine.filter, { author: 'me', channel: 'x' })
   await messages.insert({ id: 'd', content: '4', channel: 'x', author: 'you' })

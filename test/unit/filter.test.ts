@@ -56,10 +56,11 @@ t.test('a client repeating the forced value is not a contradiction', async (t) =
   t.ok(matchesFilter({ tenant: 'a' }, combined))
 })
 
-t.test('a client value contradicting the forced one matches nothing; the forced value is kept', async (t) => {
+t.test('a client value contradicting the forced one matches nothing, and the effective filter says so', async (t) => {
   const combined = combineFilters({ tenant: 'b' }, { tenant: 'a' })
   t.equal(combined.impossible, true)
-  t.same(combined.filter, { tenant: 'a' }, 'never widened or replaced by the client')
+  t.same(combined.filter, { tenant: { $in: [] } }, 'the exact AND: no tenant is both a and b (never the forced value alone)')
+  t.same(combined.forced?.filter, { tenant: 'a' })
   t.notOk(matchesFilter({ tenant: 'a' }, combined))
   t.notOk(matchesFilter({ tenant: 'b' }, combined))
 })
@@ -72,19 +73,58 @@ t.test('normalizeFilter: absent is empty; nested objects become dot paths', asyn
   })
 })
 
-t.test('normalizeFilter refuses what is not an equality filter', async (t) => {
+t.test('normalizeFilter refuses what is not a filter', async (t) => {
   const refused = (input: unknown, why: string): void => { t.ok('error' in normalizeFilter(input), why) }
   refused([], 'an array')
   refused('status=open', 'a string')
   refused({ tags: ['a'] }, 'an array value')
-  refused({ title: { $gt: '' } }, 'a nested operator')
   refused({ $or: [] }, 'a top-level operator')
   refused({ 'title.$gt': '' }, 'an operator in a dotted key')
+  refused({ title: { $regex: '^a' } }, 'an unknown operator')
+  refused({ title: { $gt: '', kind: 'x' } }, 'operators mixed with fields')
   refused({ '': 1 }, 'an empty key')
   refused(JSON.parse('{"__proto__":{"admin":true}}'), 'a __proto__ key from JSON')
   refused({ a: { constructor: 1 } }, 'a nested constructor key')
   refused({ prototype: 1 }, 'a prototype key')
   refused({ when: new Date() }, 'an object that is not plain')
+})
+
+t.test('normalizeFilter refuses operands of the wrong type, naming the field', async (t) => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ n: { $gt: true } }, '"$gt" needs a number or a string'],
+    [{ n: { $lte: null } }, '"$lte" needs a number or a string'],
+    [{ n: { $lt: [1] } }, '"$lt" needs a number or a string'],
+    [{ n: { $eq: { a: 1 } } }, '"$eq" needs a string, number, boolean or null'],
+    [{ n: { $ne: [1] } }, '"$ne" needs a string, number, boolean or null'],
+    [{ n: { $in: 'a' } }, '"$in" needs a list of strings, numbers, booleans or null'],
+    [{ n: { $nin: [{}] } }, '"$nin" needs a list of strings, numbers, booleans or null'],
+    [{ n: { $exists: 1 } }, '"$exists" needs true or false'],
+    [{ n: { $prefix: 1 } }, '"$prefix" needs a string']
+  ]
+  for (const [input, problem] of cases) {
+    t.same(normalizeFilter(input), { error: `filter operator ${problem} (at "n")`, field: '/filter/n' }, JSON.stringify(input))
+  }
+  t.same(normalizeFilter({ meta: { rank: { $foo: 1 } } }), { error: 'filter operator "$foo" at "meta.rank" is not supported', field: '/filter/meta.rank' })
+})
+
+t.test('$in and $nin hold at most 100 values (the caller may allow more)', async (t) => {
+  const values = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+  t.notOk('error' in normalizeFilter({ n: { $in: values(100) } }))
+  t.same(normalizeFilter({ n: { $in: values(101) } }), { error: 'filter operator "$in" has more than 100 values (at "n")', field: '/filter/n' })
+  t.ok('error' in normalizeFilter({ n: { $nin: values(101) } }))
+  t.notOk('error' in normalizeFilter({ n: { $in: values(1000) } }, 32, 1000), 'a guard\'s limit is larger')
+})
+
+t.test('normalizeFilter writes operators canonically: equality plain, lists sorted, same-path conditions ANDed', async (t) => {
+  const normalized = (input: unknown): unknown => (normalizeFilter(input) as { filter: unknown }).filter
+  t.same(normalized({ n: { $eq: 1 } }), { n: 1 }, '$eq alone is the plain form')
+  t.same(normalized({ n: { $in: [2] } }), { n: 2 }, 'a one-value $in is equality')
+  t.same(normalized({ n: { $nin: [2] } }), { n: { $ne: 2 } })
+  t.same(normalized({ n: { $in: ['b', 'a', 'b'] } }), { n: { $in: ['a', 'b'] } })
+  t.same(normalized({ n: { $lt: 5, $gte: 1 } }), { n: { $gte: 1, $lt: 5 } }, 'operators in one order')
+  t.same(normalized({ meta: { rank: { $gt: 1 } } }), { 'meta.rank': { $gt: 1 } }, 'operators in the nested form')
+  t.same(normalized({ 'meta.rank': { $gt: 1 }, meta: { rank: { $gt: 3 } } }), { 'meta.rank': { $gt: 3 } }, 'one path written twice: both hold')
+  t.same(normalized({ n: { $in: [] } }), { n: { $in: [] } }, 'an empty $in is allowed (it matches nothing)')
 })
 
 t.test('normalizeFilter bounds depth and field count', async (t) => {
@@ -97,9 +137,9 @@ t.test('normalizeFilter bounds depth and field count', async (t) => {
   t.ok('error' in normalizeFilter(fields(3), 2), 'the limit is the caller\'s')
 })
 
-t.test('normalizeFilter names the problem', async (t) => {
-  t.same(normalizeFilter({ title: { $gt: '' } }), { error: 'filter operator "$gt" at "title" is not supported' })
-  t.same(normalizeFilter({ a: { b: [1] } }), { error: 'filter value at "a.b" must be a string, number, boolean or null' })
+t.test('normalizeFilter names the problem and the field', async (t) => {
+  t.same(normalizeFilter({ 'title.$gt': '' }), { error: 'filter operator "title.$gt" is not supported here: operators go inside a field\'s object ({field: {$gt: 1}})', field: '/filter' })
+  t.same(normalizeFilter({ a: { b: [1] } }), { error: 'filter value at "a.b" must be a string, number, boolean, null or an operator object', field: '/filter/a.b' })
 })
 
 t.test('the normalized filter is a plain object the caller can spread and read', async (t) => {

@@ -83,7 +83,7 @@ t.test('a client filter contradicting a forced one matches nothing (the subscrib
 t.test('subscribe and list guards forcing different values match nothing, whatever the client asks', async (t) => {
   const { log } = recordingLog()
   const guarded = resource({ subscribe: () => ({ tenant: 'a' }), list: () => ({ tenant: 'b' }) })
-  t.same(await forcedSubscriptionFilter(guarded, ann, {}, log), { filter: { tenant: 'b' }, impossible: true })
+  t.same(await forcedSubscriptionFilter(guarded, ann, {}, log), { filter: { tenant: { $in: [] } }, impossible: true }, 'both hold: no tenant is both a and b')
   const compiled = await effectiveSubscriptionFilter(guarded, ann, {}, log)
   t.equal(compiled.impossible, true)
   t.notOk(matchesFilter({ tenant: 'a' }, compiled))
@@ -115,10 +115,35 @@ t.test('a guard that throws refuses without leaking its message, and is logged',
 })
 
 t.test('a guard returning an invalid filter refuses rather than guessing', async (t) => {
-  const { log, warnings } = recordingLog()
-  const error = await refusal(t, effectiveSubscriptionFilter(resource({ subscribe: () => ({ tenant: { $in: ['a', 'b'] } }) }), ann, {}, log))
-  t.equal(error?.code, ErrorCodes.FORBIDDEN)
-  t.equal(warnings.length, 1)
+  const invalid = [
+    { tenant: { $regex: 'a.*' } },
+    { tenant: { $in: 'a' } },
+    { tenant: { $in: Array.from({ length: 1001 }, (_, i) => `t${i}`) } },
+    { $or: [{ tenant: 'a' }] }
+  ]
+  for (const forced of invalid) {
+    const { log, warnings } = recordingLog()
+    const error = await refusal(t, effectiveSubscriptionFilter(resource({ subscribe: () => forced }), ann, {}, log))
+    t.equal(error?.code, ErrorCodes.FORBIDDEN, JSON.stringify(forced).slice(0, 40))
+    t.equal(warnings.length, 1)
+  }
+})
+
+t.test('a guard may force operators: a user\'s teams as $in, ANDed with the client\'s range', async (t) => {
+  const { log } = recordingLog()
+  const teams = Array.from({ length: 150 }, (_, i) => `team${i}`)
+  const guarded = resource({ list: () => ({ teamId: { $in: teams } }) })
+  const compiled = await effectiveSubscriptionFilter(guarded, ann, { score: { $gte: 10 } }, log)
+  t.equal(compiled.impossible, false)
+  t.same(compiled.forced?.filter, { teamId: { $in: [...teams].sort() } }, 'a guard may force more values than a client may send')
+  t.ok(matchesFilter({ teamId: 'team7', score: 10 }, compiled))
+  t.notOk(matchesFilter({ teamId: 'other', score: 10 }, compiled), 'outside the forced $in')
+  t.notOk(matchesFilter({ teamId: 'team7', score: 9 }, compiled), 'outside the client range')
+  const narrowed = await effectiveSubscriptionFilter(guarded, ann, { teamId: { $in: ['team1', 'elsewhere'] } }, log)
+  t.same(narrowed.filter, { teamId: 'team1' }, 'the client narrows the forced $in to their intersection')
+  const outside = await effectiveSubscriptionFilter(guarded, ann, { teamId: 'elsewhere' }, log)
+  t.equal(outside.impossible, true, 'a team outside the forced list matches nothing')
+  t.same(outside.filter, { teamId: { $in: [] } })
 })
 
 t.test('resource roles are checked before any guard runs', async (t) => {

@@ -156,3 +156,76 @@ t.test('forEach visits every subscription exactly once, whatever its filter', as
   t.equal(seen.length, added.length)
   t.same(new Set(seen), new Set(added))
 })
+
+t.test('among 2,000 subscriptions, an equality + range filter examines only its equality bucket', async (t) => {
+  const index = new SubscriptionIndex()
+  // 100 regions x 20 price floors: every subscription has an equality and a range condition.
+  const byRegion = new Map<string, Subscription[]>()
+  for (let region = 0; region < 100; region++) {
+    for (let floor = 0; floor < 20; floor++) {
+      const s = subscription(connection, { filter: { region: `r${region}`, total: { $gte: floor * 10 } } })
+      index.add(s)
+      byRegion.set(`r${region}`, [...(byRegion.get(`r${region}`) ?? []), s])
+    }
+  }
+  t.equal(index.size, 2000)
+  t.equal(index.scanned, 0, 'every subscription is indexed by its equality condition')
+  const found = matches(index, { id: 'o1', region: 'r42', total: 55 })
+  t.equal(found.examined, 20, 'the r42 bucket only, not 2,000')
+  t.same(new Set(found.visited), new Set(byRegion.get('r42')?.slice(0, 6)), 'the range is checked on those candidates: floors 0..50')
+  t.same(matches(index, { id: 'o2', region: 'nowhere', total: 55 }), { visited: [], examined: 0 })
+})
+
+t.test('an $in subscription sits in one bucket per value and is found once', async (t) => {
+  const index = new SubscriptionIndex()
+  const teams = subscription(connection, { filter: { team: { $in: ['a', 'b', 'c'] } } })
+  const onlyB = subscription(connection, { filter: { team: 'b' } })
+  index.add(teams)
+  index.add(onlyB)
+  t.equal(index.size, 2)
+  t.same(matches(index, { team: 'a' }), { visited: [teams], examined: 1 })
+  const forB = matches(index, { team: 'b' })
+  t.same(new Set(forB.visited), new Set([teams, onlyB]))
+  t.equal(forB.examined, 2)
+  t.same(matches(index, { team: 'd' }), { visited: [], examined: 0 })
+  t.same(all(index).length, 2, 'forEach visits the $in subscription once, not once per bucket')
+  index.remove(teams)
+  t.equal(index.size, 1)
+  t.same(matches(index, { team: 'a' }), { visited: [], examined: 0 }, 'gone from every bucket')
+  t.same(all(index), [onlyB])
+})
+
+t.test('equality is preferred to $in as the indexed condition, whatever the path order', async (t) => {
+  const index = new SubscriptionIndex()
+  const s = subscription(connection, { filter: { a: { $in: ['x', 'y'] }, b: 'k' } })
+  index.add(s)
+  t.same(matches(index, { a: 'x', b: 'other' }), { visited: [], examined: 0 }, 'looked up by b, not a')
+  t.same(matches(index, { a: 'x', b: 'k' }), { visited: [s], examined: 1 })
+})
+
+t.test('a filter with no equality or $in condition lands in the scan bucket: examined for every event, counted', async (t) => {
+  const index = new SubscriptionIndex()
+  const range = subscription(connection, { filter: { total: { $gt: 100 } } })
+  const prefix = subscription(connection, { filter: { name: { $prefix: 'a' } } })
+  const indexed = subscription(connection, { filter: { region: 'eu', total: { $gt: 100 } } })
+  for (const s of [range, prefix, indexed]) index.add(s)
+  t.equal(index.scanned, 2)
+  const found = matches(index, { total: 150, name: 'bob', region: 'us' })
+  t.same(found.visited, [range])
+  t.equal(found.examined, 2, 'both scan-bucket subscriptions examined; the eu bucket ruled out')
+  index.remove(range)
+  t.equal(index.scanned, 1)
+  t.equal(index.size, 2)
+})
+
+t.test('a subscription that can match nothing is never examined, but forEach still sees it', async (t) => {
+  const index = new SubscriptionIndex()
+  const nothing = subscription(connection, { filter: { total: { $gt: 5, $lt: 3 } } })
+  index.add(nothing)
+  t.equal(nothing.filter.impossible, true)
+  t.equal(index.scanned, 0, 'not in the scan bucket')
+  t.same(matches(index, { total: 4 }), { visited: [], examined: 0 })
+  t.same(all(index), [nothing], 'a reset still reaches it')
+  index.remove(nothing)
+  t.equal(index.size, 0)
+})

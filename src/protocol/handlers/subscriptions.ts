@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { normalizeFilter } from '../../access/filter.js'
+import { normalizeFilter, sameFilter } from '../../access/filter.js'
 import { requireResource } from '../../access/access.js'
 import { protectedPathReached } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
@@ -13,18 +13,13 @@ import type { RequestContext } from '../context.js'
 import type { SubscribeMessage, UnsubscribeMessage } from '../../wire/client-schemas.js'
 import { subscribedFrame, unsubscribedFrame, type SubscriptionSnapshot } from '../../wire/frames.js'
 
-function sameFilter (a: Filter, b: Filter): boolean {
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k])
-}
-
 function sameEvents (a: ReadonlySet<ChangeType>, b: ReadonlySet<ChangeType>): boolean {
   return a.size === b.size && [...a].every((e) => b.has(e))
 }
 
 export function parseFilter (input: unknown): Filter {
   const normalized = normalizeFilter(input)
-  if ('error' in normalized) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, normalized.error, { field: '/filter' })
+  if ('error' in normalized) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, normalized.error, { field: normalized.field })
   return normalized.filter
 }
 
