@@ -5,7 +5,7 @@
 import { BenchConnection, notices } from './lib/conn.mjs'
 import { Histogram } from './lib/histogram.mjs'
 import { runCrud } from './lib/crud.mjs'
-import { channelOf, eventRecord, inBatches, ipcServe, now, signToken, sleep } from './lib/common.mjs'
+import { channelOf, eventRecord, inBatches, ipcServe, now, RANGE, signToken, sleep } from './lib/common.mjs'
 
 const subscribers = []
 const writers = []
@@ -71,6 +71,18 @@ ipcServe({
       const conn = subscribers[k]
       const reply = await conn.request({ type: 'subscribe', resource: 'feed' })
       if (reply.type === 'subscribed') conn.feed = true
+      else failures++
+    })
+    return { failures }
+  },
+  /** Scenario (c2): every subscriber not yet on `ranged` subscribes with its channel AND RANGE. */
+  subscribeRanged: async () => {
+    let failures = 0
+    const pending = subscribers.filter((conn) => !conn.ranged)
+    await inBatches(pending.length, 64, async (k) => {
+      const conn = pending[k]
+      const reply = await conn.request({ type: 'subscribe', resource: 'ranged', filter: { channel: conn.channel, n: RANGE } })
+      if (reply.type === 'subscribed') conn.ranged = true
       else failures++
     })
     return { failures }

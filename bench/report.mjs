@@ -23,7 +23,7 @@ function table (agg, rows) {
 function integrity (results) {
   const lines = ['| system | scenario | expected | received | lost | duplicated | misrouted | unsolicited error frames |', '|---|---|---|---|---|---|---|---|']
   for (const system of [...SYSTEMS, 'cluster', ...Object.keys(DEFLATE_LABELS)]) {
-    for (const name of ['selective100', 'selectiveMax', 'wtsSocket', 'wtsDb', 'full']) {
+    for (const name of ['selective100', 'selectiveMax', 'range100', 'rangeMax', 'wtsSocket', 'wtsDb', 'full']) {
       const sum = { expected: 0, received: 0, lost: 0, duplicated: 0, misrouted: 0 }
       const notices = {}
       let seen = false
@@ -142,6 +142,14 @@ ${top} subscribers over ${Math.ceil(top / 100)} filter values (1% match); both l
 so the ratio is what the extra non-matching subscribers cost. A warm-up loop runs first.
 
 ${table(agg, [['CPU µs/event, 100 subscribers', 'cpu100', 1], [`CPU µs/event, ${top} subscribers`, 'cpuMax', 1], [`latency p50 ms @${top}`, 'selP50'], [`latency p99 ms @${top}`, 'selP99']])}
+
+**(c2) Range filters, s3db-realtime only.** The same loops on a third resource, \`ranged\`, where
+every connection's filter is its channel AND a range on \`n\` (\`{channel, n: {$gte: 1, $lt: 1e15}}\`,
+which every event's \`n\` is in): the equality condition picks the index bucket (1% of the
+subscribers), the range is checked only on those candidates. Its ${top}-vs-100 ratio is compared with
+the equality filter's in the same run (targets above).
+
+${table(agg, [['range: CPU µs/event, 100 subscribers', 'rangeCpu100', 1], [`range: CPU µs/event, ${top} subscribers`, 'rangeCpuMax', 1]])}
 
 ## (d) Write-to-screen with ${top} connected (100 recipients per write)
 

@@ -27,12 +27,21 @@ export const CONTENT = 'x'.repeat(40)
 /** Channel value for the i-th connection: 100 consecutive connections share one value. */
 export const channelOf = (i) => `ch-${Math.floor(i / 100) % 100}`
 
+/**
+ * Scenario (c2), range filters: each connection's filter on `ranged` is its channel AND this
+ * range on `n` (every event's `n` is inside it). The equality picks the index bucket (1% of the
+ * subscribers); the range is checked only on those candidates, so the extra subscribers of the
+ * large run should cost what they cost the equality filter.
+ */
+export const RANGE = { $gte: 1, $lt: 1e15 }
+export const inRange = (n) => n >= RANGE.$gte && n < RANGE.$lt
+
 /** The record an event carries: `n` identifies it, `t0` is when its write started. */
 export function eventRecord (n, channel, t0 = now()) {
   return { id: `ev-${n}`, channel, content: CONTENT, n, t0 }
 }
 
-/** Attributes of the two resources every system serves. */
+/** Attributes of the resources every system serves. */
 export const RESOURCE_ATTRIBUTES = {
   content: 'string|required',
   channel: 'string|required',
@@ -44,7 +53,7 @@ export async function createBenchDatabase () {
   const { Database } = await import('s3db.js')
   const db = new Database({ connectionString: `memory://bench-${randomUUID()}/db`, logLevel: 'silent' })
   await db.connect()
-  for (const name of ['messages', 'feed']) {
+  for (const name of ['messages', 'feed', 'ranged']) {
     await db.createResource({ name, attributes: RESOURCE_ATTRIBUTES, timestamps: false, paranoid: false })
   }
   return db

@@ -1,6 +1,7 @@
 // A load-client socket: awaits the `connected` greeting, correlates replies by requestId, and
 // hands every `event` frame to `onEvent`. The same code talks to all three systems.
 import WebSocket from 'ws'
+import { inRange } from './common.mjs'
 
 let nextRequest = 0
 /** Unsolicited `error` frames received by this process, by code. */
@@ -14,6 +15,8 @@ export class BenchConnection {
     this.user = null
     this.channel = null
     this.feed = false
+    /** Subscribed to `ranged` with `{channel, n: RANGE}` (scenario c2). */
+    this.ranged = false
     this.seen = null
   }
 
@@ -71,7 +74,9 @@ export class BenchConnection {
   }
 
   wants (event) {
-    return event.resource === 'feed' ? this.feed : event.resource === 'messages' && event.channel === this.channel
+    if (event.resource === 'feed') return this.feed
+    if (event.resource === 'ranged') return this.ranged && event.channel === this.channel && inRange(event.n)
+    return event.resource === 'messages' && event.channel === this.channel
   }
 
   close () {

@@ -22,6 +22,8 @@ export function metricsOf (s, config) {
     m.selP50 = sc.selectiveMax.latency.p50
     m.selP99 = sc.selectiveMax.latency.p99
   }
+  if (sc.range100) m.rangeCpu100 = sc.range100.triggered.cpuMicros / config.events
+  if (sc.rangeMax) m.rangeCpuMax = sc.rangeMax.triggered.cpuMicros / config.events
   if (sc.full) {
     m.fullDps = sc.full.deliveriesPerSec
     // Scenario (g) only: server CPU from first fire to the last delivery, per event.
@@ -68,6 +70,8 @@ export function evaluateTargets (results) {
     { name: `Memory per connection at ${top} (auth + subscription + heartbeat) vs raw ws`, goal: '<= 1.15x', ok: (v) => v <= 1.15, unit: 'x', value: per((m) => ratio(m.realtime[`memKB@${top}`], m.raw[`memKB@${top}`])) },
     { name: `Full fan-out deliveries/s (${top} subscribers) vs raw ws`, goal: '>= 0.9x', ok: (v) => v >= 0.9, unit: 'x', value: per((m) => ratio(m.realtime.fullDps, m.raw.fullDps)) },
     { name: `Selective fan-out CPU/event: ${top} subscribers vs 100 (100 recipients each)`, goal: '<= 1.2x', ok: (v) => v <= 1.2, unit: 'x', value: per((m) => ratio(m.realtime.cpuMax, m.realtime.cpu100)) },
+    { name: `Range-filter fan-out CPU/event: ${top} subscribers vs 100 (channel AND range, 100 recipients each)`, goal: '—', unit: 'x', value: per((m) => ratio(m.realtime.rangeCpuMax, m.realtime.rangeCpu100)) },
+    { name: `Range-filter ${top}-vs-100 ratio / equality-filter ${top}-vs-100 ratio (same run)`, goal: '<= 1.1x', ok: (v) => v <= 1.1, unit: 'x', value: per((m) => ratio(ratio(m.realtime.rangeCpuMax, m.realtime.rangeCpu100), ratio(m.realtime.cpuMax, m.realtime.cpu100))) },
     { name: `Selective fan-out CPU/event at ${top}: bundled plugin / s3db-realtime`, goal: '>= 5x cheaper', ok: (v) => v >= 5, unit: 'x', value: per((m) => ratio(m.bundled.cpuMax, m.realtime.cpuMax)) },
     { name: `p99 write-to-screen, socket insert (100 recipients, ${top} connected)`, goal: '< 5 ms', ok: (v) => v < 5, unit: 'ms', value: per((m) => m.realtime.wtsSocket_p99) },
     { name: `p99 write-to-screen, db insert (100 recipients, ${top} connected)`, goal: '< 5 ms', ok: (v) => v < 5, unit: 'ms', value: per((m) => m.realtime.wtsDb_p99) },

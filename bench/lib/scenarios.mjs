@@ -67,6 +67,16 @@ export async function runSystem (system, config, log) {
     for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`${system} ${name}: ${r[key]} ${key}${noticeText(r)}`)
   }
   const fire = (events) => server.rpc('fire', { events })
+  /** (c2): every open connection on `ranged` with its channel AND a range; events reach ch-0's 100. */
+  const rangeScenario = async (size) => {
+    const subscribed = await Promise.all(clients.map((c) => c.rpc('subscribeRanged')))
+    if (subscribed.some((s) => s.failures > 0)) out.failures.push(`${system}: range subscribe failures at ${size}`)
+    if (size === 100) check('range warm-up', await deliver(clients, makeEvents(config.events, 'ranged', () => channelOf(0)), fire, 60_000))
+    log(`${system}: range-filter fan-out, ${size} subscribers`)
+    const result = await deliver(clients, makeEvents(config.events, 'ranged', () => channelOf(0)), fire, 60_000)
+    check(`range@${size}`, result)
+    out.scenarios[size === 100 ? 'range100' : 'rangeMax'] = result
+  }
   try {
     const info = await server.rpc('info')
     out.info = info
@@ -94,6 +104,10 @@ export async function runSystem (system, config, log) {
     const small = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
     check('selective@100', small)
     out.scenarios.selective100 = small
+    // (c2) the same with range filters ({channel, n: {$gte, $lt}}), s3db-realtime only (the
+    // others have no operators). Subscribed before the memory baseline, so (a) is unchanged.
+    const ranges = system === 'realtime'
+    if (ranges) await rangeScenario(100)
 
     // (a) memory per idle, authenticated, subscribed connection above the 100-connection baseline.
     const base = await server.rpc('memory')
@@ -114,6 +128,7 @@ export async function runSystem (system, config, log) {
     const large = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
     check(`selective@${max}`, large)
     out.scenarios.selectiveMax = large
+    if (ranges) await rangeScenario(max)
 
     // (d) write-to-screen with `max` connected: socket insert, then a direct db insert.
     await clients[0].rpc('writers', { url: info.url, count: 1 })

@@ -11,7 +11,7 @@ async function build (plugin, db, auth, redis, compression) {
   const app = Fastify({ logger: false })
   const cluster = redis === undefined ? {} : { redis }
   const deflate = compression ? { compression: true } : {}
-  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true }, ...cluster, ...deflate, ...(auth ? { auth: AUTH } : {}) })
+  await app.register(plugin, { database: db, path: '/ws', resources: { messages: true, feed: true, ranged: true }, ...cluster, ...deflate, ...(auth ? { auth: AUTH } : {}) })
   app.get('/rest/:resource/:id', async (request) => {
     const { resource, id } = request.params
     return { data: await db.resources[resource].get(id) }
