@@ -1,5 +1,5 @@
 import type { FilterCondition, FilterOperators, FilterValue } from '../types.js'
-import { conditionTest, isScalar, OPERATORS, type Operand, type Operator } from './filter-operators.js'
+import { conditionTest, OPERATORS, type Operand, type Operator } from './filter-operators.js'
 
 /*
  * ANDing conditions on one path exactly, so the effective filter (client AND guards) can be
@@ -9,6 +9,11 @@ import { conditionTest, isScalar, OPERATORS, type Operand, type Operator } from 
  * prefixes wins. Two conditions no single operator can hold (`$exists` true and false,
  * prefixes `a` and `b`, a number bound and a string bound) leave `{$in: []}`: no value.
  */
+
+/** The plain form (`{field: value}`): anything but an operator object. */
+function isEquality (condition: FilterCondition): condition is FilterValue {
+  return condition === null || typeof condition !== 'object'
+}
 
 type Mutable = { -readonly [K in keyof FilterOperators]?: FilterOperators[K] }
 
@@ -29,7 +34,7 @@ function intersect (a: readonly FilterValue[], b: readonly FilterValue[]): Filte
 
 /** A condition as operators, equality written as one-value lists; null when it cannot hold. */
 function expand (condition: FilterCondition): Mutable | null {
-  if (isScalar(condition)) return { $in: [condition] }
+  if (isEquality(condition)) return { $in: [condition] }
   const out: Mutable = {}
   for (const op of OPERATORS) {
     const operand = condition[op]
@@ -112,7 +117,7 @@ export function canonicalCondition (condition: FilterCondition): FilterCondition
 
 /** The condition's operators with their operands, equality as `$eq`. */
 export function operatorsOf (condition: FilterCondition): Array<[Operator, Operand]> {
-  if (isScalar(condition)) return [['$eq', condition]]
+  if (isEquality(condition)) return [['$eq', condition]]
   return OPERATORS.filter((op) => condition[op] !== undefined).map((op) => [op, condition[op] as Operand])
 }
 

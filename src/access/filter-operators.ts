@@ -43,8 +43,9 @@ export function isOperator (key: string): key is Operator {
   return OPERATOR_SET.has(key)
 }
 
+/** A value a filter may compare with. NaN and Infinity (which JSON cannot carry) are not. */
 export function isScalar (value: unknown): value is FilterValue {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+  return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
 }
 
 /** A finite number or a string: what the range operators compare. */

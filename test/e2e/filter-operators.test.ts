@@ -242,3 +242,21 @@ t.test('subscribing twice with the same operators is one subscription; unsubscri
   await ws.request({ type: 'ping' })
   t.same(ws.ofType('event'), [], 'nothing after unsubscribing')
 })
+
+t.test('subscriptions without an equality or $in condition are counted in the scan-bucket gauge', async (t) => {
+  const db = await ordersDb(t)
+  const { client, url } = await buildApp(t, { metrics: true, resources: { orders: true } }, { db })
+  const ws = await client()
+  await ws.request({ type: 'subscribe', resource: 'orders', filter: { total: { $gt: 100 } } })
+  await ws.request({ type: 'subscribe', resource: 'orders', filter: { name: { $prefix: 'a' }, region: { $ne: 'eu' } } })
+  await ws.request({ type: 'subscribe', resource: 'orders', filter: { region: 'eu', total: { $gt: 100 } } })
+  await ws.request({ type: 'subscribe', resource: 'orders', filter: { region: { $in: ['eu', 'us'] } } })
+  await ws.request({ type: 'subscribe', resource: 'orders' })
+  const gauge = async (): Promise<string | undefined> => {
+    const text = await (await fetch(`${url.replace(/^ws:/, 'http:').replace(/\/ws$/, '')}/metrics`)).text()
+    return text.split('\n').find((line) => line.startsWith('s3db_realtime_subscriptions_scanned{resource="orders"} '))
+  }
+  t.equal(await gauge(), 's3db_realtime_subscriptions_scanned{resource="orders"} 2', 'the range-only and the prefix/$ne subscriptions')
+  await ws.request({ type: 'unsubscribe', resource: 'orders', filter: { total: { $gt: 100 } } })
+  t.equal(await gauge(), 's3db_realtime_subscriptions_scanned{resource="orders"} 1')
+})

@@ -87,6 +87,8 @@ t.test('normalizeFilter refuses what is not a filter', async (t) => {
   refused({ a: { constructor: 1 } }, 'a nested constructor key')
   refused({ prototype: 1 }, 'a prototype key')
   refused({ when: new Date() }, 'an object that is not plain')
+  refused({ n: NaN }, 'NaN (a guard\'s Number(undefined)): it would equal nothing, yet sit in an $in')
+  refused({ n: { $in: [1, Infinity] } }, 'Infinity in a list')
 })
 
 t.test('normalizeFilter refuses operands of the wrong type, naming the field', async (t) => {
