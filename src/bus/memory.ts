@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { APPEND_ID_TTL_MS, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { APPEND_ID_TTL_MS, AppendRefusedError, busClock, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 import { dropExpired } from '../util/expiry.js'
 
 interface Subscriber {
@@ -49,6 +49,9 @@ export class MemoryBroker {
     const log = this.logFor(topic)
     const made = options === undefined ? undefined : this.appended.get(options.id)
     if (made !== undefined) return { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: made.seq, epoch: made.epoch }
+    if (options?.deadline !== undefined && busClock() > options.deadline) {
+      throw new AppendRefusedError('deadline', 'the append reached the log after its deadline; no entry was made')
+    }
     log.lastSeq++
     const envelope: Envelope = { origin, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), seq: log.lastSeq, epoch: this.epoch }
     log.entries.push(envelope)

@@ -4,17 +4,27 @@
  * seq order and the stream never has a hole that pub/sub delivered.
  *
  * KEYS: epoch, seq, stream, append id marker. ARGV: candidate epoch, max history, origin (JSON),
- * topic (JSON), payload (JSON), channel, marker lifetime (ms).
+ * topic (JSON), payload (JSON), channel, marker lifetime (ms), deadline (ms on Redis' clock, or '').
+ * Reply: {seq, epoch, time seconds, time microseconds}; seq 0 when refused past the deadline.
  *
  * Idempotent per append id: the marker records the seq and epoch an id got, so running the same
  * append again (our retry after a lost reply, or ioredis re-sending an unanswered command after a
  * reconnect) returns the first entry instead of making a second one.
+ *
+ * Fenced by the deadline, checked against Redis' own clock when the script runs: a command that
+ * waited in a frozen Redis (or a dead connection's buffer) past the moment its writer gave up is
+ * refused instead of being numbered after changes that causally follow it. The marker check
+ * comes first, so asking again about an entry made in time still returns it.
  */
 export const APPEND_SCRIPT = `
+local now = redis.call('TIME')
 local done = redis.call('GET', KEYS[4])
 if done then
   local comma = string.find(done, ',', 1, true)
-  return {tonumber(string.sub(done, 1, comma - 1)), string.sub(done, comma + 1)}
+  return {tonumber(string.sub(done, 1, comma - 1)), string.sub(done, comma + 1), now[1], now[2]}
+end
+if ARGV[8] ~= '' and tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[8]) then
+  return {0, '', now[1], now[2]}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 local epoch = redis.call('GET', KEYS[1])
@@ -38,7 +48,7 @@ if maxlen > 0 then
 end
 redis.call('PUBLISH', ARGV[6], msg)
 redis.call('SET', KEYS[4], seq .. ',' .. epoch, 'PX', ARGV[7])
-return {seq, epoch}
+return {seq, epoch, now[1], now[2]}
 `
 
 /**

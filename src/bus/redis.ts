@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
+import { RedisClock } from './redis-clock.js'
 import { APPEND_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
-import { APPEND_ID_TTL_MS, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+import { APPEND_ID_TTL_MS, AppendRefusedError, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 
 export interface RedisBusOptions {
   /** A redis:// URL; the bus creates (and later closes) its two connections. */
@@ -20,13 +21,18 @@ export interface RedisBusOptions {
   log?: BusLogger
 }
 
-type ScriptReply = [number, string]
+/** seq (0: refused past its deadline), epoch, Redis' clock when the script ran (seconds, microseconds). */
+type ScriptReply = [number, string, string, string]
 
 type ReadReply = [string, number, Array<[string, string[]]>]
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
 const APPEND_SHA = sha1(APPEND_SCRIPT)
 const READ_SHA = sha1(READ_SCRIPT)
+/** How ioredis refuses a command it did not send (no connection, offline queue off). */
+const NOT_SENT = "Stream isn't writeable"
+/** Pause before re-subscribing again after a failed attempt on a live connection, ms. */
+const RESUBSCRIBE_RETRY_MS = 1000
 
 /**
  * The Redis bus: pub/sub for messages, one Lua script per log append (INCR + XADD + PUBLISH) so
@@ -46,6 +52,16 @@ export class RedisBus implements Bus {
   private readonly detach: Array<() => void> = []
   private lastHealthy = false
   private closed = false
+  /**
+   * False from the moment the subscriber connection drops until every channel's SUBSCRIBE is
+   * answered again: a reconnected subscriber misses what is published before that, so the bus
+   * is not healthy (and nobody reads the log to catch up) until then.
+   */
+  private subscriptionsActive = false
+  private subscribeRound = 0
+  private resubscribeTimer: NodeJS.Timeout | null = null
+  /** Append deadlines in Redis time. */
+  private readonly clock: RedisClock
 
   constructor (options: RedisBusOptions) {
     this.nodeId = options.nodeId ?? randomUUID()
@@ -69,6 +85,8 @@ export class RedisBus implements Bus {
       this.subscriber = this.client.duplicate({ ...ours, enableOfflineQueue: true })
       this.owned.push(this.subscriber)
     }
+    this.clock = new RedisClock(this.client)
+    this.watchSubscriptions()
     this.watch(this.client)
     this.watch(this.subscriber)
     const onMessage = (channel: string, message: string): void => { this.onMessage(channel, message) }
@@ -87,6 +105,10 @@ export class RedisBus implements Bus {
     // Loaded up front so the first append is one round trip (EVALSHA still falls back to EVAL
     // after a Redis restart).
     await Promise.all([this.client.script('LOAD', APPEND_SCRIPT), this.client.script('LOAD', READ_SCRIPT)])
+    // Measured now so the first append needs no extra round trip; a slow reply is no reason to
+    // fail the start (the first append with a deadline measures it then).
+    await this.clock.measure().catch((error: unknown) => { this.log.warn({ err: error }, 'realtime bus: could not read the Redis clock yet') })
+    await this.confirmSubscriptions()
     this.updateHealth()
   }
 
@@ -113,12 +135,27 @@ export class RedisBus implements Bus {
   }
 
   async append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope> {
+    if (this.client.status !== 'ready' && this.client.options.enableOfflineQueue === false) throw notSent()
+    let deadline = ''
+    try {
+      if (options?.deadline !== undefined) deadline = String(await this.clock.toRedis(options.deadline))
+    } catch (error) {
+      throw notSent(error) // the clock could not be read: the append itself was never sent
+    }
     const args = [
       this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('appended', options?.id ?? randomUUID()),
       randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
-      JSON.stringify(payload ?? null), this.channel(topic), String(APPEND_ID_TTL_MS)
+      JSON.stringify(payload ?? null), this.channel(topic), String(APPEND_ID_TTL_MS), deadline
     ]
-    const [seq, epoch] = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 4)
+    let reply: ScriptReply
+    try {
+      reply = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 4)
+    } catch (error) {
+      throw error instanceof Error && error.message.startsWith(NOT_SENT) ? notSent(error) : error
+    }
+    const [seq, epoch, seconds, micros] = reply
+    this.clock.observe(seconds, micros)
+    if (Number(seq) === 0) throw new AppendRefusedError('deadline', 'the append reached Redis after its deadline; no entry was made')
     return { origin: this.nodeId, topic, payload: payload ?? null, seq: Number(seq), epoch }
   }
 
@@ -157,7 +194,7 @@ export class RedisBus implements Bus {
   }
 
   healthy (): boolean {
-    return !this.closed && this.client.status === 'ready' && this.subscriber.status === 'ready'
+    return !this.closed && this.client.status === 'ready' && this.subscriber.status === 'ready' && this.subscriptionsActive
   }
 
   onHealthChange (listener: (healthy: boolean) => void): () => void {
@@ -168,6 +205,7 @@ export class RedisBus implements Bus {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.resubscribeTimer !== null) clearTimeout(this.resubscribeTimer)
     for (const detach of this.detach.splice(0)) detach()
     const channels = [...this.handlers.keys()]
     this.handlers.clear()
@@ -205,6 +243,45 @@ export class RedisBus implements Bus {
     for (const handler of [...handlers]) safeDeliver(handler, envelope, this.log)
   }
 
+  /** Tracks whether the subscriber's channels are active (see `subscriptionsActive`). */
+  private watchSubscriptions (): void {
+    const down = (): void => {
+      this.subscribeRound++
+      this.subscriptionsActive = false
+    }
+    // ioredis re-subscribes on its own as the connection becomes ready and emits 'ready' a tick
+    // later; a SUBSCRIBE of ours sent now is answered after its, so our reply proves both.
+    const ready = (): void => { void this.confirmSubscriptions() }
+    for (const event of ['close', 'end', 'reconnecting']) this.subscriber.on(event, down)
+    this.subscriber.on('ready', ready)
+    this.detach.push(() => {
+      for (const event of ['close', 'end', 'reconnecting']) this.subscriber.removeListener(event, down)
+      this.subscriber.removeListener('ready', ready)
+    })
+  }
+
+  /** Subscribes every channel again and reports healthy once Redis confirmed them all. */
+  private async confirmSubscriptions (): Promise<void> {
+    const round = ++this.subscribeRound
+    this.subscriptionsActive = false
+    const channels = [...this.handlers.keys()]
+    try {
+      if (channels.length > 0) await this.subscriber.subscribe(...channels)
+    } catch (error) {
+      this.log.warn({ err: error }, 'realtime bus: re-subscribing failed; retrying')
+      if (round === this.subscribeRound && !this.closed && this.subscriber.status === 'ready') {
+        this.resubscribeTimer = setTimeout(() => {
+          this.resubscribeTimer = null
+          if (round === this.subscribeRound && !this.closed) void this.confirmSubscriptions()
+        }, RESUBSCRIBE_RETRY_MS)
+      }
+      return
+    }
+    if (round !== this.subscribeRound || this.closed || this.subscriber.status !== 'ready') return
+    this.subscriptionsActive = true
+    this.updateHealth()
+  }
+
   private watch (client: Redis): void {
     const update = (): void => { this.updateHealth() }
     const onError = (error: Error): void => { this.log.warn({ err: error }, 'realtime bus: redis connection error') }
@@ -230,6 +307,10 @@ export class RedisBus implements Bus {
   private channel (topic: string): string {
     return `${this.prefix}:bus:${topic}`
   }
+}
+
+function notSent (cause?: unknown): AppendRefusedError {
+  return new AppendRefusedError('not-sent', 'Redis is not connected; the append was not sent', cause)
 }
 
 async function connect (client: Redis): Promise<void> {

@@ -25,10 +25,48 @@ export type Unsubscribe = () => Promise<void>
  */
 export const APPEND_ID_TTL_MS = 120_000
 
+/**
+ * The clock append deadlines are read on: this process's monotonic clock, in ms on the scale of
+ * `Date.now()` (so a wall-clock step on this machine never moves a deadline).
+ */
+export function busClock (): number {
+  return performance.timeOrigin + performance.now()
+}
+
 /** Makes an append safe to repeat when its reply never came (see `Bus.append`). */
 export interface AppendOptions {
   /** Names the entry (unique per append, e.g. a UUID). */
   readonly id: string
+  /**
+   * Latest `busClock()` time at which the entry may still be made. An append that reaches the
+   * log later (a stalled broker that wakes up, a command re-sent after a reconnect) is refused
+   * with `AppendRefusedError('deadline')`, so a writer that gave up on it can count on it never
+   * being numbered. A bus with its own clock converts conservatively (it may refuse a little
+   * early, never late).
+   */
+  readonly deadline?: number
+}
+
+/**
+ * Why an append was certainly not numbered. `deadline`: the log's clock had passed the deadline
+ * (no attempt under that id and deadline can make the entry any more). `not-sent`: this attempt
+ * never left the process (an earlier attempt under the same id may still be on its way).
+ */
+export type AppendRefusal = 'deadline' | 'not-sent'
+
+/** An append that made no entry, for a known reason (any other rejection: outcome unknown). */
+export class AppendRefusedError extends Error {
+  readonly code = 'APPEND_REFUSED'
+
+  constructor (readonly reason: AppendRefusal, message: string, cause?: unknown) {
+    super(message, cause === undefined || cause === null ? undefined : { cause })
+    this.name = 'AppendRefusedError'
+  }
+}
+
+/** Whether `error` says the append made no entry because of `reason`. */
+export function isAppendRefused (error: unknown, reason: AppendRefusal): boolean {
+  return error instanceof AppendRefusedError && error.reason === reason
 }
 
 /** Where a topic's log stands. */
@@ -57,7 +95,9 @@ export interface ChangeLog {
    * Atomically gives `payload` the next seq of `topic`'s log, stores it in the bounded history
    * and publishes it to the topic's subscribers. Entries reach subscribers in seq order.
    * Appending again under the same `options.id` (for at least two minutes) returns the entry
-   * the first attempt made instead of making another.
+   * the first attempt made instead of making another. Past `options.deadline` no entry is made
+   * (see `AppendOptions.deadline`); an attempt that certainly made none rejects with
+   * `AppendRefusedError`.
    */
   append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope>
   /** Log entries with seq > `afterSeq`, oldest first (null entries: a gap). */

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { MemoryBroker, MemoryBus } from '../../src/bus/memory.js'
 import { RedisBus } from '../../src/bus/redis.js'
-import type { Bus, Envelope } from '../../src/bus/types.js'
+import { busClock, type Bus, type Envelope } from '../../src/bus/types.js'
 import { startRedis } from '../helpers/redis.js'
 import { until } from '../helpers/wait.js'
 
@@ -128,6 +128,22 @@ function contract (name: string, make: Factory): void {
       t.equal((await a.head('log:f')).lastSeq, 6, 'nothing appended')
     })
 
+    t.test('an append that reaches the log after its deadline makes no entry, under any attempt of its id', async (t) => {
+      const [a, b] = await make(t, 5)
+      const seen = await collect(b, 'log:d')
+      await a.append('log:d', 'first')
+      const late = busClock() - 1
+      const refused = { name: 'AppendRefusedError', reason: 'deadline' }
+      await t.rejects(a.append('log:d', 'late', { id: 'late', deadline: late }), refused, 'refused')
+      await t.rejects(b.append('log:d', 'late', { id: 'late', deadline: late }), refused, 'asking again under its id (from any node) makes none either')
+      const next = await a.append('log:d', 'next', { id: 'next', deadline: busClock() + 5000 })
+      t.equal(next.seq, 2, 'the refused append used no seq')
+      await until(() => seen.length === 2, 'two entries published')
+      t.same(seen.map((e) => e.payload), ['first', 'next'], 'nothing published for it')
+      const again = await b.append('log:d', 'next', { id: 'next', deadline: late })
+      t.same([again.seq, again.epoch], [next.seq, next.epoch], 'an entry made in time is still returned when asked about after the deadline')
+    })
+
     t.test('stash/take: a value stashed on one node is taken once, by one node; expired values are gone', async (t) => {
       const [a, b] = await make(t, 5)
       await a.stash('k1', { user: { id: 'u1' } }, 10_000)
@@ -166,6 +182,22 @@ t.test('redis bus closes only the connections it created', async (t) => {
   await bus.close()
   t.equal(client.status, 'ready', 'the caller-owned client is still open')
   t.equal(await client.ping(), 'PONG')
+})
+
+t.test('redis bus: an append that waited in a frozen Redis past its deadline is refused when Redis wakes', async (t) => {
+  const server = await startRedis(t)
+  const bus = new RedisBus({ url: server.url, nodeId: 'frozen', commandTimeout: 10_000 })
+  t.teardown(async () => { await bus.close() })
+  await bus.start()
+  server.pause()
+  t.teardown(() => { server.resume() })
+  const pending = bus.append('log:f', 'frozen', { id: 'f1', deadline: busClock() + 200 })
+  await new Promise((resolve) => setTimeout(resolve, 400)) // the deadline passes while Redis sleeps
+  server.resume()
+  await t.rejects(pending, { name: 'AppendRefusedError', reason: 'deadline' }, 'refused by Redis itself, on its own clock')
+  t.equal((await bus.head('log:f')).lastSeq, 0, 'not numbered')
+  const made = await bus.append('log:f', 'in time', { id: 'f2', deadline: busClock() + 5000 })
+  t.equal(made.seq, 1, 'an append within its deadline is numbered')
 })
 
 t.test('redis bus reports health changes when redis goes away and comes back', async (t) => {
