@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { BusHealth, ChangeLog, Envelope } from '../bus/types.js'
+import { busClock, isAppendRefused, type ChangeLog, type Envelope } from '../bus/types.js'
 import type { RawChange } from '../hub/change-stream.js'
 import type { ChangeEvent } from '../hub/history.js'
 import { withTimeout } from '../util/timeout.js'
@@ -27,7 +27,7 @@ export function toEvent (envelope: Envelope): ChangeEvent {
 export class ChangeNumbering {
   private readonly inFlight = new InFlight()
 
-  constructor (private readonly log: ChangeLog & BusHealth, private readonly timeoutMs: number = APPEND_TIMEOUT) {}
+  constructor (private readonly log: ChangeLog, private readonly timeoutMs: number = APPEND_TIMEOUT) {}
 
   /** Numbers `change`; the promise rejects when the bus did not take it. */
   number (change: RawChange): Promise<Envelope> {
@@ -43,24 +43,44 @@ export class ChangeNumbering {
   }
 
   /**
-   * Appends once, retrying once under the same id when the reply did not come.
+   * Appends once, retrying once under the same id when the reply did not come, and never lets a
+   * change it gave up on be numbered later.
    *
    * A missing reply does not mean Redis missed the command: a process busy with a large fan-out
    * reads its socket late, after every timer (ours and ioredis' commandTimeout) has fired.
    * Taking that for an outage would deliver the change twice (locally, and through the log the
-   * other nodes read). While the connection holds, the retry gets the entry Redis already made,
-   * or makes it now; only a bus that is down or still silent counts as unreachable.
+   * other nodes read). The retry gets the entry Redis already made, or makes it now; on a bus
+   * that went down it is refused at once.
+   *
+   * Nor does it mean Redis will never run it: a frozen Redis runs what waited in its socket
+   * buffers when it wakes, after appends of changes that causally follow this one. So every
+   * attempt carries one deadline, checked by the log itself, and an append whose outcome is
+   * unknown is only given up once that deadline has passed: from then on it cannot be numbered.
    */
   private async append (payload: ChangePayload): Promise<Envelope> {
     const id = randomUUID()
     const topic = changeTopic(payload.resource)
+    const deadline = busClock() + this.timeoutMs
     const attempt = async (): Promise<Envelope> =>
-      await withTimeout(async () => await this.log.append(topic, payload, { id }), this.timeoutMs, `no answer from the bus within ${this.timeoutMs}ms`)
+      await withTimeout(async () => await this.log.append(topic, payload, { id, deadline }), this.timeoutMs, `no answer from the bus within ${this.timeoutMs}ms`)
     try {
       return await attempt()
     } catch (error) {
-      if (!this.log.healthy()) throw error
+      // Never sent (the bus is down) or refused by the log: nothing can come of it.
+      if (isAppendRefused(error, 'not-sent') || isAppendRefused(error, 'deadline')) throw error
+    }
+    try {
       return await attempt()
+    } catch (error) {
+      if (isAppendRefused(error, 'deadline')) throw error
+      return await giveUpAt(deadline, error)
     }
   }
+}
+
+/** Rejects with `error` once `deadline` (on `busClock()`) has passed: the log refuses the append from then on. */
+async function giveUpAt (deadline: number, error: unknown): Promise<never> {
+  const wait = deadline - busClock()
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)))
+  throw error
 }
