@@ -6,6 +6,7 @@ import type { ChangeStream, RawChange } from '../hub/change-stream.js'
 import type { LocalHub } from '../hub/local-hub.js'
 import type { Relay, RelayedCall } from '../hub/relay.js'
 import type { HistorySource, LogRead } from '../hub/replay.js'
+import { HeadCheck } from './head-check.js'
 import { Sequencer } from './sequencer.js'
 import { ChangeNumbering, changeTopic, toEvent, type ChangePayload } from './numbering.js'
 
@@ -25,6 +26,8 @@ export interface CoordinatorOptions {
   appendTimeout: number
   /** How long a hole in the seq order may stay open before it is filled from the log, ms. */
   gapTimeout: number
+  /** How often each resource's log head is checked for changes that never arrived, ms. @default 1000 */
+  headCheckInterval?: number
 }
 
 /**
@@ -46,6 +49,13 @@ export class ClusterCoordinator implements Relay, HistorySource {
   private diverged = false
   /** Changes delivered without the bus so far (a recovery only clears what it saw). */
   private aloneCount = 0
+  /** Resources whose subscribers were moved to the node-local epoch (see `deliverAlone`). */
+  private readonly aloneResources = new Set<string>()
+  /** The cluster epoch this node took at start (null before). */
+  private firstEpoch: string | null = null
+  /** Set once this node's numbering left the one it started with (another epoch, or alone). */
+  private numberingChanged = false
+  private readonly headCheck: HeadCheck
   private recovering: Promise<void> | null = null
   private retryTimer: NodeJS.Timeout | null = null
   private closed = false
@@ -60,6 +70,19 @@ export class ClusterCoordinator implements Relay, HistorySource {
   ) {
     this.numbering = new ChangeNumbering(bus, options.appendTimeout)
     this.sequencer = new Sequencer((event) => { this.stream.accept(event) }, (resource, from) => { void this.fillGap(resource, from) }, options.gapTimeout)
+    this.headCheck = new HeadCheck({
+      resources: () => this.resources,
+      inStep: () => this.inStep(),
+      knownEpoch: (resource) => this.epochs.get(resource),
+      delivered: (resource) => this.stream.lastSeq(resource),
+      head: async (resource) => await this.bus.head(changeTopic(resource)),
+      epochChanged: (resource, head) => { if (!this.retired.has(head.epoch)) this.adopt(resource, head, true) },
+      behind: (resource) => { void this.catchUp(resource) },
+      failed: (error) => {
+        this.hub.counters.busErrors++
+        this.log.warn({ err: error }, 'realtime cluster: could not check the log heads')
+      }
+    }, options.headCheckInterval)
   }
 
   get nodeId (): string {
@@ -75,6 +98,10 @@ export class ClusterCoordinator implements Relay, HistorySource {
     return this.bus.healthy() && !this.diverged && this.recovering === null
   }
 
+  private inStep (): boolean {
+    return !this.closed && this.healthy()
+  }
+
   /** Joins the cluster numbering (the bus is already started). */
   async start (): Promise<void> {
     for (const name of this.resources) {
@@ -86,6 +113,7 @@ export class ClusterCoordinator implements Relay, HistorySource {
     // and delivered once the head says where numbering stands.
     for (const name of this.resources) this.adopt(name, await this.bus.head(changeTopic(name)), false)
     this.stopWatchingHealth = watchHealth(this.bus, (healthy) => { this.onHealthChange(healthy) })
+    this.headCheck.start()
   }
 
   /** The bridge's sink when clustered. Never throws; never blocks local delivery on Redis. */
@@ -123,10 +151,20 @@ export class ClusterCoordinator implements Relay, HistorySource {
   private deliverAlone (payload: ChangePayload): void {
     if (!this.diverged) {
       this.diverged = true
+      this.numberingChanged = true
+      this.aloneResources.clear()
       this.stream.setEpoch(`local-${randomUUID()}`)
       this.log.warn('realtime cluster: bus unreachable; serving local clients only until it returns')
     }
     this.aloneCount++
+    // The seq below continues the cluster's numbering, which the other instances continue with
+    // other changes: a client holding (cluster epoch, that seq) could resume elsewhere and skip
+    // one. So before the first change numbered alone, the resource's subscribers are moved to the
+    // local epoch (a pushed RESYNC_REQUIRED carrying it); resuming from it elsewhere is refused.
+    if (!this.aloneResources.has(payload.resource)) {
+      this.aloneResources.add(payload.resource)
+      this.notifyResync(payload.resource)
+    }
     const seq = this.stream.lastSeq(payload.resource) + 1
     this.sequencer.reset(payload.resource, seq)
     this.stream.accept({ ...payload, seq })
@@ -155,6 +193,8 @@ export class ClusterCoordinator implements Relay, HistorySource {
 
   /** Takes the cluster's numbering for `resource`; `notify` tells its subscribers to re-list. */
   private adopt (resource: string, head: LogHead, notify: boolean): void {
+    if (this.firstEpoch === null) this.firstEpoch = head.epoch
+    else if (head.epoch !== this.firstEpoch) this.numberingChanged = true
     const previous = this.epochs.get(resource)
     if (previous !== undefined && previous !== head.epoch) this.retire(previous)
     this.epochs.set(resource, head.epoch)
@@ -191,6 +231,26 @@ export class ClusterCoordinator implements Relay, HistorySource {
     if (this.sequencer.expected(resource) !== from) return
     const next = this.sequencer.firstPending(resource)
     if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.stream.epoch, lastSeq: next - 1 }, true)
+  }
+
+  /**
+   * The head check found changes numbered a round ago that never arrived (a message lost on
+   * pub/sub): read them from the log; if the log no longer has them, resync the resource.
+   */
+  private async catchUp (resource: string): Promise<void> {
+    const known = this.epochs.get(resource)
+    try {
+      const read = await this.bus.readLog(changeTopic(resource), this.stream.lastSeq(resource))
+      if (!this.inStep() || this.epochs.get(resource) !== known || this.retired.has(read.epoch)) return
+      if (read.epoch === known && read.entries !== null) {
+        for (const envelope of read.entries) this.sequencer.offer(toEvent(envelope))
+        return
+      }
+      this.adopt(resource, { epoch: read.epoch, lastSeq: read.lastSeq }, true)
+    } catch (error) {
+      this.hub.counters.busErrors++
+      this.log.warn({ err: error, resource }, 'realtime cluster: could not read the log to catch up')
+    }
   }
 
   /** The façade's relay: repeats a public-API call on the other instances. */
@@ -278,6 +338,17 @@ export class ClusterCoordinator implements Relay, HistorySource {
     }
   }
 
+  /**
+   * A `since` without its epoch can only mean this node's numbering while it has held one since
+   * it started (never another epoch, never alone) and the log of `resource` is still under it
+   * (a Redis that lost its data, not yet noticed here, would show a new epoch).
+   */
+  async trustsSeqWithoutEpoch (resource: string): Promise<boolean> {
+    if (this.numberingChanged || this.diverged || this.firstEpoch === null) return false
+    const head = await this.bus.head(changeTopic(resource)).catch(() => null)
+    return head !== null && head.epoch === this.firstEpoch && !this.numberingChanged
+  }
+
   /** `since` beyond this instance's memory: the cluster log of `resource`. */
   async readLog (resource: string, afterSeq: number): Promise<LogRead> {
     const read = await this.bus.readLog(changeTopic(resource), afterSeq)
@@ -292,10 +363,22 @@ export class ClusterCoordinator implements Relay, HistorySource {
     if (this.closed) return
     this.closed = true
     this.stopWatchingHealth()
+    this.headCheck.stop()
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.sequencer.close()
     if (!unsubscribe) return
     for (const stop of this.unsubscribes.splice(0)) await stop()
   }
 
+  /**
+   * Another node died without a goodbye (see liveness.ts): changes it wrote to the store may
+   * never have been numbered, or were delivered only to its own clients. Starts a new epoch and
+   * tells every node, this one too (it ignores its own control messages), so every subscriber
+   * re-lists.
+   */
+  async announceLoss (): Promise<void> {
+    await this.bus.rotateEpoch()
+    await this.bus.publish(CONTROL_TOPIC, { kind: 'resync' })
+    await this.resyncAll()
+  }
 }

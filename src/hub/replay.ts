@@ -20,6 +20,12 @@ export interface LogRead {
  */
 export interface HistorySource {
   readLog (resource: string, afterSeq: number): Promise<LogRead>
+  /**
+   * Whether a `since` sent without its epoch can only mean this instance's current numbering of
+   * `resource` (clustered, the numbering changes with Redis outages and data loss; the same seq
+   * then names different changes). A single instance has one numbering for its lifetime.
+   */
+  trustsSeqWithoutEpoch (resource: string): Promise<boolean>
 }
 
 /** What `subscribe` adds to its reply and replays after it. */
@@ -65,6 +71,10 @@ export async function prepareReplay (
   if (since === undefined) return () => ({ missed: [], reply: {} })
   const epoch = stream.epoch
   if (request.epoch !== undefined && request.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again')
+  // A bare seq is read in this instance's numbering: only safe while that cannot be ambiguous.
+  if (request.epoch === undefined && source !== null && !(await source.trustsSeqWithoutEpoch(name))) {
+    throw resync(stream, name, 'The numbering changed, so a since without its epoch is ambiguous; list again (and send epoch with since)')
+  }
   // Another instance may already have shown the client seqs this one has not delivered yet.
   if (source !== null && since > stream.lastSeq(name)) await waitForSeq(stream, name, since)
   const sameEpoch = (): void => { if (stream.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again') }
