@@ -14,7 +14,11 @@ interface ChannelPushPayload {
 }
 
 export interface ChannelClusterOptions {
-  /** Heartbeat period of this node's presence lease, ms; a node silent for 3 leases is gone. */
+  /**
+   * Heartbeat period of this node's presence lease, ms; a node silent for 3 leases is gone. The
+   * heartbeat also carries the version of this node's view: a node whose copy differs asks for
+   * the full state, so copies converge within about one lease of two nodes hearing each other.
+   */
   leaseMs: number
 }
 
@@ -60,28 +64,32 @@ export async function clusterChannels (
   unsubscribes.push(await bus.subscribe(PRESENCE_TOPIC, (envelope) => {
     if (envelope.origin === bus.nodeId) return
     const op = envelope.payload as PresenceOp
-    if (op.op === 'state' && op.to !== bus.nodeId) return
-    // A node we had dropped (or never met) is alive: ask everyone for their memberships again.
-    const stranger = op.op === 'alive' && !store.knows(envelope.origin)
+    if (op.op === 'ask' && op.to !== bus.nodeId) return
+    // Hellos, asks and stale copies are answered by the store through its send (the bus).
     store.receive(envelope.origin, op, Date.now())
-    if (stranger) bus.publish(PRESENCE_TOPIC, { op: 'hello' }).catch(warn('presence hello failed'))
-    // A node that just started asks for everyone's memberships.
-    if (op.op === 'hello') bus.publish(PRESENCE_TOPIC, { op: 'state', to: envelope.origin, channels: store.snapshot() }).catch(warn('presence state reply failed'))
   }))
 
+  let lastBeat = Date.now()
   const heartbeat = setInterval(() => {
-    // While this node cannot reach the bus it hears nobody: that says nothing about the others.
+    const now = Date.now()
+    // A tick this late means this process stood still (a pause, a blocked loop): it heard
+    // nobody meanwhile, which says nothing about the others.
+    const stalled = now - lastBeat > 2 * options.leaseMs
+    lastBeat = now
+    // While this node cannot reach the bus it hears nobody either.
     if (!bus.healthy()) return
-    bus.publish(PRESENCE_TOPIC, { op: 'alive' }).catch(warn('presence heartbeat failed'))
-    store.sweep(Date.now() - 3 * options.leaseMs)
+    bus.publish(PRESENCE_TOPIC, store.alive()).catch(warn('presence heartbeat failed'))
+    if (stalled) store.touchAll(now)
+    else store.sweep(now - 3 * options.leaseMs)
   }, options.leaseMs)
   heartbeat.unref()
   const stopWatchingHealth = watchHealth(bus, (healthy) => {
     if (!healthy) return
     store.touchAll(Date.now())
-    bus.publish(PRESENCE_TOPIC, { op: 'hello' }).catch(warn('presence hello failed'))
+    // Its view and "send me yours": both sides repair what was missed while cut off.
+    bus.publish(PRESENCE_TOPIC, store.hello()).catch(warn('presence hello failed'))
   })
-  await bus.publish(PRESENCE_TOPIC, { op: 'hello' })
+  await bus.publish(PRESENCE_TOPIC, store.hello())
 
   return async () => {
     stopWatchingHealth() // the bus may outlive this app (caller-owned)

@@ -1,39 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { MemoryPresenceStore, type JoinResult, type LeaveResult, type PresenceStore, type RemoteMemberListener, type StoredChannel } from '../channels/presence-store.js'
 import type { ChannelType, PresenceMember, UserInfo } from '../channels/types.js'
+import type { PresenceOp, PresenceView, RemoteChannelState } from './presence-ops.js'
+import { applyToCopy, emptyRemoteNode, releaseCopy, sameVersion, touchedMembers, type Hold, type RemoteNode } from './remote-view.js'
 
-/** What one node tells the others about its own memberships. */
-export type PresenceOp =
-  | { op: 'join', channel: string, type: ChannelType, clientId: string, member: PresenceMember }
-  | { op: 'leave', channel: string, clientId: string }
-  | { op: 'update', channel: string, member: PresenceMember }
-  | { op: 'alive' }
-  | { op: 'hello' }
-  | { op: 'bye' }
-  | { op: 'state', to: string, channels: RemoteChannelState[] }
-
-export interface RemoteChannelState {
-  channel: string
-  type: ChannelType
-  createdAt: string
-  members: Array<{ member: PresenceMember, clients: string[] }>
-}
-
-interface RemoteMember {
-  member: PresenceMember
-  clients: Set<string>
-}
-
-interface RemoteChannel {
-  type: ChannelType
-  createdAt: string
-  members: Map<string, RemoteMember>
-}
-
-/** Another node's memberships as last heard, and when it was last heard from. */
-interface RemoteNode {
-  lastSeen: number
-  channels: Map<string, RemoteChannel>
-}
+export type { PresenceOp, PresenceView, RemoteChannelState, ViewVersion } from './presence-ops.js'
 
 /**
  * The PresenceStore for a cluster: this node's memberships live in a MemoryPresenceStore and
@@ -41,6 +12,13 @@ interface RemoteNode {
  * nodes (a member is a user id, whichever nodes its tabs are on), from the local view, so the
  * interface stays synchronous. Each node renews a lease by heartbeat; a node not heard from for
  * 3 leases is dropped and its members leave (reported through `onRemoteChange`, once, on every surviving node).
+ *
+ * Anti-entropy: every op this node sends carries the version of its view after it, and the
+ * heartbeat carries the current one. A node whose copy of another's view missed an op (a gap in
+ * the versions), is at another version than its heartbeat says, or has none (a node it had
+ * dropped, or a new one) asks that node for its full state; a state (or a hello) replaces the
+ * copy, and only the difference is announced. So ops lost while either side was cut off from
+ * the bus are repaired, in both directions, within a heartbeat of both hearing each other again.
  */
 export class ClusterPresenceStore implements PresenceStore {
   private readonly local = new MemoryPresenceStore()
@@ -52,6 +30,10 @@ export class ClusterPresenceStore implements PresenceStore {
    * another): the union's size and membership in O(1), however many join at once.
    */
   private readonly holders = new Map<string, Map<string, number>>()
+  private readonly holdFn: Hold = (channel, id, delta) => { this.hold(channel, id, delta) }
+  /** This run of the node, and how many changes it has made to its view (see ViewVersion). */
+  private readonly incarnation = randomUUID()
+  private version = 0
 
   constructor (
     private readonly send: (op: PresenceOp) => void
@@ -75,7 +57,7 @@ export class ClusterPresenceStore implements PresenceStore {
     if (clients === undefined) this.localClients.set(channel, clients = new Map())
     clients.set(entry.clientId, entry.id)
     if (result.added) this.hold(channel, entry.id, 1)
-    this.send({ op: 'join', channel, type, clientId: entry.clientId, member: result.member })
+    this.send({ op: 'join', v: ++this.version, channel, type, clientId: entry.clientId, member: result.member })
     return { member: result.member, added: result.added && !elsewhere }
   }
 
@@ -86,13 +68,13 @@ export class ClusterPresenceStore implements PresenceStore {
     clients?.delete(clientId)
     if (clients?.size === 0) this.localClients.delete(channel)
     if (result.removed) this.hold(channel, result.member.id, -1)
-    this.send({ op: 'leave', channel, clientId })
+    this.send({ op: 'leave', v: ++this.version, channel, clientId })
     return { member: result.member, removed: result.removed && !this.remoteHas(channel, result.member.id) }
   }
 
   update (channel: string, clientId: string, userInfo: UserInfo, at: string): PresenceMember | null {
     const member = this.local.update(channel, clientId, userInfo, at)
-    if (member !== null) this.send({ op: 'update', channel, member })
+    if (member !== null) this.send({ op: 'update', v: ++this.version, channel, member })
     return member
   }
 
@@ -139,88 +121,84 @@ export class ClusterPresenceStore implements PresenceStore {
     return [...names].map((name) => this.channel(name)).filter((c): c is StoredChannel => c !== null)
   }
 
-  /** This node's memberships, for a node that just said hello. */
-  snapshot (): RemoteChannelState[] {
-    return this.local.channels().map((c) => ({
+  /** This node's whole view, at its current version. */
+  view (): PresenceView {
+    const channels: RemoteChannelState[] = this.local.channels().map((c) => ({
       channel: c.name,
       type: c.type,
       createdAt: c.createdAt,
       members: this.local.members(c.name).map((member) => ({ member, clients: this.clientsOf(c.name, member) }))
     }))
+    return { incarnation: this.incarnation, version: this.version, channels }
   }
 
-  /** Applies another node's op (`now`: the caller's clock, ms) and reports the transitions. */
+  /** The lease heartbeat: this node is alive, and its view is at this version. */
+  alive (): PresenceOp {
+    return { op: 'alive', incarnation: this.incarnation, version: this.version }
+  }
+
+  /** What this node says when it starts or gets the bus back: its view, and "send me yours". */
+  hello (): PresenceOp {
+    return { op: 'hello', ...this.view() }
+  }
+
+  /**
+   * Applies another node's op (`now`: the caller's clock, ms) and reports the transitions.
+   * Answers through `send`: a state for a hello or an ask (the caller passes only asks meant
+   * for this node), an ask when the copy of `origin` turns out stale.
+   */
   receive (origin: string, op: PresenceOp, now: number): void {
     if (op.op === 'bye') {
       this.expire(origin)
       return
     }
-    const touched = op.op === 'join' || op.op === 'leave' || op.op === 'state'
-      ? this.touchedMembers(origin, op)
-      : []
+    if (op.op === 'ask') {
+      this.send({ op: 'state', ...this.view() })
+      return
+    }
+    const known = this.nodes.get(origin)
+    const node = this.node(origin, now)
+    if (op.op === 'alive') {
+      if (node.stale || !sameVersion(node, op)) this.ask(origin, node)
+      return
+    }
+    if (op.op === 'state' || op.op === 'hello') {
+      // Already at that version (a state asked for by another node): nothing to change.
+      if (node.stale || !sameVersion(node, op)) this.replace(node, op)
+      if (op.op === 'hello') this.send({ op: 'state', ...this.view() })
+      return
+    }
+    // One change: a gap in the versions (or a node never heard of) means ops were missed.
+    const missed = known === undefined || (!node.stale && op.v !== node.version + 1)
+    node.version = op.v
+    this.applyToCopy(node, op)
+    if (missed) this.ask(origin, node)
+  }
+
+  /** Replaces the copy of a node with its full view; the difference is announced once. */
+  private replace (node: RemoteNode, view: PresenceView): void {
+    this.applyToCopy(node, { op: 'state', incarnation: view.incarnation, version: view.version, channels: view.channels })
+    node.incarnation = view.incarnation
+    node.version = view.version
+    node.stale = false
+  }
+
+  /** Asks `origin` for its state; again at most once per heartbeat of it while the copy stays stale. */
+  private ask (origin: string, node: RemoteNode): void {
+    node.stale = true
+    this.send({ op: 'ask', to: origin })
+  }
+
+  /** Applies `op` to the copy `node` and reports each member that appeared in or vanished from the union. */
+  private applyToCopy (node: RemoteNode, op: PresenceOp): void {
+    const touched = touchedMembers(node, op)
     const before = touched.map(({ channel, id }) => this.hasMember(channel, id))
-    this.apply(this.node(origin, now), op)
+    applyToCopy(node, op, this.holdFn)
     touched.forEach(({ channel, id, member }, i) => {
       const after = this.hasMember(channel, id)
       if (!before[i] && after) this.remoteChange('joined', channel, this.members(channel).find((m) => m.id === id) ?? member)
       else if (before[i] === true && !after) this.remoteChange('left', channel, member)
     })
-  }
-
-  /** The members an op may add or remove, with what is known of each. */
-  private touchedMembers (origin: string, op: PresenceOp): Array<{ channel: string, id: string, member: PresenceMember }> {
-    if (op.op === 'join') return [{ channel: op.channel, id: op.member.id, member: op.member }]
-    const node = this.nodes.get(origin)
-    if (op.op === 'leave') {
-      const entry = [...(node?.channels.get(op.channel)?.members.values() ?? [])].find((e) => e.clients.has(op.clientId))
-      return entry === undefined ? [] : [{ channel: op.channel, id: entry.member.id, member: entry.member }]
-    }
-    if (op.op !== 'state') return []
-    const out = new Map<string, { channel: string, id: string, member: PresenceMember }>()
-    for (const [name, channel] of node?.channels ?? []) for (const [id, entry] of channel.members) out.set(`${name}\n${id}`, { channel: name, id, member: entry.member })
-    for (const state of op.channels) for (const { member } of state.members) out.set(`${state.channel}\n${member.id}`, { channel: state.channel, id: member.id, member })
-    return [...out.values()]
-  }
-
-  private apply (node: RemoteNode, op: PresenceOp): void {
-    if (op.op === 'join') {
-      const channel = this.remoteChannel(node, op.channel, op.type)
-      const entry = channel.members.get(op.member.id)
-      if (entry === undefined) {
-        channel.members.set(op.member.id, { member: op.member, clients: new Set([op.clientId]) })
-        this.hold(op.channel, op.member.id, 1)
-      } else {
-        entry.clients.add(op.clientId)
-      }
-    } else if (op.op === 'leave') {
-      const channel = node.channels.get(op.channel)
-      for (const [id, entry] of channel?.members ?? []) {
-        if (!entry.clients.delete(op.clientId)) continue
-        if (entry.clients.size === 0) {
-          channel?.members.delete(id)
-          this.hold(op.channel, id, -1)
-        } else if (entry.member.clientId === op.clientId) entry.member = { ...entry.member, clientId: entry.clients.values().next().value as string }
-      }
-      if (channel?.members.size === 0) node.channels.delete(op.channel)
-    } else if (op.op === 'update') {
-      const entry = node.channels.get(op.channel)?.members.get(op.member.id)
-      if (entry !== undefined) entry.member = { ...op.member, clientId: entry.member.clientId }
-    } else if (op.op === 'state') {
-      this.release(node)
-      node.channels.clear()
-      for (const state of op.channels) {
-        const channel = this.remoteChannel(node, state.channel, state.type)
-        channel.createdAt = state.createdAt
-        for (const { member, clients } of state.members) {
-          if (!channel.members.has(member.id)) this.hold(state.channel, member.id, 1)
-          channel.members.set(member.id, { member, clients: new Set(clients) })
-        }
-      }
-    }
-  }
-
-  knows (origin: string): boolean {
-    return this.nodes.has(origin)
   }
 
   /** After this node could not hear anyone (its own outage), give every node a fresh lease. */
@@ -237,7 +215,7 @@ export class ClusterPresenceStore implements PresenceStore {
     const node = this.nodes.get(origin)
     if (node === undefined) return
     this.nodes.delete(origin)
-    this.release(node)
+    releaseCopy(node, this.holdFn)
     for (const [name, channel] of node.channels) {
       for (const [id, entry] of channel.members) {
         if (!this.hasMember(name, id)) this.remoteChange('left', name, entry.member)
@@ -262,22 +240,11 @@ export class ClusterPresenceStore implements PresenceStore {
     if (ids.size === 0) this.holders.delete(channel)
   }
 
-  /** Forgets everything `node` held (before it is replaced or dropped). */
-  private release (node: RemoteNode): void {
-    for (const [name, channel] of node.channels) for (const id of channel.members.keys()) this.hold(name, id, -1)
-  }
-
   private node (origin: string, now: number): RemoteNode {
     let node = this.nodes.get(origin)
-    if (node === undefined) this.nodes.set(origin, node = { lastSeen: now, channels: new Map() })
+    if (node === undefined) this.nodes.set(origin, node = emptyRemoteNode(now))
     node.lastSeen = now
     return node
-  }
-
-  private remoteChannel (node: RemoteNode, name: string, type: ChannelType): RemoteChannel {
-    let channel = node.channels.get(name)
-    if (channel === undefined) node.channels.set(name, channel = { type, createdAt: new Date().toISOString(), members: new Map() })
-    return channel
   }
 
   private clientsOf (channel: string, member: PresenceMember): string[] {

@@ -1,0 +1,45 @@
+import type { ChannelType, PresenceMember } from '../channels/types.js'
+
+/**
+ * Which state of one node's own memberships a message describes: the run of the node (a
+ * restarted node is a new incarnation, whatever its id) and how many changes that run has made.
+ * Two copies of a node's memberships with the same version are the same.
+ */
+export interface ViewVersion {
+  incarnation: string
+  version: number
+}
+
+export interface RemoteChannelState {
+  channel: string
+  type: ChannelType
+  createdAt: string
+  members: Array<{ member: PresenceMember, clients: string[] }>
+}
+
+/** All of one node's own memberships, at a version. */
+export interface PresenceView extends ViewVersion {
+  channels: RemoteChannelState[]
+}
+
+/**
+ * What one node tells the others about its own memberships (PRESENCE_TOPIC).
+ *
+ * - join / leave / update: one change, `v` its version (the node's previous version + 1), so
+ *   a receiver that missed one sees the gap.
+ * - alive: the lease heartbeat, carrying the sender's current version (the digest the others
+ *   compare their copy with).
+ * - state: the sender's whole view; every node applies it (it replaces the copy).
+ * - hello: a state sent when the node starts or gets the bus back; every other node answers with its own state.
+ * - ask: "send your state" to the node `to`, from a node whose copy of it is missing or stale.
+ * - bye: the node leaves the cluster cleanly; its members leave now.
+ */
+export type PresenceOp =
+  | { op: 'join', v: number, channel: string, type: ChannelType, clientId: string, member: PresenceMember }
+  | { op: 'leave', v: number, channel: string, clientId: string }
+  | { op: 'update', v: number, channel: string, member: PresenceMember }
+  | ({ op: 'alive' } & ViewVersion)
+  | ({ op: 'state' } & PresenceView)
+  | ({ op: 'hello' } & PresenceView)
+  | { op: 'ask', to: string }
+  | { op: 'bye' }

@@ -1,0 +1,70 @@
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import type { Test } from 'tap'
+
+/**
+ * A TCP relay in front of one port (e.g. redis-server), so a test can cut one process off from
+ * it while everything else keeps going: `cut()` resets every relayed connection and resets new
+ * ones on arrival (the client sees its connection drop and keeps retrying), `heal()` lets new
+ * connections through again. Closed at teardown.
+ */
+export class TcpProxy {
+  private readonly pairs = new Set<[Socket, Socket]>()
+  private cutOff = false
+
+  private constructor (private readonly server: Server, readonly port: number) {}
+
+  static async start (t: Test, targetPort: number): Promise<TcpProxy> {
+    const server = createServer()
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port) })
+    })
+    const proxy = new TcpProxy(server, port)
+    server.on('connection', (socket) => { proxy.relay(socket, targetPort) })
+    t.teardown(async () => { await proxy.close() })
+    return proxy
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  cut (): void {
+    this.cutOff = true
+    for (const [a, b] of this.pairs) {
+      a.resetAndDestroy()
+      b.resetAndDestroy()
+    }
+    this.pairs.clear()
+  }
+
+  heal (): void {
+    this.cutOff = false
+  }
+
+  private relay (socket: Socket, targetPort: number): void {
+    if (this.cutOff) {
+      socket.resetAndDestroy()
+      return
+    }
+    const upstream = connect(targetPort, '127.0.0.1')
+    const pair: [Socket, Socket] = [socket, upstream]
+    this.pairs.add(pair)
+    const drop = (): void => {
+      this.pairs.delete(pair)
+      socket.destroy()
+      upstream.destroy()
+    }
+    for (const end of pair) {
+      end.on('error', drop)
+      end.on('close', drop)
+    }
+    socket.pipe(upstream)
+    upstream.pipe(socket)
+  }
+
+  private async close (): Promise<void> {
+    this.cut()
+    await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
+  }
+}
