@@ -20,6 +20,8 @@ interface TopicLog {
  */
 export class MemoryBroker {
   epoch = randomUUID()
+  /** Set by `rotate`: a seq without its epoch may now name different changes. */
+  private renumbered = false
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   private readonly logs = new Map<string, TopicLog>()
   /** Append id -> the seq and epoch it got, oldest first (expired ones leave from the front). */
@@ -69,7 +71,7 @@ export class MemoryBroker {
 
   read (topic: string, afterSeq: number): LogRead {
     const log = this.logFor(topic)
-    const head = { epoch: this.epoch, lastSeq: log.lastSeq }
+    const head = this.head(topic)
     if (afterSeq >= log.lastSeq) return { ...head, entries: [] }
     const first = log.entries[0]
     if (first === undefined || (first.seq as number) > afterSeq + 1) return { ...head, entries: null }
@@ -77,7 +79,15 @@ export class MemoryBroker {
   }
 
   head (topic: string): LogHead {
-    return { epoch: this.epoch, lastSeq: this.logFor(topic).lastSeq }
+    const head = { epoch: this.epoch, lastSeq: this.logFor(topic).lastSeq }
+    return this.renumbered ? { ...head, renumbered: true } : head
+  }
+
+  /** Starts a new epoch (see `ChangeLog.rotateEpoch`). */
+  rotate (): string {
+    this.epoch = randomUUID()
+    this.renumbered = true
+    return this.epoch
   }
 
   stash (key: string, value: unknown, ttlMs: number): void {
@@ -166,8 +176,7 @@ export class MemoryBus implements Bus {
 
   async rotateEpoch (): Promise<string> {
     this.assertOpen()
-    this.broker.epoch = randomUUID()
-    return this.broker.epoch
+    return this.broker.rotate()
   }
 
   healthy (): boolean {

@@ -3,7 +3,7 @@
  * two nodes can never interleave INCR and PUBLISH, so every node receives a topic's entries in
  * seq order and the stream never has a hole that pub/sub delivered.
  *
- * KEYS: epoch, seq, stream, append id marker. ARGV: candidate epoch, max history, origin (JSON),
+ * KEYS: epoch, seq, stream, append id marker, renumbered flag. ARGV: candidate epoch, max history, origin (JSON),
  * topic (JSON), payload (JSON), channel, marker lifetime (ms), deadline (ms on Redis' clock, or '').
  * Reply: {seq, epoch, time seconds, time microseconds}; seq 0 when refused past the deadline.
  *
@@ -41,6 +41,7 @@ if maxlen > 0 then
     -- so it must be a new epoch, or every node would drop the reused seqs as already seen.
     redis.call('DEL', KEYS[3])
     redis.call('SET', KEYS[1], ARGV[1])
+    redis.call('SET', KEYS[5], '1')
     epoch = ARGV[1]
     msg = message()
     redis.call('XADD', KEYS[3], 'MAXLEN', maxlen, '0-' .. seq, 'm', msg)
@@ -54,7 +55,8 @@ return {seq, epoch, now[1], now[2]}
 /**
  * Reads a topic's head and (when ARGV[2] is not empty) its history from that stream id on, in
  * one atomic step so the entries and the head agree.
- * KEYS: epoch, seq, stream. ARGV: candidate epoch, first stream id to read (or '').
+ * KEYS: epoch, seq, stream, renumbered flag. ARGV: candidate epoch, first stream id to read (or '').
+ * Reply: {epoch, seq, entries, renumbered (0 or 1)}.
  */
 export const READ_SCRIPT = `
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
@@ -64,5 +66,5 @@ local entries = {}
 if ARGV[2] ~= '' then
   entries = redis.call('XRANGE', KEYS[3], ARGV[2], '+')
 end
-return {epoch, seq, entries}
+return {epoch, seq, entries, redis.call('EXISTS', KEYS[4])}
 `

@@ -24,7 +24,7 @@ export interface RedisBusOptions {
 /** seq (0: refused past its deadline), epoch, Redis' clock when the script ran (seconds, microseconds). */
 type ScriptReply = [number, string, string, string]
 
-type ReadReply = [string, number, Array<[string, string[]]>]
+type ReadReply = [string, number, Array<[string, string[]]>, number]
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
 const APPEND_SHA = sha1(APPEND_SCRIPT)
@@ -143,13 +143,13 @@ export class RedisBus implements Bus {
       throw notSent(error) // the clock could not be read: the append itself was never sent
     }
     const args = [
-      this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('appended', options?.id ?? randomUUID()),
+      this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('appended', options?.id ?? randomUUID()), this.key('renumbered'),
       randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
       JSON.stringify(payload ?? null), this.channel(topic), String(APPEND_ID_TTL_MS), deadline
     ]
     let reply: ScriptReply
     try {
-      reply = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 4)
+      reply = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 5)
     } catch (error) {
       throw error instanceof Error && error.message.startsWith(NOT_SENT) ? notSent(error) : error
     }
@@ -160,8 +160,8 @@ export class RedisBus implements Bus {
   }
 
   async readLog (topic: string, afterSeq: number): Promise<LogRead> {
-    const [epoch, seq, raw] = await this.read(topic, `0-${afterSeq + 1}`)
-    const head = { epoch, lastSeq: Number(seq) }
+    const [epoch, seq, raw, renumbered] = await this.read(topic, `0-${afterSeq + 1}`)
+    const head = logHead(epoch, seq, renumbered)
     if (afterSeq >= head.lastSeq) return { ...head, entries: [] }
     const entries = raw.map(([, fields]) => JSON.parse(fields[1] as string) as Envelope).filter((e) => (e.seq as number) <= head.lastSeq)
     const first = entries[0]
@@ -170,8 +170,8 @@ export class RedisBus implements Bus {
   }
 
   async head (topic: string): Promise<LogHead> {
-    const [epoch, seq] = await this.read(topic, '')
-    return { epoch, lastSeq: Number(seq) }
+    const [epoch, seq, , renumbered] = await this.read(topic, '')
+    return logHead(epoch, seq, renumbered)
   }
 
   async stash (key: string, value: unknown, ttlMs: number): Promise<void> {
@@ -189,7 +189,10 @@ export class RedisBus implements Bus {
 
   async rotateEpoch (): Promise<string> {
     const epoch = randomUUID()
-    await this.client.set(this.key('epoch'), epoch)
+    // One transaction: no reader sees the new epoch without the mark that numbering was replaced.
+    const replies = await this.client.multi().set(this.key('epoch'), epoch).set(this.key('renumbered'), '1').exec()
+    const failed = replies?.find(([error]) => error !== null)
+    if (failed !== undefined) throw failed[0] as Error
     return epoch
   }
 
@@ -217,7 +220,7 @@ export class RedisBus implements Bus {
   }
 
   private async read (topic: string, fromId: string): Promise<ReadReply> {
-    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), randomUUID(), fromId], 3)
+    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('renumbered'), randomUUID(), fromId], 4)
   }
 
   /** EVALSHA, loading the script on NOSCRIPT (first use, or after Redis restarted). */
@@ -307,6 +310,10 @@ export class RedisBus implements Bus {
   private channel (topic: string): string {
     return `${this.prefix}:bus:${topic}`
   }
+}
+
+function logHead (epoch: string, seq: number | string, renumbered: number): LogHead {
+  return renumbered === 1 ? { epoch, lastSeq: Number(seq), renumbered: true } : { epoch, lastSeq: Number(seq) }
 }
 
 function notSent (cause?: unknown): AppendRefusedError {

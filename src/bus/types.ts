@@ -73,6 +73,12 @@ export function isAppendRefused (error: unknown, reason: AppendRefusal): boolean
 export interface LogHead {
   readonly epoch: string
   readonly lastSeq: number
+  /**
+   * Present once the numbering has been replaced since the broker's data began (`rotateEpoch`,
+   * or a seq counter lost and restarted): a seq without its epoch may then name different
+   * changes. A broker that lost all its data forgets this too (nothing can tell then).
+   */
+  readonly renumbered?: true
 }
 
 /** Result of `readLog`: entries after the asked seq, or null when history no longer covers it. */

@@ -340,13 +340,14 @@ export class ClusterCoordinator implements Relay, HistorySource {
 
   /**
    * A `since` without its epoch can only mean this node's numbering while it has held one since
-   * it started (never another epoch, never alone) and the log of `resource` is still under it
-   * (a Redis that lost its data, not yet noticed here, would show a new epoch).
+   * it started (never another epoch, never alone), the log of `resource` is still under it (a
+   * Redis that lost its data, not yet noticed here, shows a new epoch) and the cluster never
+   * replaced its numbering (an instance started after a rotation did not see the one before).
    */
   async trustsSeqWithoutEpoch (resource: string): Promise<boolean> {
     if (this.numberingChanged || this.diverged || this.firstEpoch === null) return false
     const head = await this.bus.head(changeTopic(resource)).catch(() => null)
-    return head !== null && head.epoch === this.firstEpoch && !this.numberingChanged
+    return head !== null && head.renumbered !== true && head.epoch === this.firstEpoch && !this.numberingChanged
   }
 
   /** `since` beyond this instance's memory: the cluster log of `resource`. */

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
+import { RedisBus } from '../../src/bus/redis.js'
+import { CONTROL_TOPIC } from '../../src/cluster/coordinator.js'
+import { buildApp } from '../helpers/app.js'
+import { createDatabase } from '../helpers/db.js'
 import type { Message, TestClient } from '../helpers/client.js'
 import { twoNodes } from '../helpers/cluster.js'
 import { partsOf } from '../helpers/hub.js'
@@ -42,4 +47,35 @@ t.test('subscribe {since} without an epoch after Redis lost its numbering: RESYN
   t.equal(withOld.code, 'RESYNC_REQUIRED')
   const current = await back.request({ type: 'subscribe', resource: 'messages', since: 2, epoch: partsOf(b.app).stream.epoch })
   t.equal(current.type, 'subscribed', 'a position with the current epoch still resumes')
+})
+
+t.test('an instance started after the numbering was replaced does not trust a bare since from before', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://bare-since-${randomUUID()}/db`
+  const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const watcher = await a.client()
+  await watcher.request({ type: 'subscribe', resource: 'messages' })
+  for (let i = 0; i < 3; i++) await a.db.resources.messages!.insert({ id: `old${i}`, content: `${i}`, channel: 'g' })
+  await until(() => eventsOf(watcher).length === 3, 'the first three changes')
+
+  // What a node does after it lost changes: a new epoch, announced (seqs keep counting).
+  const other = new RedisBus({ url: redis.url, nodeId: 'recovering' })
+  t.teardown(async () => { await other.close() })
+  await other.start()
+  await other.rotateEpoch()
+  await other.publish(CONTROL_TOPIC, { kind: 'resync' })
+  await watcher.waitFor((m) => m.type === 'error' && m.code === 'RESYNC_REQUIRED')
+
+  const late = await buildApp(t, { redis: redis.url, nodeId: 'late' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  for (let i = 0; i < 2; i++) await a.db.resources.messages!.insert({ id: `new${i}`, content: `${i}`, channel: 'g' })
+  await until(() => partsOf(late.app).stream.lastSeq('messages') === 5, 'the later changes on the new instance')
+
+  // A client that saw seq 2 before the rotation and missed the resync comes back there.
+  const back = await late.client()
+  const reply = await back.request({ type: 'subscribe', resource: 'messages', since: 2 })
+  await back.request({ type: 'ping' })
+  t.equal(reply.code, 'RESYNC_REQUIRED', 'told to list again: seq 2 may belong to the numbering before the rotation')
+  t.same(eventsOf(back), [], 'nothing replayed')
+  const resumed = await back.request({ type: 'subscribe', resource: 'messages', since: 4, epoch: partsOf(late.app).stream.epoch })
+  t.equal(resumed.type, 'subscribed', 'with its epoch a position resumes as usual')
 })

@@ -97,9 +97,12 @@ function contract (name: string, make: Factory): void {
     t.test('rotateEpoch starts a new epoch every node sees', async (t) => {
       const [a, b] = await make(t, 5)
       const first = await a.append('log:t', 1)
+      t.equal((await a.head('log:t')).renumbered, undefined, 'one numbering so far')
       const epoch = await b.rotateEpoch()
       t.not(epoch, first.epoch)
       t.equal((await a.head('log:t')).epoch, epoch)
+      t.equal((await a.head('log:t')).renumbered, true, 'the head says the numbering was replaced')
+      t.equal((await a.readLog('log:other', 0)).renumbered, true, 'for every topic, and in reads too')
       const next = await a.append('log:t', 2)
       t.equal(next.epoch, epoch)
       t.equal(next.seq, 2, 'seq keeps counting; the epoch says the old numbers are void')
