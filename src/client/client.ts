@@ -25,6 +25,8 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   private readonly channels = new Map<string, Channel<object>>()
   private readonly subscriptionHost: SubscriptionHost
   private readonly channelHost: ChannelHost
+  /** Re-list delays in progress: closing ends them (so no timer outlives the client). */
+  private readonly relistWaits = new Set<() => void>()
 
   constructor (options: ClientOptions) {
     this.options = resolveClientOptions(options)
@@ -35,7 +37,8 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     })
     this.subscriptionHost = {
       requestNow: async (message, onReply) => await this.link.requestNow(message, onReply),
-      listAll: async (resource, filter) => await this.collect(resource, { filter, limit: this.options.resyncPageSize }, true) as RecordData[]
+      listAll: async (resource, filter) => await this.collect(resource, { filter, limit: this.options.resyncPageSize }, true) as RecordData[],
+      relistDelay: async () => { await this.relistDelay() }
     }
     this.channelHost = {
       requestNow: async (message) => await this.link.requestNow(message),
@@ -63,7 +66,10 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   async connect (options: { timeoutMs?: number } = {}): Promise<void> { await this.link.connect(options.timeoutMs) }
 
   /** Closes for good; pending requests fail with CLIENT_CLOSED. `connect()` starts over. */
-  close (): void { this.link.close() }
+  close (): void {
+    this.link.close()
+    for (const end of [...this.relistWaits]) end()
+  }
 
   async get<K extends ResourceName<R>> (resource: K, id: string, options: { partition?: string } = {}): Promise<StoredRecord<R, K>> {
     const reply = await this.link.request({ type: 'get', resource, id, ...options })
@@ -211,6 +217,21 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       cursor = page.cursor
     } while (cursor !== null)
     return out
+  }
+
+  /** A uniform random wait in [0, resyncJitter) ms (see the option); ended early by close(). */
+  private async relistDelay (): Promise<void> {
+    const ms = Math.floor(Math.random() * this.options.resyncJitter)
+    if (ms === 0) return
+    await new Promise<void>((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer)
+        this.relistWaits.delete(end)
+        resolve()
+      }
+      const timer = setTimeout(end, ms)
+      this.relistWaits.add(end)
+    })
   }
 
   /** On every new socket: subscriptions first (resuming from their seq), then channels. */

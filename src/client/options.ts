@@ -16,6 +16,8 @@ export interface ResolvedClientOptions {
   /** 0 = off. */
   readonly heartbeatInterval: number
   readonly resyncPageSize: number
+  /** Re-lists after a pushed RESYNC_REQUIRED wait a random delay below this, ms (0 = none). */
+  readonly resyncJitter: number
   readonly socketFactory: SocketFactory | null
   /** The credential goes in a first `auth` message instead of the URL. */
   readonly inBandAuth: boolean
@@ -39,6 +41,8 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
   if (options.ticket !== undefined && options.token !== undefined) throw new TypeError('give token or ticket, not both')
   if (options.inBandAuth !== undefined && typeof options.inBandAuth !== 'boolean') throw new TypeError('inBandAuth must be a boolean')
   const resyncPageSize = positive(options.resyncPageSize, 'resyncPageSize', 100)
+  const resyncJitter = options.resyncJitter ?? 1000
+  if (typeof resyncJitter !== 'number' || !Number.isFinite(resyncJitter) || resyncJitter < 0) throw new TypeError('resyncJitter must be a number of milliseconds, 0 or more')
   if (!Number.isInteger(resyncPageSize)) throw new TypeError('resyncPageSize must be an integer')
   return {
     url: options.url,
@@ -50,6 +54,7 @@ export function resolveClientOptions (options: ClientOptions): ResolvedClientOpt
     reconnect: options.reconnect === false ? null : resolveReconnect(options.reconnect ?? {}),
     refreshBeforeExpiry: positive(options.refreshBeforeExpiry, 'refreshBeforeExpiry', 30_000),
     resyncPageSize,
+    resyncJitter,
     heartbeatInterval: options.heartbeatInterval === 0 ? 0 : positive(options.heartbeatInterval, 'heartbeatInterval', 25_000),
     socketFactory: options.socketFactory ?? null,
     inBandAuth: options.inBandAuth ?? false

@@ -8,6 +8,11 @@ export interface SubscriptionHost {
   requestNow: (message: Record<string, unknown>, onReply?: (frame: ServerFrame) => void) => Promise<ServerFrame>
   /** Every record of `resource` matching `filter`, all pages. */
   listAll: (resource: string, filter: Filter) => Promise<RecordData[]>
+  /**
+   * Resolves after a random delay (the `resyncJitter` option), or at once when the client
+   * closes: spreads the re-lists of many clients told to resync at the same moment.
+   */
+  relistDelay: () => Promise<void>
 }
 
 /**
@@ -33,6 +38,10 @@ export class ClientSubscription<T> {
    * replay that follows the reply carries every event after `since`, those included.
    */
   private recovering = false
+  /** Counts sockets: a delayed re-list that outlived its socket leaves the work to the restore. */
+  private socket = 0
+  /** Waiting for `relistDelay` before a re-list, which will cover any notice that comes meanwhile. */
+  private relistPending = false
 
   constructor (
     readonly resource: string,
@@ -56,20 +65,25 @@ export class ClientSubscription<T> {
   detach (): void {
     this.active = false
     this.serverId = null
+    this.socket++
   }
 
   /** Resumes on the current socket after the server reported lost events. */
   async recover (host: SubscriptionHost): Promise<void> {
+    if (this.relistPending) return // the listing after the wait covers this notice too
     this.recovering = true
     try {
-      await this.start(host)
+      await this.start(host, true)
     } finally {
       this.recovering = false
     }
   }
 
-  /** (Re)subscribes on the current socket, resuming from `lastSeq` when it can. */
-  async start (host: SubscriptionHost): Promise<void> {
+  /**
+   * (Re)subscribes on the current socket, resuming from `lastSeq` when it can; `spread`: a
+   * re-list it cannot avoid waits `host.relistDelay()` first (the server told every client at once).
+   */
+  async start (host: SubscriptionHost, spread = false): Promise<void> {
     if (!this.confirmed && this.withSnapshot) {
       await this.resync(host)
       return
@@ -82,6 +96,18 @@ export class ClientSubscription<T> {
       await this.subscribe(host, { since: this.lastSeq, epoch: this.epoch })
     } catch (error) {
       if (!(error instanceof RealtimeError) || error.code !== 'RESYNC_REQUIRED') throw error
+      if (spread) {
+        const socket = this.socket
+        this.relistPending = true
+        try {
+          await host.relistDelay()
+        } finally {
+          this.relistPending = false
+        }
+        // Events meanwhile are ignored (`recovering`): the listing after the wait holds them.
+        // The socket dropped meanwhile (or the client closed): the reconnect's restore re-lists.
+        if (socket !== this.socket || this.removed) return
+      }
       await this.resync(host)
     }
   }

@@ -90,6 +90,15 @@ export interface ClientOptions {
   heartbeatInterval?: number
   /** Page size used when re-listing after RESYNC_REQUIRED. @default 100 */
   resyncPageSize?: number
+  /**
+   * Upper bound of a random wait, ms, before a subscription re-lists after the server pushed
+   * RESYNC_REQUIRED on an open socket and could not replay (e.g. a cluster fault): each waits
+   * a uniform random delay in [0, resyncJitter), so clients told at the same moment spread their
+   * listings instead of all reading the store at once. Resuming without a re-list is not
+   * delayed, nor is a re-list after a reconnect (the reconnect delay already spreads those).
+   * 0 turns it off. @default 1000
+   */
+  resyncJitter?: number
   /** Opens sockets; defaults to the global WebSocket, else the `ws` package (Node). */
   socketFactory?: SocketFactory
 }
