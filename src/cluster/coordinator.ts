@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { watchHealth, type BusHealth, type ChangeLog, type Envelope, type LogHead, type PubSub, type Unsubscribe } from '../bus/types.js'
 import { encode, encodeMessage, resourceResyncFrame } from '../wire/frames.js'
-import type { ChangeStream, RawChange } from '../hub/change-stream.js'
+import { ALONE_SEQ_BASE, type ChangeStream, type RawChange } from '../hub/change-stream.js'
 import type { LocalHub } from '../hub/local-hub.js'
 import type { Relay, RelayedCall } from '../hub/relay.js'
 import type { HistorySource, LogRead } from '../hub/replay.js'
@@ -49,8 +49,6 @@ export class ClusterCoordinator implements Relay, HistorySource {
   private diverged = false
   /** Changes delivered without the bus so far (a recovery only clears what it saw). */
   private aloneCount = 0
-  /** Resources whose subscribers were moved to the node-local epoch (see `deliverAlone`). */
-  private readonly aloneResources = new Set<string>()
   /** The cluster epoch this node took at start (null before). */
   private firstEpoch: string | null = null
   /** Set once this node's numbering left the one it started with (another epoch, or alone). */
@@ -77,7 +75,9 @@ export class ClusterCoordinator implements Relay, HistorySource {
       delivered: (resource) => this.stream.lastSeq(resource),
       head: async (resource) => await this.bus.head(changeTopic(resource)),
       epochChanged: (resource, head) => { if (!this.retired.has(head.epoch)) this.adopt(resource, head, true) },
-      behind: (resource) => { void this.catchUp(resource) },
+      // An append of ours still running may be the entry that is missing: its own outcome
+      // decides (numbered: delivered from the reply; given up: delivered alone, then resync).
+      behind: (resource) => { if (!this.numbering.busy(resource)) void this.catchUp(resource) },
       failed: (error) => {
         this.hub.counters.busErrors++
         this.log.warn({ err: error }, 'realtime cluster: could not check the log heads')
@@ -152,20 +152,15 @@ export class ClusterCoordinator implements Relay, HistorySource {
     if (!this.diverged) {
       this.diverged = true
       this.numberingChanged = true
-      this.aloneResources.clear()
       this.stream.setEpoch(`local-${randomUUID()}`)
       this.log.warn('realtime cluster: bus unreachable; serving local clients only until it returns')
     }
     this.aloneCount++
-    // The seq below continues the cluster's numbering, which the other instances continue with
-    // other changes: a client holding (cluster epoch, that seq) could resume elsewhere and skip
-    // one. So before the first change numbered alone, the resource's subscribers are moved to the
-    // local epoch (a pushed RESYNC_REQUIRED carrying it); resuming from it elsewhere is refused.
-    if (!this.aloneResources.has(payload.resource)) {
-      this.aloneResources.add(payload.resource)
-      this.notifyResync(payload.resource)
-    }
-    const seq = this.stream.lastSeq(payload.resource) + 1
+    // Not lastSeq + 1: the other instances go on numbering lastSeq + 1 … with other changes, and
+    // this node's clients still hold the cluster's epoch (event frames carry none), so such a
+    // position would name one change here and another elsewhere. From the far range it is beyond
+    // every other instance's head: resuming from it anywhere else is refused (RESYNC_REQUIRED).
+    const seq = Math.max(this.stream.lastSeq(payload.resource), ALONE_SEQ_BASE) + 1
     this.sequencer.reset(payload.resource, seq)
     this.stream.accept({ ...payload, seq })
     // An append that timed out while the bus looks healthy may still have run in Redis: our

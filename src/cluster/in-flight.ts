@@ -16,6 +16,11 @@ export class InFlight {
     })
   }
 
+  /** Whether numberings of `resource` are still running. */
+  busy (resource: string): boolean {
+    return this.pending.has(resource)
+  }
+
   async settled (resource: string): Promise<void> {
     const set = this.pending.get(resource)
     if (set !== undefined) await Promise.all([...set])

@@ -37,6 +37,11 @@ export class ChangeNumbering {
     return numbering
   }
 
+  /** Whether changes of `resource` are being numbered right now. */
+  busy (resource: string): boolean {
+    return this.inFlight.busy(resource)
+  }
+
   /** Resolves once every change of `resource` given to `number` so far is numbered (or failed). */
   async settled (resource: string): Promise<void> {
     await this.inFlight.settled(resource)

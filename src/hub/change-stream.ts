@@ -4,6 +4,14 @@ import { Signals } from '../util/signals.js'
 import { ResourceHistory, type ChangeEvent } from './history.js'
 import type { LocalHub } from './local-hub.js'
 
+/**
+ * Where an instance cut off from the cluster numbers the changes it delivers alone: far above
+ * any seq the cluster will reach (2^40; still exact as a JSON number), so a position taken from
+ * them can never be mistaken for the cluster's position of another change: everywhere else it
+ * is beyond the head and refused.
+ */
+export const ALONE_SEQ_BASE = 2 ** 40
+
 /** A change as the bridge reports it, before it is numbered. */
 export interface RawChange {
   resource: string

@@ -3,8 +3,9 @@ import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { ResolvedResource } from '../access/resource.js'
 import { listPage } from '../records/list.js'
 import type { RecordData } from '../types.js'
-import type { ChangeStream } from './change-stream.js'
+import { ALONE_SEQ_BASE, type ChangeStream } from './change-stream.js'
 import type { ChangeEvent } from './history.js'
+import { snapshotQueue } from './snapshot-queue.js'
 
 /** A resource's log beyond this instance's memory (the cluster's, read from the bus). */
 export interface LogRead {
@@ -75,6 +76,8 @@ export async function prepareReplay (
   if (request.epoch === undefined && source !== null && !(await source.trustsSeqWithoutEpoch(name))) {
     throw resync(stream, name, 'The numbering changed, so a since without its epoch is ambiguous; list again (and send epoch with since)')
   }
+  // A seq an instance gave a change while cut off (see ALONE_SEQ_BASE): no other numbering has it.
+  if (since > stream.lastSeq(name) && since > ALONE_SEQ_BASE) throw resync(stream, name, 'That seq was given while an instance was cut off from the cluster; list again')
   // Another instance may already have shown the client seqs this one has not delivered yet.
   if (source !== null && since > stream.lastSeq(name)) await waitForSeq(stream, name, since)
   const sameEpoch = (): void => { if (stream.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again') }
@@ -108,9 +111,11 @@ export async function prepareReplay (
  */
 async function prepareSnapshot (stream: ChangeStream, resource: ResolvedResource, filter: CompiledFilter, limit: number): Promise<FinishReplay> {
   const name = resource.name
-  const epoch = stream.epoch
-  const seq = stream.lastSeq(name)
-  const page = await listPage(resource.resource, filter, { limit, cursor: null })
+  // In turn (snapshot-queue.ts): the position is read when this listing's turn comes.
+  const { epoch, seq, page } = await snapshotQueue(stream).run(async () => {
+    const at = { epoch: stream.epoch, seq: stream.lastSeq(name) }
+    return { ...at, page: await listPage(resource.resource, filter, { limit, cursor: null }) }
+  })
   return () => {
     const missed = stream.epoch === epoch ? stream.historySince(name, seq) : null
     if (missed === null) throw resync(stream, name, 'Too many changes during the snapshot; subscribe again')
