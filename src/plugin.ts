@@ -62,7 +62,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const dispatcher = new Dispatcher(hub, options, {
     messages: MESSAGES,
     services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay },
-    preHandlers: upgrade.preHandlers,
+    preHandlers: [...upgrade.preHandlers, ...cluster.preHandlers],
     disabled: channelOptions.enabled ? [] : ['channels']
   })
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {

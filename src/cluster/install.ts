@@ -6,10 +6,12 @@ import type { ChangeStream, RawChange } from '../hub/change-stream.js'
 import type { LocalHub } from '../hub/local-hub.js'
 import { noRelay, type Relay } from '../hub/relay.js'
 import type { HistorySource } from '../hub/replay.js'
+import type { PreHandler } from '../protocol/dispatcher.js'
 import type { ReadinessRegistry } from '../observability/readiness.js'
 import type { ResolvedCluster } from '../options/cluster.js'
 import { busChannelTransport, clusterChannels, PRESENCE_TOPIC } from './channels.js'
 import { ClusterCoordinator } from './coordinator.js'
+import { NodeLiveness, WriteFence } from './liveness.js'
 import { APPEND_TIMEOUT } from './numbering.js'
 import { openBus } from './open-bus.js'
 import { ClusterPresenceStore } from './presence.js'
@@ -42,6 +44,13 @@ export interface ClusterHandle {
   readonly channelTransport: ChannelTransport
   /** Starts receiving other instances' channel frames and presence (no-op alone). */
   attachChannels: (service: ChannelService) => Promise<void>
+  /** For the dispatcher: refuses record writes while this instance is cut off from the cluster (none alone). */
+  readonly preHandlers: readonly PreHandler[]
+  /**
+   * Some change of this instance may never be announced (a write still running when it closed):
+   * it then leaves without a goodbye, and the others tell every client to re-list.
+   */
+  leaveUnannounced: () => void
   close: () => Promise<void>
 }
 
@@ -66,6 +75,8 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
       presenceStore: undefined,
       channelTransport: localOnly,
       attachChannels: async () => {},
+      preHandlers: [],
+      leaveUnannounced: () => {},
       close: async () => {}
     }
   }
@@ -79,35 +90,53 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
     }
   })
   let stopChannels: (() => Promise<void>) | null = null
-  const coordinator = new ClusterCoordinator(hub, stream, bus, log.child({ nodeId: cluster.nodeId }), { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
+  const nodeLog = log.child({ nodeId: cluster.nodeId })
+  const coordinator = new ClusterCoordinator(hub, stream, bus, nodeLog, { appendTimeout: APPEND_TIMEOUT, gapTimeout: GAP_TIMEOUT })
+  const fence = new WriteFence(nodeLog)
+  const liveness = new NodeLiveness(bus, {
+    leaseMs: cluster.presenceLease,
+    announceLoss: async () => { await coordinator.announceLoss() },
+    onCheck: (deaf) => { fence.update(deaf, coordinator.healthy()) },
+    log: nodeLog
+  })
   try {
     await bus.start()
     await coordinator.start()
+    await liveness.start()
   } catch (error) {
+    await coordinator.close(!ownsBus).catch(() => {}) // already failing: the first error is the one to report
     if (ownsBus) await bus.close()
     throw error
   }
+  const inStep = (): boolean => coordinator.healthy() && !fence.active
   base.readiness.add({
     name: 'bus',
-    check: () => ({ healthy: coordinator.healthy(), kind: bus.kind, nodeId: cluster.nodeId, connected: bus.healthy() })
+    check: () => ({ healthy: inStep(), kind: bus.kind, nodeId: cluster.nodeId, connected: bus.healthy() })
   })
+  let unannounced = false
   let closed = false
   return {
     sink: (change) => { coordinator.publishChange(change) },
     settled: async (resource) => { await coordinator.settled(resource) },
     relay: coordinator,
     history: coordinator,
-    busHealthy: () => coordinator.healthy(),
+    busHealthy: inStep,
     stash: bus,
     presenceStore,
     channelTransport: busChannelTransport(bus, log),
     attachChannels: async (service) => {
       stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: cluster.presenceLease })
     },
+    preHandlers: [fence.preHandler],
+    leaveUnannounced: () => { unannounced = true },
     close: async () => {
       if (closed) return
       closed = true
       await stopChannels?.()
+      // Every change captured so far numbered (or delivered alone) before judging how this node
+      // leaves: with nothing left unannounced it says goodbye, else the others announce the loss.
+      await Promise.all([...hub.resources.keys()].map(async (name) => { await coordinator.settled(name) }))
+      await liveness.close({ clean: !unannounced && coordinator.healthy(), unsubscribe: !ownsBus })
       await coordinator.close(!ownsBus)
       if (ownsBus) await bus.close()
     }

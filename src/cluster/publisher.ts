@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../bridge/bridge.js'
-import { watchHealth, type BusLogger } from '../bus/types.js'
+import { watchHealth, type BusLogger, type ChangeLog, type PubSub } from '../bus/types.js'
 import type { RawChange } from '../hub/change-stream.js'
 import { resolvePublisherOptions, type PublisherOptions } from '../options/publisher.js'
 import type { DatabaseLike } from '../types.js'
 import { CONTROL_TOPIC } from './coordinator.js'
+import { NodeLiveness } from './liveness.js'
 import { ChangeNumbering } from './numbering.js'
 import { openBus } from './open-bus.js'
 
@@ -24,34 +25,47 @@ export interface Publisher {
  * For a process that writes to s3db without serving sockets (a worker, a cron job): forwards
  * its resource changes to the cluster, numbered like any instance's, so every server's clients
  * see them. Changes the bus cannot take are counted, and once it is back the epoch is rotated so
- * clients re-list instead of silently missing them.
+ * clients re-list instead of silently missing them. The worker takes part in liveness like an
+ * instance: if it dies, or closes, before its drops are announced, the instances announce them.
  */
 export async function attachPublisher (database: DatabaseLike, options: PublisherOptions): Promise<Publisher> {
   const { historySize, resources, cluster: resolved, log } = resolvePublisherOptions(database, options)
   const cluster = openBus(resolved, historySize, log)
   const { bus } = cluster
   await bus.start()
+  const liveness = new NodeLiveness(bus, { leaseMs: resolved.presenceLease, announceLoss: async () => { await announceResync(bus) }, log })
+  try {
+    await liveness.start()
+  } catch (error) {
+    if (cluster.ownsBus) await bus.close()
+    throw error
+  }
 
   let dropped = 0
   /** Drops already announced to the cluster (as an epoch rotation). */
   let announced = 0
-  let announcing = false
+  let announcing: Promise<void> | null = null
   let closed = false
+  const announceOnce = async (): Promise<void> => {
+    const upTo = dropped
+    try {
+      await announceResync(bus)
+      announced = Math.max(announced, upTo)
+    } catch (error) {
+      log.warn({ err: error }, 'realtime publisher: could not announce lost changes; retrying')
+    }
+  }
   // Lost changes become a resync as soon as the bus can carry it: right away when it is
   // reachable (a drop can also happen with the connection up), else once it is back.
   const announceLoss = (): void => {
-    if (announced === dropped || announcing || closed || !bus.healthy()) return
-    announcing = true
+    if (announced === dropped || announcing !== null || closed || !bus.healthy()) return
     const upTo = dropped
-    bus.rotateEpoch()
-      .then(async () => { await bus.publish(CONTROL_TOPIC, { kind: 'resync' }) })
-      .then(() => { announced = upTo }, (error: unknown) => { log.warn({ err: error }, 'realtime publisher: could not announce lost changes; retrying') })
-      .finally(() => {
-        announcing = false
-        // Drops that happened meanwhile go now; a failed announcement is tried again shortly.
-        if (announced === upTo) announceLoss()
-        else setTimeout(announceLoss, ANNOUNCE_RETRY_MS).unref()
-      })
+    announcing = announceOnce().finally(() => {
+      announcing = null
+      // Drops that happened meanwhile go now; a failed announcement is tried again shortly.
+      if (announced >= upTo) announceLoss()
+      else setTimeout(announceLoss, ANNOUNCE_RETRY_MS).unref()
+    })
   }
   const stopWatchingHealth = watchHealth(bus, (healthy) => { if (healthy) announceLoss() })
   const numbering = new ChangeNumbering(bus)
@@ -73,9 +87,22 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
       closed = true
       bridge.detach()
       stopWatchingHealth()
+      // Every change captured so far numbered or dropped, and the drops announced if the bus
+      // can still carry it: only then does the worker say goodbye. Otherwise it leaves quietly
+      // and the instances, missing it, announce the loss for it.
+      await Promise.all([...resources.keys()].map(async (name) => { await numbering.settled(name) }))
+      await announcing
+      if (announced < dropped && bus.healthy()) await announceOnce()
+      await liveness.close({ clean: announced >= dropped, unsubscribe: !cluster.ownsBus })
       if (cluster.ownsBus) await bus.close()
     }
   }
+}
+
+/** Starts a new epoch and tells every instance: each one's subscribers re-list. */
+async function announceResync (bus: ChangeLog & PubSub): Promise<void> {
+  await bus.rotateEpoch()
+  await bus.publish(CONTROL_TOPIC, { kind: 'resync' })
 }
 
 /** The bridge logs through a Fastify logger; a worker may only have `warn`. */

@@ -136,11 +136,18 @@ t.test('three instances in separate processes, one Redis: exactly-once delivery,
   }
   await until(() => eventsOf(all[0] as TestClient).length === 1050 && eventsOf(all[1] as TestClient).length === 1050, 'writes after the kill on the survivors', 60_000)
 
+  // The survivors cannot tell whether the killed instance left writes in the store it never
+  // numbered (issue #18): once they miss it for 3 leases they start a new epoch and tell every
+  // subscriber to re-list, so a position from before the kill no longer resumes anywhere.
+  const isResync = (m: Message): boolean => m.type === 'error' && m.code === 'RESYNC_REQUIRED'
+  await until(() => [all[0], all[1]].every((c) => (c as TestClient).received.some(isResync)), 'the survivors to announce the lost instance', 10_000)
   const back = await open(t, nodes[1] as Node)
   const reply = await back.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'general' }, since: lastSeen, epoch })
-  t.equal(reply.type, 'subscribed', 'the dropped client resumes on another instance')
-  await until(() => eventsOf(back).length === 25, 'the 25 matching events it missed', 60_000)
-  t.same(eventsOf(back).map((e) => e.data.id), [...Array(25).keys()].map((i) => `after-${i * 2}`), 'exactly the missed matching events, in order')
+  t.equal(reply.code, 'RESYNC_REQUIRED', 'the dropped client resuming on another instance is told to re-list')
+  t.equal((await back.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'general' } })).type, 'subscribed', 'then subscribes afresh')
+  await (writers[0] as TestClient).request({ type: 'insert', resource: 'messages', data: { id: 'after-resync', content: 'x', channel: 'general' } })
+  await until(() => eventsOf(back).length === 1, 'the next matching change', 60_000)
+  t.same(eventsOf(back).map((e) => e.data.id), ['after-resync'], 'and gets every later matching change')
   // Carl's instance died without a word: its lease runs out and Carl leaves, once, everywhere.
   for (const member of [annOnN1, bobOnN2]) {
     const left = await member.waitFor((m) => m.type === 'presence:member_left' && m.member.id === 'carl', 10_000)
