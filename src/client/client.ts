@@ -14,6 +14,9 @@ function isDisconnect (error: unknown): boolean {
   return error instanceof RealtimeError && error.code === ClientErrorCodes.DISCONNECTED
 }
 
+/** A list request as sent: the filter was typed by the public method that took it. */
+type PageRequest = Omit<ListOptions, 'filter'> & { filter?: object }
+
 /**
  * The s3db-realtime client. Typed by resource when given a record map:
  * `new RealtimeClient<{ messages: { content: string } }>({ url })`.
@@ -77,12 +80,12 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   }
 
   /** One page; pass the returned cursor back for the next one. */
-  async listPage<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): Promise<Page<StoredRecord<R, K>>> {
+  async listPage<K extends ResourceName<R>> (resource: K, options: ListOptions<StoredRecord<R, K>> = {}): Promise<Page<StoredRecord<R, K>>> {
     return await this.page(resource, options, false)
   }
 
   /** Every page, lazily: `for await (const page of client.list('messages', { filter }))`. */
-  async * list<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): AsyncGenerator<Page<StoredRecord<R, K>>, void, undefined> {
+  async * list<K extends ResourceName<R>> (resource: K, options: ListOptions<StoredRecord<R, K>> = {}): AsyncGenerator<Page<StoredRecord<R, K>>, void, undefined> {
     let cursor = options.cursor ?? null
     do {
       const page: Page<StoredRecord<R, K>> = await this.page(resource, { ...options, cursor }, false)
@@ -92,7 +95,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
   }
 
   /** Every matching record, all pages collected. */
-  async listAll<K extends ResourceName<R>> (resource: K, options: ListOptions = {}): Promise<Array<StoredRecord<R, K>>> {
+  async listAll<K extends ResourceName<R>> (resource: K, options: ListOptions<StoredRecord<R, K>> = {}): Promise<Array<StoredRecord<R, K>>> {
     return await this.collect(resource, options, false) as Array<StoredRecord<R, K>>
   }
 
@@ -123,11 +126,11 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
    */
   async subscribe<K extends ResourceName<R>> (
     resource: K,
-    options: SubscribeOptions,
+    options: SubscribeOptions<StoredRecord<R, K>>,
     handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
   ): Promise<() => Promise<void>> {
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
-    const subscription = new ClientSubscription(resource, options.filter ?? {}, options.events, handler, options.snapshot === true, (error) => { this.report(error) })
+    const subscription = new ClientSubscription(resource, (options.filter ?? {}) as Filter, options.events, handler, options.snapshot === true, (error) => { this.report(error) })
     const erased = subscription as ClientSubscription<unknown>
     // In the set before the request: replayed events arrive right behind the reply.
     this.subscriptions.add(erased)
@@ -198,7 +201,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     }
   }
 
-  private async page (resource: string, options: ListOptions, now: boolean): Promise<Page<never>> {
+  private async page (resource: string, options: PageRequest, now: boolean): Promise<Page<never>> {
     const message: Record<string, unknown> = { type: 'list', resource }
     if (options.filter !== undefined) message.filter = options.filter
     if (options.partition !== undefined) message.partition = options.partition
@@ -208,7 +211,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     return { data: Array.isArray(reply.data) ? reply.data as never[] : [], cursor: typeof reply.cursor === 'string' ? reply.cursor : null }
   }
 
-  private async collect (resource: string, options: ListOptions & { filter?: Filter }, now: boolean): Promise<unknown[]> {
+  private async collect (resource: string, options: PageRequest, now: boolean): Promise<unknown[]> {
     const out: unknown[] = []
     let cursor = options.cursor ?? null
     do {

@@ -1,5 +1,5 @@
 import { RealtimeError } from './errors.js'
-import { matchesFilter } from './filter.js'
+import { compileClientFilter, matchesFilter, type ClientFilter } from './filter.js'
 import type { ChangeType, Filter, RecordData, ServerFrame, SubscriptionEvent } from './types.js'
 
 /** What a subscription needs from the client that owns it. */
@@ -50,7 +50,12 @@ export class ClientSubscription<T> {
     private readonly handler: (event: SubscriptionEvent<T>) => void,
     private readonly withSnapshot: boolean,
     private readonly onHandlerError: (error: unknown) => void
-  ) {}
+  ) {
+    this.compiled = compileClientFilter(filter)
+  }
+
+  /** `filter` compiled once: every event frame is matched against it. */
+  private readonly compiled: ClientFilter
 
   /** A throwing handler must not break the frame loop (or, in Node, crash the process). */
   private emit (event: SubscriptionEvent<T>): void {
@@ -172,7 +177,7 @@ export class ClientSubscription<T> {
     }
     if (event !== 'insert' && event !== 'update' && event !== 'delete') return
     if (this.events !== undefined && !this.events.includes(event)) return
-    const matches = matchesFilter(frame.data, this.filter)
+    const matches = matchesFilter(frame.data, this.compiled)
     const left = frame.left === true || (!matches && event === 'update')
     // Another subscription's insert/delete is not ours; an update that does not match (any
     // more) is, as `left`, so a view can drop a record that moved out of it.

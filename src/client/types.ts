@@ -15,8 +15,61 @@ export type ResourceName<R extends RecordMap> = keyof R & string
 /** A record of resource `K`, as stored: the user's fields plus the id s3db assigns. */
 export type StoredRecord<R extends RecordMap, K extends ResourceName<R>> = R[K] & { id: string }
 
-/** Equality filter on fields or dot paths (`'meta.kind'`); every entry must match. */
-export type Filter = Record<string, string | number | boolean | null>
+/** A value a filter compares with: the plain form `{status: 'open'}`, `$eq`, `$ne`, `$in`, `$nin`. */
+export type FilterValue = string | number | boolean | null
+
+/**
+ * Operators on one field, ANDed (docs/protocol.md, "Filters"). Ranges take a number or a string
+ * and never match the other type; dates compare as ISO 8601 strings.
+ */
+export interface FilterOperators<V = FilterValue> {
+  readonly $eq?: V
+  readonly $ne?: V
+  readonly $gt?: Extract<V, string | number>
+  readonly $gte?: Extract<V, string | number>
+  readonly $lt?: Extract<V, string | number>
+  readonly $lte?: Extract<V, string | number>
+  readonly $in?: readonly V[]
+  readonly $nin?: readonly V[]
+  readonly $exists?: boolean
+  readonly $prefix?: Extract<V, string>
+}
+
+/** What one field of a filter asks: a value (equality) or operators. */
+export type FilterCondition<V = FilterValue> = V | FilterOperators<V>
+
+/** A filter on fields or dot paths (`'meta.kind'`); every entry must match. Untyped form. */
+export type Filter = Record<string, FilterCondition>
+
+/** Nesting depth `RecordPaths` follows (deeper paths are left to the untyped `Filter`). */
+type PathDepth = [never, 0, 1, 2, 3, 4]
+
+/** Dates travel as ISO 8601 strings: a filter compares them as text. */
+type Filterable<V> = V extends Date ? string : Extract<V, FilterValue>
+
+/** Whether `V` is an object a dot path may step into (not an array, not a Date). */
+type Nested<V> = V extends readonly unknown[] ? never : V extends Date ? never : V extends object ? V : never
+
+/** Every field of `T` and every dot path into its nested objects: `'title' | 'author' | 'author.name'`. */
+export type RecordPaths<T, D extends number = 5> = [D] extends [never] ? never : {
+  [K in keyof T & string]-?: K | (Nested<NonNullable<T[K]>> extends never ? never : `${K}.${RecordPaths<Nested<NonNullable<T[K]>>, PathDepth[D]>}`)
+}[keyof T & string]
+
+/** The type at a dot path of `T`. */
+export type PathValue<T, P extends string> =
+  P extends keyof T ? T[P]
+    : P extends `${infer Head}.${infer Rest}`
+      ? Head extends keyof T ? PathValue<NonNullable<T[Head]>, Rest> : never
+      : never
+
+/**
+ * A filter for records of type `T`: keys are its fields and dot paths, values match their types,
+ * operators included (`{done: {$ne: true}}`, `{'author.name': {$prefix: 'A'}}`). A record type
+ * with an index signature (the untyped client) gets the untyped `Filter`.
+ */
+export type TypedFilter<T> = string extends keyof T ? Filter : {
+  [P in RecordPaths<T>]?: FilterCondition<Filterable<PathValue<T, P>>>
+}
 
 export type ChangeType = 'insert' | 'update' | 'delete'
 
@@ -115,8 +168,8 @@ export type SubscriptionEvent<T> =
   /** The client could not resume (server restarted, history too short): replace your view. */
   | { event: 'snapshot', data: T[] }
 
-export interface SubscribeOptions {
-  filter?: Filter
+export interface SubscribeOptions<T = RecordData> {
+  filter?: TypedFilter<T>
   events?: ChangeType[]
   /**
    * Start with `{event:'snapshot', data}` holding every matching record, then the live changes:
@@ -126,8 +179,8 @@ export interface SubscribeOptions {
   snapshot?: boolean
 }
 
-export interface ListOptions {
-  filter?: Filter
+export interface ListOptions<T = RecordData> {
+  filter?: TypedFilter<T>
   partition?: string
   /** Records per page (the server caps it). */
   limit?: number
