@@ -4,7 +4,7 @@ import { Link, type LinkEvents } from './link.js'
 import { resolveClientOptions, type ResolvedClientOptions } from './options.js'
 import { ClientSubscription, type SubscriptionHost } from './subscriptions.js'
 import type {
-  ClientOptions, ConnectionState, Filter, ListOptions, Page, RecordData, RecordMap,
+  ClientOptions, ConnectionState, FieldPath, Filter, ListOptions, Page, RecordData, RecordMap,
   ResourceName, ServerFrame, StoredRecord, SubscribeOptions, SubscriptionEvent
 } from './types.js'
 
@@ -15,7 +15,7 @@ function isDisconnect (error: unknown): boolean {
 }
 
 /** A list request as sent: the filter was typed by the public method that took it. */
-type PageRequest = Omit<ListOptions, 'filter'> & { filter?: object }
+type PageRequest = Omit<ListOptions, 'filter' | 'fields'> & { filter?: object, fields?: readonly string[] }
 
 /**
  * The s3db-realtime client. Typed by resource when given a record map:
@@ -40,7 +40,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     })
     this.subscriptionHost = {
       requestNow: async (message, onReply) => await this.link.requestNow(message, onReply),
-      listAll: async (resource, filter) => await this.collect(resource, { filter, limit: this.options.resyncPageSize }, true) as RecordData[],
+      listAll: async (resource, filter, fields) => await this.collect(resource, { filter, limit: this.options.resyncPageSize, ...(fields === undefined ? {} : { fields }) }, true) as RecordData[],
       relistDelay: async () => { await this.relistDelay() }
     }
     this.channelHost = {
@@ -74,7 +74,8 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     for (const end of [...this.relistWaits]) end()
   }
 
-  async get<K extends ResourceName<R>> (resource: K, id: string, options: { partition?: string } = {}): Promise<StoredRecord<R, K>> {
+  /** `fields`: only these fields (and id) are sent. */
+  async get<K extends ResourceName<R>> (resource: K, id: string, options: { partition?: string, fields?: Array<FieldPath<StoredRecord<R, K>>> } = {}): Promise<StoredRecord<R, K>> {
     const reply = await this.link.request({ type: 'get', resource, id, ...options })
     return reply.data as StoredRecord<R, K>
   }
@@ -130,7 +131,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
   ): Promise<() => Promise<void>> {
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
-    const subscription = new ClientSubscription(resource, (options.filter ?? {}) as Filter, options.events, handler, options.snapshot === true, (error) => { this.report(error) })
+    const subscription = new ClientSubscription(resource, (options.filter ?? {}) as Filter, options.events, handler, options.snapshot === true, (error) => { this.report(error) }, options.fields)
     const erased = subscription as ClientSubscription<unknown>
     // In the set before the request: replayed events arrive right behind the reply.
     this.subscriptions.add(erased)
@@ -207,6 +208,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     if (options.partition !== undefined) message.partition = options.partition
     if (options.limit !== undefined) message.limit = options.limit
     if (options.cursor !== undefined && options.cursor !== null) message.cursor = options.cursor
+    if (options.fields !== undefined) message.fields = options.fields
     const reply = now ? await this.link.requestNow(message) : await this.link.request(message)
     return { data: Array.isArray(reply.data) ? reply.data as never[] : [], cursor: typeof reply.cursor === 'string' ? reply.cursor : null }
   }

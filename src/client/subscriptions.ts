@@ -7,7 +7,7 @@ export interface SubscriptionHost {
   /** Sends on the current socket now (restores run before queued application requests). */
   requestNow: (message: Record<string, unknown>, onReply?: (frame: ServerFrame) => void) => Promise<ServerFrame>
   /** Every record of `resource` matching `filter`, all pages. */
-  listAll: (resource: string, filter: Filter) => Promise<RecordData[]>
+  listAll: (resource: string, filter: Filter, fields?: readonly string[]) => Promise<RecordData[]>
   /**
    * Resolves after a random delay (the `resyncJitter` option), or at once when the client
    * closes: spreads the re-lists of many clients told to resync at the same moment.
@@ -49,7 +49,9 @@ export class ClientSubscription<T> {
     readonly events: ChangeType[] | undefined,
     private readonly handler: (event: SubscriptionEvent<T>) => void,
     private readonly withSnapshot: boolean,
-    private readonly onHandlerError: (error: unknown) => void
+    private readonly onHandlerError: (error: unknown) => void,
+    /** Only these fields (and id, and the filter's) are sent; absent: whole records. */
+    readonly fields?: readonly string[]
   ) {
     this.compiled = compileClientFilter(filter)
   }
@@ -120,6 +122,7 @@ export class ClientSubscription<T> {
   private async subscribe (host: SubscriptionHost, resume: { since?: number, epoch?: string }): Promise<void> {
     const message: Record<string, unknown> = { type: 'subscribe', resource: this.resource, filter: this.filter, ...resume }
     if (this.events !== undefined) message.events = this.events
+    if (this.fields !== undefined) message.fields = this.fields
     await host.requestNow(message, (frame) => {
       this.serverId = typeof frame.subscriptionId === 'string' ? frame.subscriptionId : null
       this.epoch = typeof frame.epoch === 'string' ? frame.epoch : null
@@ -137,7 +140,7 @@ export class ClientSubscription<T> {
     this.buffer = []
     try {
       await this.subscribe(host, {})
-      const records = await host.listAll(this.resource, this.filter) as T[]
+      const records = await host.listAll(this.resource, this.filter, this.fields) as T[]
       const buffered = this.buffer
       this.buffer = null
       if (this.removed) return

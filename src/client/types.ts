@@ -67,6 +67,9 @@ export type PathValue<T, P extends string> =
  * operators included (`{done: {$ne: true}}`, `{'author.name': {$prefix: 'A'}}`). A record type
  * with an index signature (the untyped client) gets the untyped `Filter`.
  */
+/** A path `fields` may name: any field or dot path of `T` (any string for the untyped client). */
+export type FieldPath<T> = string extends keyof T ? string : RecordPaths<T>
+
 export type TypedFilter<T> = string extends keyof T ? Filter : {
   [P in RecordPaths<T>]?: FilterCondition<Filterable<PathValue<T, P>>>
 }
@@ -170,6 +173,12 @@ export type SubscriptionEvent<T> =
 
 export interface SubscribeOptions<T = RecordData> {
   filter?: TypedFilter<T>
+  /**
+   * Send only these fields (dot paths allowed), plus `id` and the filter's fields; protected
+   * fields never. Updates that change none of them are not sent, unless they enter or leave
+   * the filter. Another subscription of the client on the same resource may widen what arrives.
+   */
+  fields?: Array<FieldPath<T>>
   events?: ChangeType[]
   /**
    * Start with `{event:'snapshot', data}` holding every matching record, then the live changes:
@@ -181,6 +190,8 @@ export interface SubscribeOptions<T = RecordData> {
 
 export interface ListOptions<T = RecordData> {
   filter?: TypedFilter<T>
+  /** Send only these fields (dot paths allowed) and `id`; protected fields never. */
+  fields?: Array<FieldPath<T>>
   partition?: string
   /** Records per page (the server caps it). */
   limit?: number

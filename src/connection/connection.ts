@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import { CloseCodes } from '../errors.js'
 import type { ChangeType, Filter, RealtimeUser } from '../types.js'
 import type { CompiledFilter } from '../access/filter.js'
+import type { FieldSelection } from '../access/field-selection.js'
 import { encode, encodeMessage, type ServerFrame } from '../wire/frames.js'
 
 const OPEN = 1
@@ -166,4 +167,9 @@ export interface Subscription {
   /** Client filter AND the guard's forced filter. */
   filter: CompiledFilter
   readonly events: ReadonlySet<ChangeType>
+  /**
+   * `fields` asked on subscribe, plus `id` and the filter's paths (so the client can route the
+   * event); absent: whole records. Updates that change none of them are not sent.
+   */
+  readonly fields?: FieldSelection
 }

@@ -1,5 +1,6 @@
 import { matchesFilter } from '../access/filter.js'
 import type { Projector } from '../access/projection.js'
+import { selectionChanged, unionSelection, type FieldSelection } from '../access/field-selection.js'
 import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
 import type { ChangeEvent } from './history.js'
@@ -19,6 +20,26 @@ export interface FanOutStats {
 /** How one subscription sees a change it gets. */
 export type Match = 'plain' | 'left' | 'left-hidden'
 
+/** Whole records (no `fields` asked). */
+const WHOLE = 'whole'
+type Fields = FieldSelection | typeof WHOLE
+
+/** What one connection gets: how it sees the change and which fields. */
+interface Recipient { match: Match, fields: Fields }
+
+/** A connection whose subscriptions ask for different fields gets their union. */
+function widen (known: Fields, next: FieldSelection | undefined): Fields {
+  if (known === WHOLE || next === undefined) return WHOLE
+  return unionSelection(known, next)
+}
+
+/** An update that stays in the subscription's filter and changes none of its selected fields. */
+function unchangedForSubscription (event: ChangeEvent, subscription: Subscription): boolean {
+  const fields = subscription.fields
+  if (fields === undefined || event.before === null || !matchesFilter(event.before, subscription.filter)) return false
+  return !selectionChanged(fields, event.before, event.after)
+}
+
 /**
  * An update that left a subscription: when the record left the guard-forced part of the filter
  * (another tenant, a room the user is not in), the subscriber may not see its new state, so
@@ -30,10 +51,10 @@ function leftMatch (subscription: Subscription, after: RecordData | null): Match
 }
 
 /** The `event` frame for one change, projected; `left` marks an update that no longer matches. */
-export function encodeEvent (event: ChangeEvent, project: Projector, left: boolean, hidden = false): string {
+export function encodeEvent (event: ChangeEvent, project: Projector, left: boolean, hidden = false, fields?: FieldSelection): string {
   if (event.type === 'reset') return encode(resetEventFrame(event.resource, event.timestamp, event.seq))
   const record = (event.type === 'delete' ? event.before : event.after) as RecordData
-  const data = hidden ? { id: event.id ?? record.id } : project(record)
+  const data = hidden ? { id: event.id ?? record.id } : fields === undefined ? project(record) : fields.select(project(record))
   return encode(changeEventFrame({ event: event.type, resource: event.resource, data, timestamp: event.timestamp, seq: event.seq, left }))
 }
 
@@ -41,37 +62,48 @@ export function encodeEvent (event: ChangeEvent, project: Projector, left: boole
  * Works out which connections get the change and sends each one frame. A connection with
  * several matching subscriptions gets the event once; an update reaches subscriptions that
  * matched before or after, with `left: true` only when none of them matches after. Frames are
- * encoded at most three times (plain, `left`, `left` with the id only), never per recipient.
+ * encoded once per (view, field set): plain, `left`, `left` with the id only, each whole or
+ * with the fields a connection's subscriptions selected; never per recipient. An update that
+ * stays in a subscription's filter without changing one of its selected fields skips it.
  */
 export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, project: Projector, stats: FanOutStats): number {
-  const recipients = new Map<Connection, Match>()
+  const recipients = new Map<Connection, Recipient>()
   if (event.type === 'reset') {
-    index.forEach((subscription) => recipients.set(subscription.connection, 'plain'))
+    index.forEach((subscription) => recipients.set(subscription.connection, { match: 'plain', fields: WHOLE }))
   } else {
     const type = event.type
     const current = type === 'delete' ? event.before : event.after
     stats.candidates += index.forEachMatch(current, (subscription) => {
       stats.matches++
-      if (subscription.events.has(type)) recipients.set(subscription.connection, 'plain')
+      if (!subscription.events.has(type)) return
+      if (type === 'update' && unchangedForSubscription(event, subscription)) return
+      const known = recipients.get(subscription.connection)
+      const fields = known?.match === 'plain' ? widen(known.fields, subscription.fields) : subscription.fields ?? WHOLE
+      recipients.set(subscription.connection, { match: 'plain', fields })
     })
     if (type === 'update' && event.before !== null) {
       stats.candidates += index.forEachMatch(event.before, (subscription) => {
         stats.matches++
-        if (!subscription.events.has('update') || recipients.get(subscription.connection) === 'plain') return
+        const known = recipients.get(subscription.connection)
+        if (!subscription.events.has('update') || known?.match === 'plain') return
         if (matchesFilter(event.after, subscription.filter)) return
         // Several subscriptions left: the most restrictive view wins.
-        if (recipients.get(subscription.connection) !== 'left-hidden') recipients.set(subscription.connection, leftMatch(subscription, event.after))
+        const match = known?.match === 'left-hidden' ? 'left-hidden' : leftMatch(subscription, event.after)
+        const fields = known === undefined ? subscription.fields ?? WHOLE : widen(known.fields, subscription.fields)
+        recipients.set(subscription.connection, { match, fields })
       })
     }
   }
-  let plain: string | null = null
-  let left: string | null = null
-  let hidden: string | null = null
+  const frames = new Map<string, string>()
   let sent = 0
-  for (const [connection, match] of recipients) {
-    const frame = match === 'plain'
-      ? (plain ??= encodeEvent(event, project, false))
-      : match === 'left' ? (left ??= encodeEvent(event, project, true)) : (hidden ??= encodeEvent(event, project, true, true))
+  for (const [connection, { match, fields }] of recipients) {
+    // 'left-hidden' carries the id only: the field set does not change it.
+    const key = match === 'left-hidden' ? match : `${match}\n${fields === WHOLE ? '' : fields.key}`
+    let frame = frames.get(key)
+    if (frame === undefined) {
+      frame = encodeEvent(event, project, match !== 'plain', match === 'left-hidden', fields === WHOLE ? undefined : fields)
+      frames.set(key, frame)
+    }
     if (connection.send(frame)) sent++
   }
   stats.deliveries += sent
@@ -83,7 +115,7 @@ export function matchForSubscription (event: ChangeEvent, subscription: Subscrip
   if (event.type === 'reset') return 'plain'
   if (!subscription.events.has(event.type)) return null
   const current = event.type === 'delete' ? event.before : event.after
-  if (matchesFilter(current, subscription.filter)) return 'plain'
+  if (matchesFilter(current, subscription.filter)) return event.type === 'update' && unchangedForSubscription(event, subscription) ? null : 'plain'
   if (event.type === 'update' && event.before !== null && matchesFilter(event.before, subscription.filter)) return leftMatch(subscription, event.after)
   return null
 }

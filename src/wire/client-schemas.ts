@@ -59,6 +59,15 @@ function message<K extends string, T extends Record<string, TSchema>> (type: K, 
   return Type.Object({ type: Type.Literal(type), ...base, ...fields }, { additionalProperties: false })
 }
 
+/**
+ * `fields` on subscribe, list and get: only these paths (dot paths into nested fields) are sent,
+ * plus `id`; protected fields never (docs/protocol.md, "Field selection").
+ */
+const fields = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+  maxItems: 64,
+  description: 'Send only these fields (dot paths allowed) and id; protected fields are never sent'
+})
+
 /** One schema per client message type, in the order the AsyncAPI document lists them. */
 export const ClientSchemas = {
   ping: message('ping', {}),
@@ -68,20 +77,22 @@ export const ClientSchemas = {
     events: Type.Optional(Type.Array(changeType, { minItems: 1, maxItems: 3 })),
     since: Type.Optional(Type.Integer({ minimum: 0 })),
     epoch: Type.Optional(Type.String({ maxLength: 128 })),
-    snapshot: Type.Optional(Type.Boolean())
+    snapshot: Type.Optional(Type.Boolean()),
+    fields: Type.Optional(fields)
   }),
   unsubscribe: message('unsubscribe', {
     resource: Type.Optional(resource),
     filter: Type.Optional(filter),
     subscriptionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 }))
   }),
-  get: message('get', { resource, id, partition: Type.Optional(partition) }),
+  get: message('get', { resource, id, partition: Type.Optional(partition), fields: Type.Optional(fields) }),
   list: message('list', {
     resource,
     filter: Type.Optional(filter),
     partition: Type.Optional(partition),
     limit: Type.Optional(Type.Integer({ minimum: 1 })),
-    cursor: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]))
+    cursor: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
+    fields: Type.Optional(fields)
   }),
   insert: message('insert', { resource, data }),
   // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.

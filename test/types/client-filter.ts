@@ -62,3 +62,14 @@ export async function untypedFilterChecks (client: RealtimeClient): Promise<void
   // @ts-expect-error operators still have their operand types
   await client.listAll('anything', { filter: { x: { $in: 1 } } })
 }
+
+/** `fields` names the record's fields and dot paths. */
+export async function typedFieldChecks (client: RealtimeClient<Records>): Promise<void> {
+  await client.subscribe('todos', { fields: ['id', 'title', 'author.name'] }, () => {})
+  await client.listAll('todos', { fields: ['done'] })
+  await client.get('todos', 'id', { fields: ['author.team.id'] })
+  // @ts-expect-error `titel` is not a field of Todo
+  await client.subscribe('todos', { fields: ['titel'] }, () => {})
+  // @ts-expect-error no such nested path
+  await client.get('todos', 'id', { fields: ['author.nme'] })
+}

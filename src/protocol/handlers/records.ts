@@ -7,7 +7,7 @@ import type { RecordData } from '../../types.js'
 import { requireOpen, type RequestContext } from '../context.js'
 import type { DeleteMessage, GetMessage, InsertMessage, ListMessage, UpdateMessage } from '../../wire/client-schemas.js'
 import { deletedFrame, insertedFrame, pageFrame, recordFrame, updatedFrame } from '../../wire/frames.js'
-import { parseClientFilter } from './subscriptions.js'
+import { parseClientFilter, parseFieldSelection } from './subscriptions.js'
 import { forcedFilterFor, recordAsFilter } from '../../access/visibility.js'
 import { forcedSubscriptionFilter } from '../../access/subscription-filter.js'
 import { isNotFound } from '../../util/not-found.js'
@@ -49,14 +49,17 @@ function accessible (ctx: RequestContext, name: string): ResolvedResource {
 export async function handleGet (ctx: RequestContext, message: GetMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
   requireKeySegment(message.id, '/id')
+  const fields = parseFieldSelection(message.fields)
   await requireAllowed(resource, 'get', ctx.log, ctx.connection.user, { id: message.id })
   const record = await readVisible(ctx, resource, message.id)
-  ctx.reply(recordFrame(resource.name, resource.project(record)))
+  const projected = resource.project(record)
+  ctx.reply(recordFrame(resource.name, fields === undefined ? projected : fields.select(projected)))
 }
 
 export async function handleList (ctx: RequestContext, message: ListMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
   const clientFilter = parseClientFilter(message.filter, resource)
+  const fields = parseFieldSelection(message.fields)
   const forced = await listForcedFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const limit = Math.min(message.limit ?? ctx.options.defaultListLimit, ctx.options.maxListLimit)
   const page = await listPage(resource.resource, combineFilters(clientFilter, forced), {
@@ -64,7 +67,8 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
     cursor: message.cursor ?? null,
     ...(message.partition !== undefined ? { partition: message.partition } : {})
   })
-  ctx.reply(pageFrame(resource.name, page.records.map(resource.project), page.cursor))
+  const records = page.records.map(resource.project)
+  ctx.reply(pageFrame(resource.name, fields === undefined ? records : records.map(fields.select), page.cursor))
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { normalizeFilter, sameFilter } from '../../access/filter.js'
+import { fieldSelection, parseFields, type FieldSelection } from '../../access/field-selection.js'
 import { requireResource } from '../../access/access.js'
 import { protectedPathReached } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
@@ -50,9 +51,21 @@ function sharedEventSet (events: ChangeType[]): ReadonlySet<ChangeType> {
   return set
 }
 
+/**
+ * `fields` of a `get`, `list` or `subscribe` (undefined: whole records). `alsoSent`: paths sent
+ * besides the asked ones (a subscription's filter paths, which the client routes events by).
+ */
+export function parseFieldSelection (input: unknown, alsoSent: readonly string[] = []): FieldSelection | undefined {
+  if (input === undefined) return undefined
+  const parsed = parseFields(input)
+  if ('error' in parsed) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, parsed.error, { field: '/fields' })
+  return fieldSelection([...parsed.paths, ...alsoSent])
+}
+
 export async function handleSubscribe (ctx: RequestContext, message: SubscribeMessage): Promise<void> {
   const resource = requireResource(ctx.options, message.resource)
   const clientFilter = parseClientFilter(message.filter, resource)
+  const fields = parseFieldSelection(message.fields, Object.keys(clientFilter))
   // Roles, then both guards' forced filters: a subscription never shows what `list` would not.
   const filter = await effectiveSubscriptionFilter(resource, ctx.connection.user, clientFilter, ctx.log)
   const events = sharedEventSet((message.events ?? [...resource.events]).filter((e) => resource.events.has(e)))
@@ -70,12 +83,13 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   // subscription now would leave it in the index for good.
   if (connection.closed) return
   let subscription = [...connection.subscriptions.values()].find((s) =>
-    s.resource === resource.name && sameFilter(s.filter.filter, filter.filter) && s.filter.impossible === filter.impossible && sameEvents(s.events, events))
+    s.resource === resource.name && sameFilter(s.filter.filter, filter.filter) && s.filter.impossible === filter.impossible && sameEvents(s.events, events) &&
+    s.fields?.key === fields?.key)
   if (subscription === undefined) {
     if (connection.subscriptions.size >= ctx.options.maxSubscriptionsPerConnection) {
       throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, `A connection may hold at most ${ctx.options.maxSubscriptionsPerConnection} subscriptions`)
     }
-    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events }
+    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events, ...(fields === undefined ? {} : { fields }) }
     // From here to the end everything is synchronous: no change can slip between the replay
     // and the live stream, and none can arrive twice.
     ctx.hub.addSubscription(subscription)
@@ -90,12 +104,18 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     subscriptionId: subscription.id,
     seq: ctx.services.stream.lastSeq(resource.name),
     epoch: ctx.services.stream.epoch,
-    snapshot: replayReply.snapshot as SubscriptionSnapshot | undefined
+    snapshot: selectSnapshot(replayReply.snapshot as SubscriptionSnapshot | undefined, fields)
   }))
   for (const event of missed) {
     const match = matchForSubscription(event, subscription)
-    if (match !== null) connection.send(encodeEvent(event, resource.project, match !== 'plain', match === 'left-hidden'))
+    if (match !== null) connection.send(encodeEvent(event, resource.project, match !== 'plain', match === 'left-hidden', fields))
   }
+}
+
+/** The snapshot's records with only the selected fields. */
+function selectSnapshot (snapshot: SubscriptionSnapshot | undefined, fields: FieldSelection | undefined): SubscriptionSnapshot | undefined {
+  if (snapshot === undefined || fields === undefined) return snapshot
+  return { ...snapshot, data: snapshot.data.map((record) => fields.select(record as Record<string, unknown>)) }
 }
 
 export function handleUnsubscribe (ctx: RequestContext, message: UnsubscribeMessage): void {
