@@ -168,6 +168,9 @@ export class ClusterPresenceStore implements PresenceStore {
       if (op.op === 'hello') this.send({ op: 'state', ...this.view() })
       return
     }
+    // An op the copy already reflects (a publish Redis got twice: ioredis re-sends an
+    // unanswered command after reconnecting, possibly after a newer state) changes nothing.
+    if (known !== undefined && op.v <= node.version) return
     // One change: a gap in the versions (or a node never heard of) means ops were missed.
     const missed = known === undefined || (!node.stale && op.v !== node.version + 1)
     node.version = op.v

@@ -171,3 +171,20 @@ t.test('while answers are lost, a node asks once per heartbeat, not more', async
   net.heartbeat('a')
   t.same(net.ids('b'), ['abe', 'amy', 'ann', 'art'], 'converged once answers get through')
 })
+
+t.test('an op older than the copy (a publish delivered again after a newer state) changes nothing', async (t) => {
+  const { net, a } = pair(t)
+  const ops: PresenceOp[] = []
+  net.pass = (_from, op) => { if (op.op === 'join') ops.push(op); return true }
+  join(a, 'abe')
+  a.leave(ROOM, 'abe-tab')
+  net.flush()
+  t.same(net.ids('b'), ['amy', 'ann'])
+  net.heard.get('b')?.splice(0)
+  const asksBefore = net.asks()
+  net.send('a', ops[0] as PresenceOp) // abe's join again, after his leave
+  net.flush()
+  t.same(net.ids('b'), ['amy', 'ann'], 'no ghost of abe')
+  t.same(net.heard.get('b'), [], 'nothing announced')
+  t.equal(net.asks(), asksBefore, 'nothing asked')
+})
