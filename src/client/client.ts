@@ -4,7 +4,7 @@ import { Link, type LinkEvents } from './link.js'
 import { resolveClientOptions, type ResolvedClientOptions } from './options.js'
 import { ClientSubscription, type SubscriptionHost } from './subscriptions.js'
 import type {
-  ClientOptions, ConnectionState, FieldPath, Filter, ListOptions, Page, RecordData, RecordMap,
+  BatchDeleteResult, BatchResult, ClientOptions, ConnectionState, FieldPath, Filter, ListOptions, Page, RecordData, RecordMap,
   ResourceName, ServerFrame, StoredRecord, SubscribeOptions, SubscriptionEvent
 } from './types.js'
 
@@ -112,6 +112,21 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
 
   async delete<K extends ResourceName<R>> (resource: K, id: string): Promise<void> {
     await this.link.request({ type: 'delete', resource, id })
+  }
+
+  /**
+   * Inserts each item as `insert` would (same checks, one after the other, not atomic); resolves
+   * with one result per item, in order. At most 100 items per call (the server's limit).
+   */
+  async insertMany<K extends ResourceName<R>> (resource: K, items: Array<R[K]>): Promise<Array<BatchResult<StoredRecord<R, K>>>> {
+    const reply = await this.link.request({ type: 'insertMany', resource, data: items })
+    return Array.isArray(reply.results) ? reply.results as Array<BatchResult<StoredRecord<R, K>>> : []
+  }
+
+  /** Deletes each id as `delete` would; one result per id, in order. At most 100 ids per call. */
+  async deleteMany<K extends ResourceName<R>> (resource: K, ids: string[]): Promise<BatchDeleteResult[]> {
+    const reply = await this.link.request({ type: 'deleteMany', resource, ids })
+    return Array.isArray(reply.results) ? reply.results as BatchDeleteResult[] : []
   }
 
   /** Sends `message` to the other subscribers of `channel` (a resource name); resolves with how many got it. */

@@ -10,7 +10,7 @@ export { RealtimeError, ClientErrorCodes } from './errors.js'
 export { backoffDelay, resolveReconnect, type ResolvedReconnect } from './backoff.js'
 export { jwtExpiry } from './auth.js'
 export type {
-  ChangeType, ChannelMessage, ClientOptions, ConnectionState, FieldPath, Filter, FilterCondition, FilterOperators, FilterValue, ListOptions, Member, Page,
+  BatchDeleteResult, BatchResult, ChangeType, ChannelMessage, ClientOptions, ConnectionState, FieldPath, Filter, FilterCondition, FilterOperators, FilterValue, ListOptions, Member, Page,
   PathValue, PublishedMessage, RecordPaths, TypedFilter,
   RecordData, RecordMap, ReconnectOptions, ResourceName, SocketFactory, SocketLike, StoredRecord, SubscribeOptions,
   SubscriptionEvent, TokenProvider

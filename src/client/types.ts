@@ -199,6 +199,19 @@ export interface ListOptions<T = RecordData> {
   cursor?: string | null
 }
 
+/**
+ * One item's outcome in `insertMany` / `deleteMany`: the record (or id), or the error its
+ * single write would have answered (`code` as in RealtimeError, e.g. FORBIDDEN, VALIDATION_ERROR).
+ */
+export type BatchResult<T> =
+  | { ok: true, data: T }
+  | { ok: false, error: { code: string, message: string, details?: unknown } }
+
+/** One id's outcome in `deleteMany`. */
+export type BatchDeleteResult =
+  | { ok: true, id: string }
+  | { ok: false, id: string, error: { code: string, message: string, details?: unknown } }
+
 /** One page of a `list`. */
 export interface Page<T> {
   data: T[]

@@ -14,6 +14,8 @@ const REPLIES: Readonly<Record<ClientMessageType, readonly ServerFrameType[]>> =
   insert: ['inserted'],
   update: ['updated'],
   delete: ['deleted'],
+  insertMany: ['insertedMany'],
+  deleteMany: ['deletedMany'],
   auth: ['authenticated'],
   publish: ['published'],
   join: ['channel:joined'],

@@ -7,6 +7,7 @@ import { handleAuth } from './handlers/auth.js'
 import { handleChannelMessage, handleChannelUpdate, handleJoin, handleLeave } from './handlers/channels.js'
 import { handlePublish } from './handlers/publish.js'
 import { handleDelete, handleGet, handleInsert, handleList, handleUpdate } from './handlers/records.js'
+import { handleDeleteMany, handleInsertMany } from './handlers/batch.js'
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscriptions.js'
 
 /**
@@ -40,6 +41,8 @@ export const MESSAGES: Readonly<Record<ClientMessageType, MessageSpec>> = {
   insert: row(ClientSchemas.insert, handleInsert, 'core'),
   update: row(ClientSchemas.update, handleUpdate, 'core'),
   delete: row(ClientSchemas.delete, handleDelete, 'core'),
+  insertMany: row(ClientSchemas.insertMany, handleInsertMany, 'core'),
+  deleteMany: row(ClientSchemas.deleteMany, handleDeleteMany, 'core'),
   auth: row(ClientSchemas.auth, handleAuth, 'auth'),
   // To the subscribers of a resource, not to a channel: `channels: false` leaves it on.
   publish: row(ClientSchemas.publish, handlePublish, 'core'),

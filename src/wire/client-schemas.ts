@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { FILTER_LIMITS } from '../access/filter-operators.js'
+import { BATCH_LIMIT } from '../records/batch.js'
 
 /*
  * TypeBox schemas of every message a client sends (PROTOCOL.md section 2). The dispatcher
@@ -98,6 +99,10 @@ export const ClientSchemas = {
   // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.
   update: message('update', { resource, id, data, partition: Type.Optional(partition) }),
   delete: message('delete', { resource, id, partition: Type.Optional(partition) }),
+  /** Each item is judged and written exactly as one `insert`; the reply has one result per item. */
+  insertMany: message('insertMany', { resource, data: Type.Array(data, { minItems: 1, maxItems: BATCH_LIMIT }) }),
+  /** Each id is judged and deleted exactly as one `delete`; the reply has one result per id. */
+  deleteMany: message('deleteMany', { resource, ids: Type.Array(id, { minItems: 1, maxItems: BATCH_LIMIT }) }),
   /** `{type:'auth', token}` (refresh, or in-band authentication) or `{type:'auth', ticket}`. */
   auth: Type.Union([message('auth', { token: credential }), message('auth', { ticket: credential })]),
   /** `channel` here is a resource name, so it follows resource naming, not channel naming. */
@@ -119,6 +124,8 @@ export type ClientMessage<K extends ClientMessageType> = Static<(typeof ClientSc
 export type SubscribeMessage = ClientMessage<'subscribe'>
 export type UnsubscribeMessage = ClientMessage<'unsubscribe'>
 export type GetMessage = ClientMessage<'get'>
+export type InsertManyMessage = ClientMessage<'insertMany'>
+export type DeleteManyMessage = ClientMessage<'deleteMany'>
 export type ListMessage = ClientMessage<'list'>
 export type InsertMessage = ClientMessage<'insert'>
 export type UpdateMessage = ClientMessage<'update'>

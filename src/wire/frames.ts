@@ -20,7 +20,7 @@ export type FrameOf<K extends ServerFrameType> = Static<(typeof ServerSchemas)[K
 export type ServerFrame = { [K in ServerFrameType]: FrameOf<K> }[ServerFrameType]
 
 /** Frames that answer a request, so they may echo its `requestId`. */
-export type ReplyFrameType = 'pong' | 'subscribed' | 'unsubscribed' | 'data' | 'inserted' | 'updated' | 'deleted' |
+export type ReplyFrameType = 'pong' | 'subscribed' | 'unsubscribed' | 'data' | 'inserted' | 'updated' | 'deleted' | 'insertedMany' | 'deletedMany' |
 'published' | 'channel:joined' | 'channel:left' | 'channel:sent' | 'channel:updated' | 'authenticated' | 'error'
 export type ReplyFrame = FrameOf<ReplyFrameType>
 export type RequestId = string | number | undefined
@@ -185,6 +185,18 @@ export function updatedFrame (resource: string, data: RecordData): FrameOf<'upda
 
 export function deletedFrame (resource: string, id: string): FrameOf<'deleted'> {
   return { type: 'deleted', resource, id }
+}
+
+/** One item of a batch reply. */
+export type InsertedItem = FrameOf<'insertedMany'>['results'][number]
+export type DeletedItem = FrameOf<'deletedMany'>['results'][number]
+
+export function insertedManyFrame (resource: string, results: InsertedItem[]): FrameOf<'insertedMany'> {
+  return { type: 'insertedMany', resource, results }
+}
+
+export function deletedManyFrame (resource: string, results: DeletedItem[]): FrameOf<'deletedMany'> {
+  return { type: 'deletedMany', resource, results }
 }
 
 // --- publish and channels ---------------------------------------------------------------------

@@ -95,6 +95,13 @@ export const ErrorDetailsSchemas: Partial<Record<ErrorCode, TSchema>> = {
 
 const errorCodes = Object.values(ErrorCodes)
 
+/** Why one item of a batch failed: what the `error` frame of the same single write would say. */
+const itemError = Type.Object({
+  code: Type.Union(errorCodes.map((code) => Type.Literal(code))),
+  message: Type.String(),
+  details: Type.Optional(Type.Unknown())
+}, { additionalProperties: false })
+
 /** Records: `get` and `list` both answer `data`; a list page adds `cursor`. */
 const dataFrame = Type.Union([
   frame('data', 'Reply to get: one record', { requestId, resource, data: record }),
@@ -156,6 +163,22 @@ export const ServerSchemas = {
   inserted: frame('inserted', 'Reply to insert: the stored record', { requestId, resource, data: record }),
   updated: frame('updated', 'Reply to update: the stored record', { requestId, resource, data: record }),
   deleted: frame('deleted', 'Reply to delete', { requestId, resource, id: Type.String() }),
+  insertedMany: frame('insertedMany', 'Reply to insertMany: one result per item, in order', {
+    requestId,
+    resource,
+    results: Type.Array(Type.Union([
+      Type.Object({ ok: Type.Literal(true), data: record }, { additionalProperties: false }),
+      Type.Object({ ok: Type.Literal(false), error: itemError }, { additionalProperties: false })
+    ]))
+  }),
+  deletedMany: frame('deletedMany', 'Reply to deleteMany: one result per id, in order', {
+    requestId,
+    resource,
+    results: Type.Array(Type.Union([
+      Type.Object({ ok: Type.Literal(true), id: Type.String() }, { additionalProperties: false }),
+      Type.Object({ ok: Type.Literal(false), id: Type.String(), error: itemError }, { additionalProperties: false })
+    ]))
+  }),
   event: eventFrame,
   published: frame('published', 'Reply to publish', {
     requestId,

@@ -40,7 +40,7 @@ async function readVisible (ctx: RequestContext, resource: ResolvedResource, id:
   return record
 }
 
-function accessible (ctx: RequestContext, name: string): ResolvedResource {
+export function accessible (ctx: RequestContext, name: string): ResolvedResource {
   const resource = requireResource(ctx.options, name)
   checkResourceRoles(resource, ctx.connection.user)
   return resource
@@ -123,7 +123,12 @@ async function requireIdChoice (ctx: RequestContext, resource: ResolvedResource,
 
 export async function handleInsert (ctx: RequestContext, message: InsertMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  const data = checkWriteData(attributeTree(resource.resource), message.data, { allowId: true })
+  ctx.reply(insertedFrame(resource.name, await insertOne(ctx, resource, message.data)))
+}
+
+/** One insert, judged and written (`insert` and every item of `insertMany`); the projected record. */
+export async function insertOne (ctx: RequestContext, resource: ResolvedResource, input: RecordData): Promise<RecordData> {
+  const data = checkWriteData(attributeTree(resource.resource), input, { allowId: true })
   requireNoServerOnlyWrite(resource, data, {}, data)
   // `create` may set fields (a tenant id, an owner) on the data before it is written.
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
@@ -131,7 +136,7 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
   await requireWritable(ctx, resource, data, 'Record would be outside what you may see')
   requireOpen(ctx)
   const record = await resource.resource.insert(data)
-  ctx.reply(insertedFrame(resource.name, resource.project(record)))
+  return resource.project(record)
 }
 
 export async function handleUpdate (ctx: RequestContext, message: UpdateMessage): Promise<void> {
@@ -150,11 +155,16 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
 
 export async function handleDelete (ctx: RequestContext, message: DeleteMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  requireKeySegment(message.id, '/id')
-  await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id: message.id })
-  const existing = await readVisible(ctx, resource, message.id)
+  await deleteOne(ctx, resource, message.id)
+  ctx.reply(deletedFrame(resource.name, message.id))
+}
+
+/** One delete, judged and done (`delete` and every id of `deleteMany`). */
+export async function deleteOne (ctx: RequestContext, resource: ResolvedResource, id: string): Promise<void> {
+  requireKeySegment(id, '/id')
+  await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id })
+  const existing = await readVisible(ctx, resource, id)
   await requireInsideForced(ctx, resource, existing, 'Access denied')
   requireOpen(ctx)
-  await resource.resource.delete(message.id)
-  ctx.reply(deletedFrame(resource.name, message.id))
+  await resource.resource.delete(id)
 }
