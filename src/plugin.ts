@@ -72,6 +72,18 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled)
   const realtime = new Realtime({ options, hub, stream, state, events, relay: cluster.relay, channels, tickets: upgrade.tickets, readiness, busHealthy: cluster.busHealthy })
 
+  // Shutdown, in this order: stop taking upgrades and frames; let the frames already running
+  // reply and every write running on the resources (any caller's) land and be numbered; close
+  // the sockets (1001); detach the bridge last, once no write runs (onClose below), so whatever
+  // lands during the close is still announced; then the bus closes (the onClose hook added
+  // first: Fastify runs onClose hooks last-added first). Waiting for frames and writes spends
+  // one drainTimeout between them; the closing handshakes get their own.
+  let waitBudget = ops.drainTimeout
+  const waitAtMost = async (wait: (ms: number) => Promise<unknown>): Promise<void> => {
+    const start = Date.now()
+    await wait(waitBudget)
+    waitBudget = Math.max(0, waitBudget - (Date.now() - start))
+  }
   // Added before @fastify/websocket registers its own preClose (which closes every socket), so
   // requests already in flight finish and reply before their sockets go.
   let wired = false // false while register is still running (or failed part-way)
@@ -81,9 +93,14 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     // 'upgrade' listener Node destroys new upgrade sockets instead of leaving them open. Only the
     // listener our own @fastify/websocket added: the app's (another ws server) are not ours.
     closing = true
+    state.running = false
     for (const listener of ownUpgradeListeners) fastify.server.removeListener('upgrade', listener)
-    await dispatcher.settle(ops.drainTimeout)
-    shutdown()
+    dispatcher.stop()
+    await waitAtMost(async (ms) => { await dispatcher.settle(ms) })
+    // Writes of the app's other code too (REST routes, jobs): their changes reach this
+    // instance's sockets before the 1001, and the other instances through the bus.
+    await waitAtMost(async (ms) => { await bridge.settle(ms) })
+    closeSockets()
     await operations.drain()
   })
 
@@ -125,18 +142,29 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     events.emit('server.started', { port: state.port, host: state.host })
   })
 
-  let closed = false
-  const shutdown = (): void => {
-    if (closed) return
-    closed = true
+  let socketsClosed = false
+  const closeSockets = (): void => {
+    if (socketsClosed) return
+    socketsClosed = true
     state.running = false
     heartbeat.stop()
     channels.close()
-    bridge.detach()
     for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   }
   fastify.addHook('onClose', async () => {
-    shutdown()
+    closeSockets()
+    // The HTTP server is closed, but the app's other code may still write (its own onClose
+    // hooks run before this one when added after the plugin): captured and numbered until none
+    // runs, then detached while the bus is still open.
+    let unannounced = 0
+    await waitAtMost(async (ms) => { unannounced = await bridge.close(ms) })
+    if (unannounced > 0) {
+      // Their changes may land after the bus is gone. Clustered, this instance leaves without a
+      // goodbye, so the others tell every client to re-list once they miss it.
+      hub.counters.errors++
+      log.warn({ writes: unannounced }, 'realtime: writes still running on the resources after drainTimeout; their changes will not be announced (clustered: every client is told to re-list)')
+      cluster.leaveUnannounced()
+    }
     operations.close()
     events.emit('server.stopped')
   })

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawChange } from '../hub/change-stream.js'
 import type { ResolvedResource } from '../access/resource.js'
 import type { RecordData, ResourceLike } from '../types.js'
-import { holdWritesUntilNumbered } from './write-barrier.js'
+import { watchWrites, WritesInFlight } from './write-barrier.js'
 
 type Listener = (...args: any[]) => void
 type Hook = (data: any) => unknown
@@ -29,6 +29,8 @@ function withoutMeta (payload: RecordData): RecordData {
  */
 export class ResourceBridge {
   private readonly detachers: Array<() => void> = []
+  /** Writes running on the attached resources, so shutdown can let them land and be announced. */
+  private readonly writes = new WritesInFlight()
 
   /**
    * @param settled when given (clustered), every write of a resource resolves only once the
@@ -45,8 +47,36 @@ export class ResourceBridge {
     for (const { name, resource } of this.resources.values()) {
       this.attachResource(name, resource)
       const { settled } = this
-      if (settled !== null) this.detachers.push(holdWritesUntilNumbered(resource, async () => { await settled(name) }))
+      this.detachers.push(watchWrites(resource, {
+        settled: settled === null ? null : async () => { await settled(name) },
+        writes: this.writes
+      }))
     }
+  }
+
+  /** Writes running now on the attached resources (any caller's), until their change is captured. */
+  get writesInFlight (): number {
+    return this.writes.count
+  }
+
+  /**
+   * Resolves once the writes running now have landed and their changes are captured (clustered:
+   * numbered), or after `timeoutMs`. Writes started meanwhile are not waited for.
+   */
+  async settle (timeoutMs: number): Promise<void> {
+    await this.writes.settled(timeoutMs)
+  }
+
+  /**
+   * The last step of a shutdown: waits (at most `timeoutMs`) until no write runs on the attached
+   * resources, so every change is captured while the sink can still number it, then detaches.
+   * Resolves with the writes still running then: their changes will not be announced.
+   */
+  async close (timeoutMs: number): Promise<number> {
+    await this.writes.idle(timeoutMs)
+    const running = this.writes.count
+    this.detach()
+    return running
   }
 
   detach (): void {

@@ -90,6 +90,8 @@ export class Dispatcher {
   private readonly queues = new WeakMap<Connection, InputQueue>()
   /** Frames being handled, so shutdown can let in-flight requests finish and reply. */
   private readonly inFlight = new Set<Promise<void>>()
+  /** Set by `stop`: the server is shutting down and runs no frame any more. */
+  private stopped = false
 
   private readonly services: Services
 
@@ -122,9 +124,9 @@ export class Dispatcher {
 
   /** Entry point for every frame; never throws. */
   handleFrame (connection: Connection, data: RawData, _isBinary: boolean): void {
-    // The server has decided to close this socket: nothing it sends from now on is handled,
-    // even while a peer that does not read keeps the socket half-open.
-    if (connection.closed) return
+    // The server has decided to close this socket (or every socket: `stop`): nothing it sends
+    // from now on is handled, even while a peer that does not read keeps the socket half-open.
+    if (connection.closed || this.stopped) return
     this.hub.counters.messagesReceived++
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength
     if (size > this.options.maxPayloadSize) {
@@ -166,6 +168,17 @@ export class Dispatcher {
     })
   }
 
+  /**
+   * Shutdown, first step: no frame runs from now on, whether it arrives later or waits in a
+   * connection's queue; the frames already running finish and reply (see `settle`). Otherwise
+   * a write started by a late frame could land after the bridge has detached, and its change
+   * would never be announced. The client gets no answer to those frames (they did nothing);
+   * its socket closes with 1001 once the writes already running are announced.
+   */
+  stop (): void {
+    this.stopped = true
+  }
+
   /** Resolves when the frames being handled now have been answered, or after `timeoutMs`. */
   async settle (timeoutMs: number): Promise<void> {
     if (this.inFlight.size === 0) return
@@ -178,8 +191,8 @@ export class Dispatcher {
   }
 
   private async handleText (connection: Connection, text: string): Promise<void> {
-    // Checked as each frame starts, so frames queued before a close are dropped too.
-    if (connection.closed) return
+    // Checked as each frame starts, so frames queued before a close (or `stop`) are dropped too.
+    if (connection.closed || this.stopped) return
     if (closeIfExpired(connection)) return
     await this.dispatch(connection, parseFrame(text))
   }
