@@ -13,6 +13,11 @@ const DEAD_AFTER_LEASES = 3
 const DEAF_AFTER_LEASES = 2
 /** A gap this long between two of its own heartbeats: this node heard nobody meanwhile. */
 const HEARING_GAP_LEASES = 1.5
+/**
+ * Shortest lease liveness runs on, ms: below it a process busy for a moment (a large fan-out, a
+ * GC pause) would be presumed dead, and every client of the cluster told to re-list.
+ */
+const MIN_LEASE_MS = 1000
 const CHECKS_PER_LEASE = 4
 /**
  * How long a node's token outlives its last heartbeat, ms: the survivors take it within a few
@@ -37,7 +42,7 @@ interface Peer {
 export type LivenessBus = PubSub & Stash & BusHealth
 
 export interface LivenessOptions {
-  /** Heartbeat period, ms (the `presenceLease` option). */
+  /** Heartbeat period, ms (the `presenceLease` option; at least 1 s is used). */
   leaseMs: number
   /** Tells every client of the cluster to re-list; called on the node that took a dead node's token. */
   announceLoss: () => Promise<void>
@@ -70,6 +75,10 @@ export class NodeLiveness {
   private readonly timers: NodeJS.Timeout[] = []
   private lastHeardSelf = Date.now()
   private beating: Promise<void> | null = null
+  /** When the heartbeat now on its way was sent (null: none is). */
+  private beatSentAt: number | null = null
+  /** The last heartbeat failed (an error, or no answer within the command timeout). */
+  private beatFailed = false
   private unsubscribe: Unsubscribe | null = null
   private stopWatchingHealth: () => void = () => {}
   private closed = false
@@ -77,16 +86,24 @@ export class NodeLiveness {
   constructor (private readonly bus: LivenessBus, private readonly options: LivenessOptions) {}
 
   private get lease (): number {
-    return this.options.leaseMs
+    return Math.max(this.options.leaseMs, MIN_LEASE_MS)
   }
 
   private get token (): string {
     return tokenKey(this.bus.nodeId, this.incarnation)
   }
 
-  /** True once this node has heard nothing on the bus, its own heartbeat included, for 2 leases. */
+  /**
+   * True once this node has heard nothing on the bus, its own heartbeat included, for 2 leases,
+   * and the bus is why: it is unreachable, or this node's heartbeats fail or go unanswered. A
+   * node merely too busy to read its socket in time is not cut off (its heartbeats still reach
+   * the others).
+   */
   get deaf (): boolean {
-    return Date.now() - this.lastHeardSelf > DEAF_AFTER_LEASES * this.lease
+    const now = Date.now()
+    const limit = DEAF_AFTER_LEASES * this.lease
+    if (now - this.lastHeardSelf <= limit) return false
+    return !this.bus.healthy() || this.beatFailed || (this.beatSentAt !== null && now - this.beatSentAt > limit)
   }
 
   async start (): Promise<void> {
@@ -131,10 +148,17 @@ export class NodeLiveness {
   private heartbeat (): void {
     if (this.closed || this.beating !== null || !this.bus.healthy()) return
     // The token first: a survivor that took it while this node was silent finds it again.
+    this.beatSentAt = Date.now()
     this.beating = this.bus.stash(this.token, { nodeId: this.bus.nodeId }, TOKEN_TTL_MS)
       .then(async () => { await this.bus.publish(NODES_TOPIC, this.message('alive')) })
-      .catch((error: unknown) => { this.options.log.warn({ err: error }, 'realtime cluster: liveness heartbeat failed') })
-      .finally(() => { this.beating = null })
+      .then(() => { this.beatFailed = false }, (error: unknown) => {
+        this.beatFailed = true
+        this.options.log.warn({ err: error }, 'realtime cluster: liveness heartbeat failed')
+      })
+      .finally(() => {
+        this.beating = null
+        this.beatSentAt = null
+      })
   }
 
   private onMessage (envelope: Envelope): void {
@@ -206,7 +230,7 @@ const WRITES = new Set(['insert', 'update', 'delete'])
 
 /**
  * Keeps an instance that is cut off from acknowledging writes the cluster may never hear of.
- * Once it has heard nothing on the bus for 2 leases, the others are about to presume it dead
+ * Once it has heard nothing on the bus for 2 leases (see NodeLiveness.deaf), the others are about to presume it dead
  * (3 leases) and announce the loss of what it wrote until then; a write it acknowledged after
  * that, then dying before the bus returns, would be lost for good. So from then until it hears
  * the bus again and is back in step, a record write sent over a socket closes that socket with

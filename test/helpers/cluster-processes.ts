@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { Database } from 's3db.js'
 import type { Test } from 'tap'
 import { connect, type Message, type TestClient } from './client.js'
+import { RedisLink, startRedis, type RedisProcess } from './redis.js'
+import { until } from './wait.js'
 
 type Db = InstanceType<typeof Database>
 
@@ -125,4 +127,44 @@ export function resyncTimes (client: TestClient): number[] {
   const times: number[] = []
   client.socket.on('message', (data) => { if (isResync(JSON.parse(data.toString()) as Message)) times.push(Date.now()) })
   return times
+}
+
+/** What the two-instance tests share: A reaches Redis only through `link`; `watcher` is on B. */
+export interface TwoInstances {
+  readonly redis: RedisProcess
+  readonly bucket: string
+  readonly a: Instance
+  readonly b: Instance
+  readonly link: RedisLink
+  /** Subscribed to messages on B. */
+  readonly watcher: TestClient
+  /** When each RESYNC_REQUIRED reached the watcher. */
+  readonly resyncs: number[]
+  readonly lease: number
+}
+
+/** Redis, instances A (behind a RedisLink) and B on one bucket, a watcher subscribed on B. */
+export async function twoInstances (t: Test, lease: number): Promise<TwoInstances> {
+  const redis = await startRedis(t)
+  const link = await RedisLink.start(t, redis)
+  const bucket = await sharedBucket(t)
+  const [a, b] = await Promise.all([
+    startInstance(t, 'a', { BUCKET: bucket, REDIS_URL: link.url, PRESENCE_LEASE: String(lease) }),
+    startInstance(t, 'b', { BUCKET: bucket, REDIS_URL: redis.url, PRESENCE_LEASE: String(lease) })
+  ])
+  const watcher = await openClient(t, b)
+  const resyncs = resyncTimes(watcher)
+  await watcher.request({ type: 'subscribe', resource: 'messages' })
+  return { redis, bucket, a, b, link, watcher, resyncs, lease }
+}
+
+/**
+ * Waits (bounded: 20 leases) until every record in `ids` reached the watcher, or it was told to
+ * re-list after `since` (when the last record it misses was already in the store), then asserts it.
+ */
+export async function assertSeenOrTold (t: Test, setup: { watcher: TestClient, resyncs: number[], lease: number }, ids: string[], since: number): Promise<void> {
+  const told = (): boolean => setup.resyncs.some((at) => at > since)
+  const missing = (): string[] => { const seen = eventIds(setup.watcher); return ids.filter((id) => !seen.has(id)) }
+  await until(() => missing().length === 0 || told(), 'every stored record or a resync', 20 * setup.lease).catch(() => {})
+  t.ok(missing().length === 0 || told(), `every stored record reached the watcher, or it was told to re-list after them (missing: ${missing().join(', ') || 'none'})`)
 }
