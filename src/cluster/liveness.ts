@@ -9,7 +9,7 @@ export const NODES_TOPIC = 'nodes'
 
 /** A node silent for this many leases is presumed dead. */
 const DEAD_AFTER_LEASES = 3
-/** A node that has not heard even itself for this many leases is cut off (and soon presumed dead). */
+/** A node that has not heard even itself for this many leases, the bus failing it, is cut off (and soon presumed dead). */
 const DEAF_AFTER_LEASES = 2
 /** A gap this long between two of its own heartbeats: this node heard nobody meanwhile. */
 const HEARING_GAP_LEASES = 1.5
@@ -63,10 +63,10 @@ function isNodeMessage (payload: unknown): payload is NodeMessage {
  * unannounced changes with it: writes it made to the store but never numbered (kill -9 between
  * the two), or delivered alone while cut off from the bus. Each node keeps a token on the bus and
  * says `alive` every lease (`hello` when it starts, which every node answers at once, so a node
- * that dies within its first lease is known); a clean close takes the token back and says `bye`. A node unheard
- * for 3 leases is presumed dead: the survivors race to take its token, and the one that gets it
- * announces the loss (every client re-lists). Only a node that hears its own heartbeat judges the
- * others' silence: one that hears nothing says nothing about them.
+ * that dies within its first lease is known); a clean close takes the token back and says `bye`.
+ * A node unheard for 3 leases is presumed dead: the survivors race to take its token, and the one
+ * that gets it announces the loss (every client re-lists). Only a node that hears its own
+ * heartbeat judges the others' silence: one that hears nothing says nothing about them.
  */
 export class NodeLiveness {
   private readonly incarnation = randomUUID()
