@@ -61,8 +61,13 @@ export async function clusterChannels (
     const { channel, message, exclude } = envelope.payload as ChannelPushPayload
     service.deliverLocal(channel, message, exclude)
   }))
+  // When this node last heard its own presence messages come back: the bus was delivering then.
+  let heardSelf = Date.now()
   unsubscribes.push(await bus.subscribe(PRESENCE_TOPIC, (envelope) => {
-    if (envelope.origin === bus.nodeId) return
+    if (envelope.origin === bus.nodeId) {
+      heardSelf = Date.now()
+      return
+    }
     const op = envelope.payload as PresenceOp
     if (op.op === 'ask' && op.to !== bus.nodeId) return
     // Hellos, asks and stale copies are answered by the store through its send (the bus).
@@ -79,8 +84,11 @@ export async function clusterChannels (
     // While this node cannot reach the bus it hears nobody either.
     if (!bus.healthy()) return
     bus.publish(PRESENCE_TOPIC, store.alive()).catch(warn('presence heartbeat failed'))
+    // Silence counts only while the bus demonstrably delivers: its own heartbeat (sent each
+    // lease) came back. A frozen Redis keeps connections open and delivers nothing to anyone;
+    // the leases of the others then run from the last moment this node heard itself.
     if (stalled) store.touchAll(now)
-    else store.sweep(now - 3 * options.leaseMs)
+    else store.sweep(Math.min(now, heardSelf + options.leaseMs) - 3 * options.leaseMs)
   }, options.leaseMs)
   heartbeat.unref()
   const stopWatchingHealth = watchHealth(bus, (healthy) => {

@@ -17,6 +17,16 @@ export interface RemoteChannelState {
   members: Array<{ member: PresenceMember, clients: string[] }>
 }
 
+/**
+ * On every message a node sends about its view: its run and the message's number in that run.
+ * A message numbered at or below one already heard from that run is a copy (ioredis sends an
+ * unanswered PUBLISH again after reconnecting, though Redis may have delivered it) and is dropped.
+ */
+export interface Stamp {
+  incarnation: string
+  n: number
+}
+
 /** All of one node's own memberships, at a version. */
 export interface PresenceView extends ViewVersion {
   channels: RemoteChannelState[]
@@ -35,11 +45,14 @@ export interface PresenceView extends ViewVersion {
  * - bye: the node leaves the cluster cleanly; its members leave now.
  */
 export type PresenceOp =
-  | { op: 'join', v: number, channel: string, type: ChannelType, clientId: string, member: PresenceMember }
-  | { op: 'leave', v: number, channel: string, clientId: string }
-  | { op: 'update', v: number, channel: string, member: PresenceMember }
-  | ({ op: 'alive' } & ViewVersion)
-  | ({ op: 'state' } & PresenceView)
-  | ({ op: 'hello' } & PresenceView)
+  | ({ op: 'join', v: number, channel: string, type: ChannelType, clientId: string, member: PresenceMember } & Stamp)
+  | ({ op: 'leave', v: number, channel: string, clientId: string } & Stamp)
+  | ({ op: 'update', v: number, channel: string, member: PresenceMember } & Stamp)
+  | ({ op: 'alive' } & ViewVersion & Stamp)
+  | ({ op: 'state' } & PresenceView & Stamp)
+  | ({ op: 'hello' } & PresenceView & Stamp)
   | { op: 'ask', to: string }
   | { op: 'bye' }
+
+/** The messages that carry a Stamp. */
+export type StampedOp = Exclude<PresenceOp, { op: 'ask' } | { op: 'bye' }>

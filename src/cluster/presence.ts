@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { MemoryPresenceStore, type JoinResult, type LeaveResult, type PresenceStore, type RemoteMemberListener, type StoredChannel } from '../channels/presence-store.js'
 import type { ChannelType, PresenceMember, UserInfo } from '../channels/types.js'
-import type { PresenceOp, PresenceView, RemoteChannelState } from './presence-ops.js'
+import type { PresenceOp, PresenceView, RemoteChannelState, Stamp, StampedOp } from './presence-ops.js'
 import { applyToCopy, emptyRemoteNode, releaseCopy, sameVersion, touchedMembers, type Hold, type RemoteNode } from './remote-view.js'
 
-export type { PresenceOp, PresenceView, RemoteChannelState, ViewVersion } from './presence-ops.js'
+export type { PresenceOp, PresenceView, RemoteChannelState, Stamp, ViewVersion } from './presence-ops.js'
 
 /**
  * The PresenceStore for a cluster: this node's memberships live in a MemoryPresenceStore and
@@ -20,6 +20,9 @@ export type { PresenceOp, PresenceView, RemoteChannelState, ViewVersion } from '
  * copy, and only the difference is announced. So ops lost while either side was cut off from
  * the bus are repaired, in both directions, within a heartbeat of both hearing each other again.
  */
+/** Dropped nodes whose last message is remembered (see ClusterPresenceStore.dropped). */
+const MAX_DROPPED = 1024
+
 export class ClusterPresenceStore implements PresenceStore {
   private readonly local = new MemoryPresenceStore()
   /** channel -> this node's clientIds in it -> member id (the memory store keeps this private). */
@@ -34,6 +37,10 @@ export class ClusterPresenceStore implements PresenceStore {
   /** This run of the node, and how many changes it has made to its view (see ViewVersion). */
   private readonly incarnation = randomUUID()
   private version = 0
+  /** Messages sent by this run (see Stamp). */
+  private messages = 0
+  /** What was last heard from nodes since dropped: a copy of an old message arriving later is still recognized. */
+  private readonly dropped = new Map<string, Stamp>()
 
   constructor (
     private readonly send: (op: PresenceOp) => void
@@ -57,7 +64,7 @@ export class ClusterPresenceStore implements PresenceStore {
     if (clients === undefined) this.localClients.set(channel, clients = new Map())
     clients.set(entry.clientId, entry.id)
     if (result.added) this.hold(channel, entry.id, 1)
-    this.send({ op: 'join', v: ++this.version, channel, type, clientId: entry.clientId, member: result.member })
+    this.send({ op: 'join', v: ++this.version, channel, type, clientId: entry.clientId, member: result.member, ...this.stamp() })
     return { member: result.member, added: result.added && !elsewhere }
   }
 
@@ -68,13 +75,13 @@ export class ClusterPresenceStore implements PresenceStore {
     clients?.delete(clientId)
     if (clients?.size === 0) this.localClients.delete(channel)
     if (result.removed) this.hold(channel, result.member.id, -1)
-    this.send({ op: 'leave', v: ++this.version, channel, clientId })
+    this.send({ op: 'leave', v: ++this.version, channel, clientId, ...this.stamp() })
     return { member: result.member, removed: result.removed && !this.remoteHas(channel, result.member.id) }
   }
 
   update (channel: string, clientId: string, userInfo: UserInfo, at: string): PresenceMember | null {
     const member = this.local.update(channel, clientId, userInfo, at)
-    if (member !== null) this.send({ op: 'update', v: ++this.version, channel, member })
+    if (member !== null) this.send({ op: 'update', v: ++this.version, channel, member, ...this.stamp() })
     return member
   }
 
@@ -134,12 +141,21 @@ export class ClusterPresenceStore implements PresenceStore {
 
   /** The lease heartbeat: this node is alive, and its view is at this version. */
   alive (): PresenceOp {
-    return { op: 'alive', incarnation: this.incarnation, version: this.version }
+    return { op: 'alive', version: this.version, ...this.stamp() }
   }
 
   /** What this node says when it starts or gets the bus back: its view, and "send me yours". */
   hello (): PresenceOp {
-    return { op: 'hello', ...this.view() }
+    return { op: 'hello', ...this.view(), ...this.stamp() }
+  }
+
+  /** The state answering a hello or an ask. */
+  private state (): PresenceOp {
+    return { op: 'state', ...this.view(), ...this.stamp() }
+  }
+
+  private stamp (): Stamp {
+    return { incarnation: this.incarnation, n: ++this.messages }
   }
 
   /**
@@ -153,11 +169,13 @@ export class ClusterPresenceStore implements PresenceStore {
       return
     }
     if (op.op === 'ask') {
-      this.send({ op: 'state', ...this.view() })
+      this.send(this.state())
       return
     }
+    if (this.repeated(origin, op)) return
     const known = this.nodes.get(origin)
     const node = this.node(origin, now)
+    node.heard = { incarnation: op.incarnation, n: op.n }
     if (op.op === 'alive') {
       if (node.stale || !sameVersion(node, op)) this.ask(origin, node)
       return
@@ -165,22 +183,29 @@ export class ClusterPresenceStore implements PresenceStore {
     if (op.op === 'state' || op.op === 'hello') {
       // Already at that version (a state asked for by another node): nothing to change.
       if (node.stale || !sameVersion(node, op)) this.replace(node, op)
-      if (op.op === 'hello') this.send({ op: 'state', ...this.view() })
+      if (op.op === 'hello') this.send(this.state())
       return
     }
-    // An op the copy already reflects (a publish Redis got twice: ioredis re-sends an
-    // unanswered command after reconnecting, possibly after a newer state) changes nothing.
-    if (known !== undefined && op.v <= node.version) return
-    // One change: a gap in the versions (or a node never heard of) means ops were missed.
-    const missed = known === undefined || (!node.stale && op.v !== node.version + 1)
+    // One change. Versions count within one run: a change from another run than the copy's
+    // (the node restarted) or a gap in the versions (a missed op) makes the copy stale.
+    const sameRun = known !== undefined && node.incarnation === op.incarnation
+    if (sameRun && op.v <= node.version) return // the copy already reflects it
+    const missed = !sameRun || (!node.stale && op.v !== node.version + 1)
+    node.incarnation = op.incarnation
     node.version = op.v
     this.applyToCopy(node, op)
     if (missed) this.ask(origin, node)
   }
 
+  /** A copy of a message already heard (or older than one heard) from the same run of `origin`. */
+  private repeated (origin: string, op: StampedOp): boolean {
+    const heard = this.nodes.get(origin)?.heard ?? this.dropped.get(origin)
+    return heard !== undefined && heard !== null && heard.incarnation === op.incarnation && op.n <= heard.n
+  }
+
   /** Replaces the copy of a node with its full view; the difference is announced once. */
-  private replace (node: RemoteNode, view: PresenceView): void {
-    this.applyToCopy(node, { op: 'state', incarnation: view.incarnation, version: view.version, channels: view.channels })
+  private replace (node: RemoteNode, view: Extract<PresenceOp, { op: 'state' | 'hello' }>): void {
+    this.applyToCopy(node, view)
     node.incarnation = view.incarnation
     node.version = view.version
     node.stale = false
@@ -218,12 +243,20 @@ export class ClusterPresenceStore implements PresenceStore {
     const node = this.nodes.get(origin)
     if (node === undefined) return
     this.nodes.delete(origin)
+    if (node.heard !== null) this.rememberDropped(origin, node.heard)
     releaseCopy(node, this.holdFn)
     for (const [name, channel] of node.channels) {
       for (const [id, entry] of channel.members) {
         if (!this.hasMember(name, id)) this.remoteChange('left', name, entry.member)
       }
     }
+  }
+
+  /** Bounded: the oldest entries go first (a node heard again leaves the list). */
+  private rememberDropped (origin: string, heard: Stamp): void {
+    this.dropped.delete(origin)
+    this.dropped.set(origin, heard)
+    if (this.dropped.size > MAX_DROPPED) this.dropped.delete(this.dropped.keys().next().value as string)
   }
 
   private remoteHas (channel: string, id: string): boolean {
@@ -245,7 +278,10 @@ export class ClusterPresenceStore implements PresenceStore {
 
   private node (origin: string, now: number): RemoteNode {
     let node = this.nodes.get(origin)
-    if (node === undefined) this.nodes.set(origin, node = emptyRemoteNode(now))
+    if (node === undefined) {
+      this.nodes.set(origin, node = emptyRemoteNode(now))
+      this.dropped.delete(origin)
+    }
     node.lastSeen = now
     return node
   }

@@ -1,5 +1,5 @@
 import type { ChannelType, PresenceMember } from '../channels/types.js'
-import type { PresenceOp, ViewVersion } from './presence-ops.js'
+import type { PresenceOp, Stamp, ViewVersion } from './presence-ops.js'
 
 interface RemoteMember {
   member: PresenceMember
@@ -21,6 +21,8 @@ export interface RemoteNode {
   version: number
   /** The copy may differ from the node's view (a missed op, or never had its state): a state was asked for. */
   stale: boolean
+  /** The last message heard from the node (see Stamp). */
+  heard: Stamp | null
 }
 
 /** A member an op may add to or remove from the union, with what is known of it. */
@@ -34,7 +36,7 @@ export interface Touched {
 export type Hold = (channel: string, id: string, delta: 1 | -1) => void
 
 export function emptyRemoteNode (now: number): RemoteNode {
-  return { lastSeen: now, channels: new Map(), incarnation: null, version: 0, stale: false }
+  return { lastSeen: now, channels: new Map(), incarnation: null, version: 0, stale: false, heard: null }
 }
 
 export function sameVersion (copy: RemoteNode, version: ViewVersion): boolean {
@@ -48,14 +50,14 @@ export function touchedMembers (node: RemoteNode | undefined, op: PresenceOp): T
     const entry = [...(node?.channels.get(op.channel)?.members.values() ?? [])].find((e) => e.clients.has(op.clientId))
     return entry === undefined ? [] : [{ channel: op.channel, id: entry.member.id, member: entry.member }]
   }
-  if (op.op !== 'state') return []
+  if (op.op !== 'state' && op.op !== 'hello') return []
   const out = new Map<string, Touched>()
   for (const [name, channel] of node?.channels ?? []) for (const [id, entry] of channel.members) out.set(`${name}\n${id}`, { channel: name, id, member: entry.member })
   for (const state of op.channels) for (const { member } of state.members) out.set(`${state.channel}\n${member.id}`, { channel: state.channel, id: member.id, member })
   return [...out.values()]
 }
 
-/** Applies a join, leave, update or (replacing everything) state to the copy `node`. */
+/** Applies a join, leave, update or (replacing everything) state or hello to the copy `node`. */
 export function applyToCopy (node: RemoteNode, op: PresenceOp, hold: Hold): void {
   if (op.op === 'join') {
     const channel = remoteChannel(node, op.channel, op.type)
@@ -79,7 +81,7 @@ export function applyToCopy (node: RemoteNode, op: PresenceOp, hold: Hold): void
   } else if (op.op === 'update') {
     const entry = node.channels.get(op.channel)?.members.get(op.member.id)
     if (entry !== undefined) entry.member = { ...op.member, clientId: entry.member.clientId }
-  } else if (op.op === 'state') {
+  } else if (op.op === 'state' || op.op === 'hello') {
     releaseCopy(node, hold)
     node.channels.clear()
     for (const state of op.channels) {

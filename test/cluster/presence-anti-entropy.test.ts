@@ -152,8 +152,8 @@ t.test('a state at the version already held (answering another node\'s ask) chan
   net.hello('c')
   net.heard.get('b')?.splice(0)
   const state = a.view()
-  net.send('a', { op: 'state', ...state })
-  net.send('a', { op: 'state', ...state })
+  net.send('a', { op: 'state', ...state, incarnation: state.incarnation, n: 10_000 })
+  net.send('a', { op: 'state', ...state, incarnation: state.incarnation, n: 10_001 })
   net.flush()
   t.same(net.ids('b'), ['amy', 'ann'])
   t.same(net.heard.get('b'), [], 'nothing announced twice')
@@ -187,4 +187,29 @@ t.test('an op older than the copy (a publish delivered again after a newer state
   t.same(net.ids('b'), ['amy', 'ann'], 'no ghost of abe')
   t.same(net.heard.get('b'), [], 'nothing announced')
   t.equal(net.asks(), asksBefore, 'nothing asked')
+})
+
+t.test('a message delivered again later (ioredis re-sends an unanswered PUBLISH after reconnecting) is ignored, even after its node was dropped', async (t) => {
+  const { net, a, b } = pair(t)
+  const copies: PresenceOp[] = []
+  net.pass = (_from, op) => { copies.push(op); return true }
+  join(a, 'abe')
+  net.heartbeat('a')
+  a.leave(ROOM, 'abe-tab')
+  net.flush()
+  net.pass = () => true
+  const abeJoin = copies.find((op) => op.op === 'join') as PresenceOp
+  net.send('a', abeJoin) // again, while the copy is current
+  net.flush()
+  t.same(net.ids('b'), ['amy', 'ann'], 'no ghost of abe')
+  net.now = 10_000
+  b.sweep(5_000) // a is cut off for longer than the lease
+  net.heard.get('b')?.splice(0)
+  for (const op of copies) net.send('a', op) // all of them again, after the drop
+  net.flush()
+  t.same(net.ids('b'), [], 'nothing revived by old messages')
+  t.same(net.heard.get('b'), [], 'nothing announced')
+  net.hello('a') // a is back
+  t.same(net.ids('b'), ['amy', 'ann'])
+  t.same(net.heard.get('b')?.sort(), ['joined:amy', 'joined:ann'], 'its members once, abe never')
 })

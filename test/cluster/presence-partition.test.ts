@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import type { TestClient } from '../helpers/client.js'
 import { openAs } from '../helpers/cluster-users.js'
-import { startRedis } from '../helpers/redis.js'
+import { startRedis, type RedisProcess } from '../helpers/redis.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { until } from '../helpers/wait.js'
 
@@ -48,7 +48,7 @@ async function startNode (t: Test, id: string, env: Record<string, string>, prox
 }
 
 /** Three instances on one bucket, each reaching the one redis-server through its own relay. */
-async function threeNodes (t: Test): Promise<[Node, Node, Node]> {
+async function threeNodes (t: Test): Promise<{ redis: RedisProcess, nodes: [Node, Node, Node] }> {
   const redis = await startRedis(t)
   const dir = await mkdtemp(join(tmpdir(), 's3db-realtime-presence-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -57,12 +57,12 @@ async function threeNodes (t: Test): Promise<[Node, Node, Node]> {
   // The first creates the resource in the shared bucket; the others then load it.
   const first = await startNode(t, 'n1', env, proxies[0] as TcpProxy)
   const [second, third] = await Promise.all([startNode(t, 'n2', env, proxies[1] as TcpProxy), startNode(t, 'n3', env, proxies[2] as TcpProxy)])
-  return [first, second, third]
+  return { redis, nodes: [first, second, third] }
 }
 
 /** Whether the instance's own bus connection is up, as its readiness probe reports it. */
 async function busConnected (node: Node): Promise<boolean> {
-  const response = await fetch(`http://127.0.0.1:${node.port}/health/ready`)
+  const response = await fetch(`http://127.0.0.1:${node.port}/health/ready`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) })
   const body = await response.json() as { checks?: { bus?: { connected?: boolean } } }
   return body.checks?.bus?.connected === true
 }
@@ -159,7 +159,7 @@ async function watch (t: Test, nodes: Node[], room: string): Promise<[Watcher, W
 }
 
 t.test('presence converges after an instance (or all) loses Redis, each change announced once', async (t) => {
-  const nodes = await threeNodes(t)
+  const { redis, nodes } = await threeNodes(t)
   const [n1, n2, n3] = nodes
 
   await t.test('one instance cut off for longer than the lease', async (t) => {
@@ -263,6 +263,35 @@ t.test('presence converges after an instance (or all) loses Redis, each change a
     for (const [i, w] of watchers.entries()) {
       t.same(w.view(), { members: truth, wrong: [] }, `watcher on n${i + 1}: the true members, no wrong announcement`)
       t.same(w.since(marks[i] as number), changes, `watcher on n${i + 1}: each change once, no leave+join of a member that stayed`)
+    }
+  })
+
+  await t.test('Redis frozen (SIGSTOP) for longer than the lease', async (t) => {
+    const room = 'presence-freeze'
+    const watchers = await watch(t, nodes, room)
+    await member(t, n1, room, 'stay1')
+    const gone1 = await member(t, n1, room, 'gone1')
+    await member(t, n3, room, 'stay3')
+    await converge(watchers, ['w1', 'w2', 'w3', 'stay1', 'gone1', 'stay3'], 'every watcher to list everyone before the freeze')
+    const marks = watchers.map((w) => w.announcements().length)
+
+    // Connections stay open and look healthy; nothing is delivered until the thaw.
+    redis.pause()
+    t.teardown(() => { redis.resume() })
+    await leave(gone1)
+    await member(t, n2, room, 'new2')
+    await quiet(5 * LEASE)
+    redis.resume()
+
+    const truth = ['w1', 'w2', 'w3', 'stay1', 'new2', 'stay3'].sort()
+    await converge(watchers, truth, 'every watcher to list the true members after the thaw')
+    t.same(await freshLists(t, nodes, room), [truth, truth, truth], 'each instance lists the true members to a newcomer')
+    await quiet(5 * LEASE)
+    // Hearing nobody while its own heartbeats do not come back either says nothing about the
+    // others: no instance drops another for the freeze.
+    for (const [i, w] of watchers.entries()) {
+      t.same(w.view(), { members: truth, wrong: [] }, `watcher on n${i + 1}: the true members, no wrong announcement`)
+      t.same(w.since(marks[i] as number), ['joined:new2', 'left:gone1'], `watcher on n${i + 1}: each change once, no leave+join of a member that stayed`)
     }
   })
 })

@@ -17,9 +17,11 @@ t.test('the union count and membership stay exact through random local and remot
   const nodes = ['n1', 'n2', 'n3']
   /** What each remote node holds, to build valid leave and state ops. */
   const remote = new Map(nodes.map((n) => [n, new Map<string, { channel: string, id: string }>()]))
-  /** Each remote node's view version, so its ops arrive without gaps. */
-  const versions = new Map(nodes.map((n) => [n, 0]))
-  const next = (node: string): number => { versions.set(node, (versions.get(node) ?? 0) + 1); return versions.get(node) as number }
+  /** Each remote node's run: its view version (ops arrive without gaps) and message count. */
+  const runs = new Map(nodes.map((n) => [n, { incarnation: `${n}-0`, version: 0, n: 0 }]))
+  const run = (node: string): { incarnation: string, version: number, n: number } => runs.get(node) as { incarnation: string, version: number, n: number }
+  const next = (node: string): number => ++run(node).version
+  const stamp = (node: string): { incarnation: string, n: number } => ({ incarnation: run(node).incarnation, n: ++run(node).n })
   const localClients = new Map<string, string>()
   let nextClient = 0
   let checked = 0
@@ -38,7 +40,7 @@ t.test('the union count and membership stay exact through random local and remot
     } else if (roll < 0.65) {
       const node = pick(nodes)
       const clientId = `${node}-c${nextClient++}`
-      const op = { op: 'join', v: next(node), channel: pick(channels), type: 'presence', clientId, member: member(pick(users), clientId) } as const
+      const op = { op: 'join', v: next(node), channel: pick(channels), type: 'presence', clientId, member: member(pick(users), clientId), ...stamp(node) } as const
       store.receive(node, op, step)
       remote.get(node)?.set(clientId, { channel: op.channel, id: op.member.id })
     } else if (roll < 0.85) {
@@ -46,7 +48,7 @@ t.test('the union count and membership stay exact through random local and remot
       const held = remote.get(node) as Map<string, { channel: string, id: string }>
       if (held.size > 0) {
         const clientId = pick([...held.keys()])
-        store.receive(node, { op: 'leave', v: next(node), channel: held.get(clientId)?.channel as string, clientId }, step)
+        store.receive(node, { op: 'leave', v: next(node), channel: held.get(clientId)?.channel as string, clientId, ...stamp(node) }, step)
         held.delete(clientId)
       }
     } else if (roll < 0.95) {
@@ -60,13 +62,13 @@ t.test('the union count and membership stay exact through random local and remot
       })
       for (const entry of state) for (const { member: m, clients } of entry.members) held.set(clients[0] as string, { channel: entry.channel, id: m.id })
       nextClient++
-      const op: PresenceOp = { op: 'state', incarnation: node, version: next(node), channels: state }
+      const op: PresenceOp = { op: 'state', version: next(node), channels: state, ...stamp(node) }
       store.receive(node, op, step)
     } else {
       const node = pick(nodes)
       store.receive(node, { op: 'bye' }, step)
       remote.get(node)?.clear()
-      versions.set(node, 0)
+      runs.set(node, { incarnation: `${node}-${step}`, version: 0, n: 0 }) // it comes back as a new run
     }
     for (const channel of channels) {
       const union = new Set(store.members(channel).map((m) => m.id))

@@ -10,6 +10,7 @@ import type { Test } from 'tap'
 export class TcpProxy {
   private readonly pairs = new Set<[Socket, Socket]>()
   private cutOff = false
+  private closed = false
 
   private constructor (private readonly server: Server, readonly port: number) {}
 
@@ -19,6 +20,7 @@ export class TcpProxy {
       server.once('error', reject)
       server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port) })
     })
+    server.unref()
     const proxy = new TcpProxy(server, port)
     server.on('connection', (socket) => { proxy.relay(socket, targetPort) })
     t.teardown(async () => { await proxy.close() })
@@ -43,12 +45,15 @@ export class TcpProxy {
   }
 
   private relay (socket: Socket, targetPort: number): void {
-    if (this.cutOff) {
+    if (this.cutOff || this.closed) {
       socket.resetAndDestroy()
       return
     }
     const upstream = connect(targetPort, '127.0.0.1')
     const pair: [Socket, Socket] = [socket, upstream]
+    // The relay never keeps the test process alive (a connect to a frozen peer can hang for minutes).
+    socket.unref()
+    upstream.unref()
     this.pairs.add(pair)
     const drop = (): void => {
       this.pairs.delete(pair)
@@ -63,8 +68,14 @@ export class TcpProxy {
     upstream.pipe(socket)
   }
 
+  /** Drops every connection and stops listening; never waits on a peer (a frozen one would hold it). */
   private async close (): Promise<void> {
+    this.closed = true
     this.cut()
+    for (const [a, b] of this.pairs) {
+      a.destroy()
+      b.destroy()
+    }
     await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
   }
 }
