@@ -6,6 +6,9 @@ import { applyToCopy, emptyRemoteNode, releaseCopy, sameVersion, touchedMembers,
 
 export type { PresenceOp, PresenceView, RemoteChannelState, Stamp, ViewVersion } from './presence-ops.js'
 
+/** Dropped nodes whose last message is remembered (see ClusterPresenceStore.dropped). */
+const MAX_DROPPED = 1024
+
 /**
  * The PresenceStore for a cluster: this node's memberships live in a MemoryPresenceStore and
  * are announced on the bus; other nodes' arrive the same way. Answers are the union across
@@ -19,10 +22,9 @@ export type { PresenceOp, PresenceView, RemoteChannelState, Stamp, ViewVersion }
  * dropped, or a new one) asks that node for its full state; a state (or a hello) replaces the
  * copy, and only the difference is announced. So ops lost while either side was cut off from
  * the bus are repaired, in both directions, within a heartbeat of both hearing each other again.
+ * Every message is stamped with the sender's run and a number (Stamp): a copy of one already
+ * heard is dropped, so a PUBLISH sent again after a reconnect cannot bring back an old view.
  */
-/** Dropped nodes whose last message is remembered (see ClusterPresenceStore.dropped). */
-const MAX_DROPPED = 1024
-
 export class ClusterPresenceStore implements PresenceStore {
   private readonly local = new MemoryPresenceStore()
   /** channel -> this node's clientIds in it -> member id (the memory store keeps this private). */
