@@ -3,9 +3,10 @@ import type { Test } from 'tap'
 
 /**
  * A TCP relay in front of one port (e.g. redis-server), so a test can cut one process off from
- * it while everything else keeps going: `cut()` resets every relayed connection and resets new
+ * it while everything else keeps going: `cut()` closes every relayed connection and closes new
  * ones on arrival (the client sees its connection drop and keeps retrying), `heal()` lets new
- * connections through again. Closed at teardown.
+ * connections through again. Closed at teardown. (Plain closes, not resetAndDestroy: a reset
+ * socket sometimes left the test process spinning at exit, in Node's handle cleanup.)
  */
 export class TcpProxy {
   private readonly pairs = new Set<[Socket, Socket]>()
@@ -34,8 +35,8 @@ export class TcpProxy {
   cut (): void {
     this.cutOff = true
     for (const [a, b] of this.pairs) {
-      a.resetAndDestroy()
-      b.resetAndDestroy()
+      a.destroy()
+      b.destroy()
     }
     this.pairs.clear()
   }
@@ -46,7 +47,7 @@ export class TcpProxy {
 
   private relay (socket: Socket, targetPort: number): void {
     if (this.cutOff || this.closed) {
-      socket.resetAndDestroy()
+      socket.destroy()
       return
     }
     const upstream = connect(targetPort, '127.0.0.1')
@@ -72,10 +73,6 @@ export class TcpProxy {
   private async close (): Promise<void> {
     this.closed = true
     this.cut()
-    for (const [a, b] of this.pairs) {
-      a.destroy()
-      b.destroy()
-    }
     await new Promise<void>((resolve) => { this.server.close(() => { resolve() }) })
   }
 }
