@@ -39,7 +39,8 @@ export interface PresenceView extends ViewVersion {
  *   a receiver that missed one sees the gap.
  * - alive: the lease heartbeat, carrying the sender's current version (the digest the others
  *   compare their copy with).
- * - state: the sender's whole view; every node applies it (it replaces the copy).
+ * - state: the sender's whole view; every node applies it (it replaces the copy). `re`: the id
+ *   of the ask it answers.
  * - hello: a state sent when the node starts or gets the bus back; every other node answers with its own state.
  * - ask: "send your state" to the node `to`, from a node whose copy of it is missing or stale.
  * - bye: the node leaves the cluster cleanly; its members leave now.
@@ -49,9 +50,9 @@ export type PresenceOp =
   | ({ op: 'leave', v: number, channel: string, clientId: string } & Stamp)
   | ({ op: 'update', v: number, channel: string, member: PresenceMember } & Stamp)
   | ({ op: 'alive' } & ViewVersion & Stamp)
-  | ({ op: 'state' } & PresenceView & Stamp)
+  | ({ op: 'state', re?: string } & PresenceView & Stamp)
   | ({ op: 'hello' } & PresenceView & Stamp)
-  | { op: 'ask', to: string }
+  | { op: 'ask', to: string, id: string }
   | { op: 'bye' }
 
 /** The messages that carry a Stamp. */

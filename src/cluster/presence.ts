@@ -2,12 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { MemoryPresenceStore, type JoinResult, type LeaveResult, type PresenceStore, type RemoteMemberListener, type StoredChannel } from '../channels/presence-store.js'
 import type { ChannelType, PresenceMember, UserInfo } from '../channels/types.js'
 import type { PresenceOp, PresenceView, RemoteChannelState, Stamp, StampedOp } from './presence-ops.js'
-import { applyToCopy, emptyRemoteNode, releaseCopy, sameVersion, touchedMembers, type Hold, type RemoteNode } from './remote-view.js'
+import { DroppedNodes } from './dropped-nodes.js'
+import { applyToCopy, bringsBack, emptyRemoteNode, releaseCopy, sameVersion, touchedMembers, type Hold, type RemoteNode } from './remote-view.js'
 
 export type { PresenceOp, PresenceView, RemoteChannelState, Stamp, ViewVersion } from './presence-ops.js'
-
-/** Dropped nodes whose last message is remembered (see ClusterPresenceStore.dropped). */
-const MAX_DROPPED = 1024
 
 /**
  * The PresenceStore for a cluster: this node's memberships live in a MemoryPresenceStore and
@@ -39,10 +37,10 @@ export class ClusterPresenceStore implements PresenceStore {
   /** This run of the node, and how many changes it has made to its view (see ViewVersion). */
   private readonly incarnation = randomUUID()
   private version = 0
-  /** Messages sent by this run (see Stamp). */
+  /** Messages and asks sent by this run (see Stamp). */
   private messages = 0
-  /** What was last heard from nodes since dropped: a copy of an old message arriving later is still recognized. */
-  private readonly dropped = new Map<string, Stamp>()
+  private asks = 0
+  private readonly dropped = new DroppedNodes()
 
   constructor (
     private readonly send: (op: PresenceOp) => void
@@ -151,9 +149,9 @@ export class ClusterPresenceStore implements PresenceStore {
     return { op: 'hello', ...this.view(), ...this.stamp() }
   }
 
-  /** The state answering a hello or an ask. */
-  private state (): PresenceOp {
-    return { op: 'state', ...this.view(), ...this.stamp() }
+  /** The state answering a hello or (`re`: its id) an ask. */
+  private state (re?: string): PresenceOp {
+    return re === undefined ? { op: 'state', ...this.view(), ...this.stamp() } : { op: 'state', ...this.view(), ...this.stamp(), re }
   }
 
   private stamp (): Stamp {
@@ -171,20 +169,27 @@ export class ClusterPresenceStore implements PresenceStore {
       return
     }
     if (op.op === 'ask') {
-      this.send(this.state())
+      this.send(this.state(op.id))
       return
     }
     if (this.repeated(origin, op)) return
     const known = this.nodes.get(origin)
     const node = this.node(origin, now)
     node.heard = { incarnation: op.incarnation, n: op.n }
+    if (!bringsBack(node, op)) {
+      // Dropped earlier and heard again: this may be an old message sent again; ask for the view.
+      if (node.asked === null || op.op === 'alive') this.ask(origin, node)
+      return
+    }
+    node.returning = null
     if (op.op === 'alive') {
       if (node.stale || !sameVersion(node, op)) this.ask(origin, node)
       return
     }
     if (op.op === 'state' || op.op === 'hello') {
-      // Already at that version (a state asked for by another node): nothing to change.
-      if (node.stale || !sameVersion(node, op)) this.replace(node, op)
+      // Already at that version (a state asked for by another node), or older: nothing to change.
+      const older = node.incarnation === op.incarnation && op.version < node.version
+      if (!older && (node.stale || !sameVersion(node, op))) this.replace(node, op)
       if (op.op === 'hello') this.send(this.state())
       return
     }
@@ -201,7 +206,7 @@ export class ClusterPresenceStore implements PresenceStore {
 
   /** A copy of a message already heard (or older than one heard) from the same run of `origin`. */
   private repeated (origin: string, op: StampedOp): boolean {
-    const heard = this.nodes.get(origin)?.heard ?? this.dropped.get(origin)
+    const heard = this.nodes.get(origin)?.heard ?? this.dropped.get(origin)?.heard
     return heard !== undefined && heard !== null && heard.incarnation === op.incarnation && op.n <= heard.n
   }
 
@@ -216,7 +221,8 @@ export class ClusterPresenceStore implements PresenceStore {
   /** Asks `origin` for its state; again at most once per heartbeat of it while the copy stays stale. */
   private ask (origin: string, node: RemoteNode): void {
     node.stale = true
-    this.send({ op: 'ask', to: origin })
+    node.asked = `${this.incarnation}:${++this.asks}`
+    this.send({ op: 'ask', to: origin, id: node.asked })
   }
 
   /** Applies `op` to the copy `node` and reports each member that appeared in or vanished from the union. */
@@ -245,20 +251,13 @@ export class ClusterPresenceStore implements PresenceStore {
     const node = this.nodes.get(origin)
     if (node === undefined) return
     this.nodes.delete(origin)
-    if (node.heard !== null) this.rememberDropped(origin, node.heard)
+    this.dropped.remember(origin, node)
     releaseCopy(node, this.holdFn)
     for (const [name, channel] of node.channels) {
       for (const [id, entry] of channel.members) {
         if (!this.hasMember(name, id)) this.remoteChange('left', name, entry.member)
       }
     }
-  }
-
-  /** Bounded: the oldest entries go first (a node heard again leaves the list). */
-  private rememberDropped (origin: string, heard: Stamp): void {
-    this.dropped.delete(origin)
-    this.dropped.set(origin, heard)
-    if (this.dropped.size > MAX_DROPPED) this.dropped.delete(this.dropped.keys().next().value as string)
   }
 
   private remoteHas (channel: string, id: string): boolean {
@@ -282,7 +281,7 @@ export class ClusterPresenceStore implements PresenceStore {
     let node = this.nodes.get(origin)
     if (node === undefined) {
       this.nodes.set(origin, node = emptyRemoteNode(now))
-      this.dropped.delete(origin)
+      node.returning = this.dropped.take(origin)?.view ?? null
     }
     node.lastSeen = now
     return node

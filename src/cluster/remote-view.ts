@@ -23,6 +23,14 @@ export interface RemoteNode {
   stale: boolean
   /** The last message heard from the node (see Stamp). */
   heard: Stamp | null
+  /** The id of the last ask sent to the node. */
+  asked: string | null
+  /**
+   * Set when the node is heard again after it was dropped: the version its copy had then. Until
+   * its hello, a newer view or the answer to an ask made now arrives, what it sends may be old
+   * (ioredis sends unanswered PUBLISHes again after reconnecting, Redis never having had them).
+   */
+  returning: ViewVersion | null
 }
 
 /** A member an op may add to or remove from the union, with what is known of it. */
@@ -36,7 +44,15 @@ export interface Touched {
 export type Hold = (channel: string, id: string, delta: 1 | -1) => void
 
 export function emptyRemoteNode (now: number): RemoteNode {
-  return { lastSeen: now, channels: new Map(), incarnation: null, version: 0, stale: false, heard: null }
+  return { lastSeen: now, channels: new Map(), incarnation: null, version: 0, stale: false, heard: null, asked: null, returning: null }
+}
+
+/** Whether `op` may change the copy of a node heard again after it was dropped (see `returning`). */
+export function bringsBack (node: RemoteNode, op: Exclude<PresenceOp, { op: 'ask' } | { op: 'bye' }>): boolean {
+  const was = node.returning
+  if (was === null || op.op === 'hello') return true
+  if (op.op !== 'state') return false
+  return op.incarnation !== was.incarnation || op.version > was.version || (op.re !== undefined && op.re === node.asked)
 }
 
 export function sameVersion (copy: RemoteNode, version: ViewVersion): boolean {

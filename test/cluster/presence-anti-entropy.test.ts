@@ -213,3 +213,34 @@ t.test('a message delivered again later (ioredis re-sends an unanswered PUBLISH 
   t.same(net.ids('b'), ['amy', 'ann'])
   t.same(net.heard.get('b')?.sort(), ['joined:amy', 'joined:ann'], 'its members once, abe never')
 })
+
+t.test('a node heard again after it was dropped: an old view sent again does not bring back who left meanwhile', async (t) => {
+  const { net, a, b } = pair(t)
+  const held: PresenceOp[] = []
+  // Cut: a answers an ask, but Redis never gets the answer (ioredis will send it again later).
+  net.pass = (from, op) => { if (from === 'a') held.push(op); return from !== 'a' }
+  net.send('b', { op: 'ask', to: 'a', id: 'before-the-cut' })
+  net.flush()
+  a.leave(ROOM, 'amy-tab') // amy leaves while a is cut off
+  net.now = 10_000
+  b.sweep(5_000)
+  t.same(net.heard.get('b')?.sort(), ['left:amy', 'left:ann'], 'b dropped a after the lease')
+  net.heard.get('b')?.splice(0)
+  net.pass = () => true
+  for (const op of held) net.send('a', op) // sent again on reconnect: the old answer first…
+  net.flush()
+  t.same(net.ids('b'), ['ann'], 'not the old view: b asked, and a\'s answer brought it back')
+  net.hello('a') // …then a's hello
+  t.same(net.ids('b'), ['ann'])
+  t.same(net.heard.get('b'), ['joined:ann'], 'ann back once; amy, who left, never')
+})
+
+t.test('a node dropped and heard again unchanged comes back through the answer to an ask', async (t) => {
+  const { net, b } = pair(t)
+  net.now = 10_000
+  b.sweep(5_000)
+  net.heard.get('b')?.splice(0)
+  net.heartbeat('a') // its heartbeat (no hello: it never lost the bus) makes b ask
+  t.same(net.ids('b'), ['amy', 'ann'], 'its view at the same version as when dropped is taken as the answer')
+  t.same(net.heard.get('b')?.sort(), ['joined:amy', 'joined:ann'])
+})
