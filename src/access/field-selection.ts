@@ -1,4 +1,5 @@
 import type { RecordData } from '../types.js'
+import { buildPathTree, type PathTree } from '../util/path-tree.js'
 
 /*
  * Field selection (`fields: ['id', 'title', 'author.name']` on subscribe, list and get): only
@@ -10,7 +11,6 @@ import type { RecordData } from '../types.js'
 /** Documented bound: paths in one `fields` list. */
 export const FIELD_LIMITS = { paths: 64, depth: 8 } as const
 
-interface PathTree { [segment: string]: PathTree | true }
 
 /** One field set, built once and shared: the paths, a key that names the set, the copier. */
 export interface FieldSelection {
@@ -36,25 +36,6 @@ export function parseFields (input: unknown): { paths: string[] } | { error: str
   return { paths: input as string[] }
 }
 
-function buildTree (paths: readonly string[]): PathTree {
-  const tree: PathTree = Object.create(null) as PathTree
-  for (const path of paths) {
-    const segments = path.split('.')
-    let node = tree
-    for (let index = 0; index < segments.length; index++) {
-      const segment = segments[index] as string
-      if (index === segments.length - 1) {
-        node[segment] = true
-        break
-      }
-      const next = node[segment]
-      if (next === true) break // the whole ancestor is selected
-      node = next ?? (node[segment] = Object.create(null) as PathTree)
-    }
-  }
-  return tree
-}
-
 function copySelected (value: unknown, tree: PathTree): unknown {
   if (Array.isArray(value)) return value.map((element) => copySelected(element, tree))
   if (value === null || typeof value !== 'object') return undefined
@@ -75,7 +56,7 @@ function copySelected (value: unknown, tree: PathTree): unknown {
 /** The selection of `paths` (plus `id`). */
 export function fieldSelection (paths: Iterable<string>): FieldSelection {
   const sorted = [...new Set(['id', ...paths])].sort()
-  const tree = buildTree(sorted)
+  const tree = buildPathTree(sorted)
   return { paths: sorted, key: sorted.join('\n'), select: (record) => copySelected(record, tree) as RecordData }
 }
 

@@ -1,4 +1,5 @@
 import type { RecordData } from '../types.js'
+import { buildPathTree, type PathTree } from '../util/path-tree.js'
 
 /** Removes fields from records before they leave the server, without touching the original. */
 export type Projector = (record: RecordData) => RecordData
@@ -8,27 +9,6 @@ function isInternalKey (key: string): boolean {
   return key.startsWith('_') || key.startsWith('$')
 }
 
-interface PathTree { [segment: string]: PathTree | true }
-
-function buildTree (paths: readonly string[]): PathTree {
-  // Null prototypes: a record field named "toString" must not find Object.prototype's.
-  const tree: PathTree = Object.create(null) as PathTree
-  for (const path of paths) {
-    const segments = path.split('.')
-    let node = tree
-    for (let index = 0; index < segments.length; index++) {
-      const segment = segments[index] as string
-      if (index === segments.length - 1) {
-        node[segment] = true
-        break
-      }
-      const next = node[segment]
-      if (next === true) break // an ancestor is protected whole
-      node = next ?? (node[segment] = Object.create(null) as PathTree)
-    }
-  }
-  return tree
-}
 
 /** An array under a protected path: each element loses the same protected leaves. */
 function copyArrayWithout (values: readonly unknown[], tree: PathTree): unknown[] {
@@ -58,6 +38,6 @@ function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean): Rec
 }
 
 export function createProjector (protectedPaths: readonly string[]): Projector {
-  const tree = buildTree(protectedPaths)
+  const tree = buildPathTree(protectedPaths)
   return (record) => copyWithout(record, tree, true)
 }
