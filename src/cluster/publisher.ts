@@ -29,7 +29,7 @@ export interface Publisher {
  * instance: if it dies, or closes, before its drops are announced, the instances announce them.
  */
 export async function attachPublisher (database: DatabaseLike, options: PublisherOptions): Promise<Publisher> {
-  const { historySize, resources, cluster: resolved, log } = resolvePublisherOptions(database, options)
+  const { historySize, resources, cluster: resolved, log, drainTimeout } = resolvePublisherOptions(database, options)
   const cluster = openBus(resolved, historySize, log)
   const { bus } = cluster
   await bus.start()
@@ -79,22 +79,34 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
   // The worker's writes resolve once numbered, like an instance's (see holdWritesUntilNumbered).
   const bridge = new ResourceBridge(resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) })
   bridge.attach()
+
+  let closing: Promise<void> | null = null
+  const closeInOrder = async (): Promise<void> => {
+    // Writes still running (the job called close() without awaiting one) land and are numbered
+    // before the bridge lets go; a write still running after drainTimeout counts as a drop, so
+    // its change is announced as a resync instead of being lost silently.
+    const unannounced = await bridge.close(drainTimeout)
+    if (unannounced > 0) {
+      dropped += unannounced
+      log.warn({ writes: unannounced }, 'realtime publisher: writes still running after drainTimeout; announced as a resync')
+    }
+    closed = true
+    stopWatchingHealth()
+    // Every change captured so far numbered or dropped, and the drops announced if the bus
+    // can still carry it: only then does the worker say goodbye. Otherwise it leaves quietly
+    // and the instances, missing it, announce the loss for it.
+    await Promise.all([...resources.keys()].map(async (name) => { await numbering.settled(name) }))
+    await announcing
+    if (announced < dropped && bus.healthy()) await announceOnce()
+    await liveness.close({ clean: announced >= dropped, unsubscribe: !cluster.ownsBus })
+    if (cluster.ownsBus) await bus.close()
+  }
   return {
     nodeId: bus.nodeId,
     get dropped () { return dropped },
     close: async () => {
-      if (closed) return
-      closed = true
-      bridge.detach()
-      stopWatchingHealth()
-      // Every change captured so far numbered or dropped, and the drops announced if the bus
-      // can still carry it: only then does the worker say goodbye. Otherwise it leaves quietly
-      // and the instances, missing it, announce the loss for it.
-      await Promise.all([...resources.keys()].map(async (name) => { await numbering.settled(name) }))
-      await announcing
-      if (announced < dropped && bus.healthy()) await announceOnce()
-      await liveness.close({ clean: announced >= dropped, unsubscribe: !cluster.ownsBus })
-      if (cluster.ownsBus) await bus.close()
+      closing ??= closeInOrder()
+      await closing
     }
   }
 }

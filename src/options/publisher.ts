@@ -14,6 +14,11 @@ export interface PublisherOptions extends ClusterOptions {
   historySize?: number
   /** Where failures are reported (a pino/Fastify logger fits). Without it: silent. */
   log?: BusLogger
+  /**
+   * Longest wait in `close()` for writes still running on the resources to land and be numbered,
+   * ms. Writes still running after it are announced as lost (a resync). @default 5000
+   */
+  drainTimeout?: number
 }
 
 export interface ResolvedPublisher {
@@ -21,17 +26,19 @@ export interface ResolvedPublisher {
   readonly resources: ReadonlyMap<string, ResolvedResource>
   readonly cluster: ResolvedCluster
   readonly log: BusLogger
+  readonly drainTimeout: number
 }
 
 export function resolvePublisherOptions (database: DatabaseLike, options: PublisherOptions): ResolvedPublisher {
   if (options === null || typeof options !== 'object') fail('attachPublisher needs options with redis or bus')
   const historySize = positiveInteger(options.historySize, 'historySize', DEFAULTS.core.historySize, 0)
   const log = options.log ?? silentLogger
+  const drainTimeout = positiveInteger(options.drainTimeout, 'drainTimeout', DEFAULTS.core.drainTimeout, 0)
   const names = options.resources ?? Object.keys(database.resources)
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail('resources must be an array of resource names')
   const core = resolveCore({ database, resources: Object.fromEntries(names.map((n) => [n, true])) })
   const { redis, bus, nodeId } = options
   const cluster = resolveCluster({ ...(redis !== undefined ? { redis } : {}), ...(bus !== undefined ? { bus } : {}), ...(nodeId !== undefined ? { nodeId } : {}) })
   if (cluster === null) fail('attachPublisher needs redis or bus')
-  return { historySize, resources: core.resources, cluster, log }
+  return { historySize, resources: core.resources, cluster, log, drainTimeout }
 }

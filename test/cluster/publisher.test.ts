@@ -61,3 +61,28 @@ t.test('attachPublisher: a change Redis did not answer for while connected is an
   t.equal(resync.details.resource, 'users', 'the subscriber is told to re-list')
   t.equal(publisher.dropped, 1, 'the change is counted as dropped')
 })
+
+t.test('attachPublisher: close() lets a write still running land and be forwarded before it detaches', async (t) => {
+  const redis = await startRedis(t)
+  const bucket = `memory://worker-close-${randomUUID()}/db`
+  const server = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const client = await server.client()
+  await client.request({ type: 'subscribe', resource: 'users' })
+  const workerDb = await createDatabase(t, { connectionString: bucket })
+  const publisher = await attachPublisher(workerDb, { redis: redis.url, resources: ['users'] })
+
+  // A job that closes without awaiting its last write: the write is running when close() starts.
+  const lastWrite = workerDb.resources.users!.insert({ id: 'w-last', name: 'written while closing' })
+  await publisher.close()
+  await lastWrite
+  await server.db.resources.users!.insert({ id: 'after', name: 'from the server' })
+  const first = await client.waitType('event')
+  const second = await client.waitType('event')
+  t.same([first.data.id, second.data.id], ['w-last', 'after'], "the running write's change reached the subscriber, in order")
+  t.equal(publisher.dropped, 0)
+})
+
+t.test('attachPublisher refuses a bad drainTimeout', async (t) => {
+  const db = await createDatabase(t)
+  await t.rejects(attachPublisher(db, { redis: 'redis://127.0.0.1:1', drainTimeout: -1 }), { code: 'S3DB_REALTIME_INVALID_OPTION' })
+})
