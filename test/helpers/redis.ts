@@ -94,7 +94,7 @@ export async function startRedis (t: Test): Promise<RedisProcess> {
  * and keeps retrying), `stall()` holds every byte in both directions (its commands neither reach
  * Redis nor get answers, like a network that stopped delivering), `heal()` lets traffic through
  * again (bytes held by a stall are delivered first). Bytes still held when a side closes are
- * dropped. Closed at teardown.
+ * dropped. Closed at teardown. (Plain closes, not resetAndDestroy: see TcpProxy.)
  */
 export class RedisLink {
   private readonly links = new Set<{ client: Socket, upstream: Socket, held: Array<[Socket, Buffer]> }>()
@@ -121,7 +121,7 @@ export class RedisLink {
   cut (): void {
     this.mode = 'cut'
     for (const link of this.links) {
-      link.client.resetAndDestroy()
+      link.client.destroy()
       link.upstream.destroy()
     }
     this.links.clear()
@@ -140,7 +140,7 @@ export class RedisLink {
 
   private relay (client: Socket): void {
     if (this.mode === 'cut') {
-      client.resetAndDestroy()
+      client.destroy()
       return
     }
     const upstream = connect(this.target, '127.0.0.1')
