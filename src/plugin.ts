@@ -61,7 +61,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   // The protocol as data (src/protocol/messages.ts): handlers reach what they need through ctx.services.
   const dispatcher = new Dispatcher(hub, options, {
     messages: MESSAGES,
-    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay },
+    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay, locks: cluster.recordLocks },
     preHandlers: [...upgrade.preHandlers, ...cluster.preHandlers],
     disabled: channelOptions.enabled ? [] : ['channels']
   })

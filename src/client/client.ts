@@ -5,7 +5,7 @@ import { resolveClientOptions, type ResolvedClientOptions } from './options.js'
 import { ClientSubscription, type SubscriptionHost } from './subscriptions.js'
 import type {
   BatchDeleteResult, BatchResult, ClientOptions, ConnectionState, FieldPath, Filter, ListOptions, Page, RecordData, RecordMap,
-  ResourceName, ServerFrame, StoredRecord, SubscribeOptions, SubscriptionEvent
+  ResourceName, ServerFrame, StoredRecord, SubscribeOptions, SubscriptionEvent, UpdateOptions, Versioned
 } from './types.js'
 
 export type ClientEvents = LinkEvents
@@ -80,6 +80,12 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     return reply.data as StoredRecord<R, K>
   }
 
+  /** `get`, with the record's version to pass as `ifVersion` to `update`. */
+  async getWithVersion<K extends ResourceName<R>> (resource: K, id: string, options: { partition?: string, fields?: Array<FieldPath<StoredRecord<R, K>>> } = {}): Promise<Versioned<StoredRecord<R, K>>> {
+    const reply = await this.link.request({ type: 'get', resource, id, ...options })
+    return { data: reply.data as StoredRecord<R, K>, version: String(reply.version) }
+  }
+
   /** One page; pass the returned cursor back for the next one. */
   async listPage<K extends ResourceName<R>> (resource: K, options: ListOptions<StoredRecord<R, K>> = {}): Promise<Page<StoredRecord<R, K>>> {
     return await this.page(resource, options, false)
@@ -105,9 +111,17 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     return reply.data as StoredRecord<R, K>
   }
 
-  async update<K extends ResourceName<R>> (resource: K, id: string, data: Partial<R[K]>): Promise<StoredRecord<R, K>> {
-    const reply = await this.link.request({ type: 'update', resource, id, data })
-    return reply.data as StoredRecord<R, K>
+  /** With `ifVersion`: only if nobody wrote the record since that version; else a `ConflictError`. */
+  async update<K extends ResourceName<R>> (resource: K, id: string, data: Partial<R[K]>, options: UpdateOptions = {}): Promise<StoredRecord<R, K>> {
+    return (await this.updateWithVersion(resource, id, data, options)).data
+  }
+
+  /** `update`, resolving with the record's new version too (for the next `ifVersion`). */
+  async updateWithVersion<K extends ResourceName<R>> (resource: K, id: string, data: Partial<R[K]>, options: UpdateOptions = {}): Promise<Versioned<StoredRecord<R, K>>> {
+    const message: Record<string, unknown> = { type: 'update', resource, id, data }
+    if (options.ifVersion !== undefined) message.ifVersion = options.ifVersion
+    const reply = await this.link.request(message)
+    return { data: reply.data as StoredRecord<R, K>, version: String(reply.version) }
   }
 
   async delete<K extends ResourceName<R>> (resource: K, id: string): Promise<void> {
@@ -225,7 +239,8 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     if (options.cursor !== undefined && options.cursor !== null) message.cursor = options.cursor
     if (options.fields !== undefined) message.fields = options.fields
     const reply = now ? await this.link.requestNow(message) : await this.link.request(message)
-    return { data: Array.isArray(reply.data) ? reply.data as never[] : [], cursor: typeof reply.cursor === 'string' ? reply.cursor : null }
+    const versions = reply.versions !== null && typeof reply.versions === 'object' ? reply.versions as Record<string, string> : {}
+    return { data: Array.isArray(reply.data) ? reply.data as never[] : [], versions, cursor: typeof reply.cursor === 'string' ? reply.cursor : null }
   }
 
   private async collect (resource: string, options: PageRequest, now: boolean): Promise<unknown[]> {

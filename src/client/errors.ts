@@ -29,11 +29,33 @@ export class RealtimeError extends Error {
     this.requestId = requestId
   }
 
-  /** Builds the error from a `{type:'error', code, message, details}` frame. */
+  /** Builds the error from a `{type:'error', code, message, details}` frame (CONFLICT: a ConflictError). */
   static fromFrame (frame: Record<string, unknown>): RealtimeError {
     const code = typeof frame.code === 'string' ? frame.code : 'INTERNAL_ERROR'
     const message = typeof frame.message === 'string' ? frame.message : code
     const requestId = typeof frame.requestId === 'string' ? frame.requestId : null
+    if (code === ConflictError.CODE) return new ConflictError(message, frame.details, requestId)
     return new RealtimeError(code, message, frame.details, requestId)
+  }
+}
+
+/**
+ * `update(…, { ifVersion })` lost the race: someone else wrote the record after that version was
+ * read, and nothing was written. `version` and `current` are the record as it is now (as this
+ * client may see it): merge, then retry with `ifVersion: error.version`.
+ */
+export class ConflictError extends RealtimeError {
+  static readonly CODE = 'CONFLICT'
+  /** The record's current version. */
+  readonly version: string
+  /** The current record (whole, as this client may see it). */
+  readonly current: Record<string, unknown>
+
+  constructor (message: string, details: unknown, requestId: string | null = null) {
+    super(ConflictError.CODE, message, details, requestId)
+    this.name = 'ConflictError'
+    const found = (details ?? {}) as { version?: unknown, data?: unknown }
+    this.version = typeof found.version === 'string' ? found.version : ''
+    this.current = found.data !== null && typeof found.data === 'object' ? found.data as Record<string, unknown> : {}
   }
 }

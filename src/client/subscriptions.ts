@@ -187,6 +187,7 @@ export class ClientSubscription<T> {
     if (!matches && event !== 'update') return
     const out: SubscriptionEvent<T> = { event, data: frame.data as T, seq, timestamp }
     if (left) out.left = true
+    if (typeof frame.version === 'string') out.version = frame.version
     this.emit(out)
   }
 }

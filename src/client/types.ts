@@ -165,7 +165,15 @@ export type SubscriptionEvent<T> =
    * `left: true` (updates only): the record no longer matches this subscription — remove it from
    * the view. When the server may not show its new state, `data` carries only the `id`.
    */
-  | { event: ChangeType, data: T, seq: number, timestamp: string, left?: boolean }
+  | {
+    event: ChangeType
+    data: T
+    seq: number
+    timestamp: string
+    left?: boolean
+    /** insert and update: the record's version, for `update(…, { ifVersion })` (absent when `data` is only the id). */
+    version?: string
+  }
   /** The resource was emptied (`deleteAll`): clear your view. */
   | { event: 'reset', seq: number, timestamp: string }
   /** The client could not resume (server restarted, history too short): replace your view. */
@@ -199,6 +207,23 @@ export interface ListOptions<T = RecordData> {
   cursor?: string | null
 }
 
+/** A record and its version (`getWithVersion`, `updateWithVersion`). */
+export interface Versioned<T> {
+  data: T
+  /** The record's version as this client sees it: pass it as `ifVersion` to update. */
+  version: string
+}
+
+export interface UpdateOptions {
+  /**
+   * Write only if the record is still at this version (from `getWithVersion`, a page's
+   * `versions`, an event's `version`, or the previous `updateWithVersion`); otherwise the
+   * promise rejects with a `ConflictError` carrying the current version and record, and
+   * nothing is written.
+   */
+  ifVersion?: string
+}
+
 /**
  * One item's outcome in `insertMany` / `deleteMany`: the record (or id), or the error its
  * single write would have answered (`code` as in RealtimeError, e.g. FORBIDDEN, VALIDATION_ERROR).
@@ -215,6 +240,8 @@ export type BatchDeleteResult =
 /** One page of a `list`. */
 export interface Page<T> {
   data: T[]
+  /** id -> version of each record, for `update(…, { ifVersion })`. */
+  versions: Record<string, string>
   /** Pass to `list({cursor})` for the next page; null on the last one. */
   cursor: string | null
 }

@@ -14,6 +14,7 @@ import { ClusterCoordinator } from './coordinator.js'
 import { NodeLiveness, WriteFence } from './liveness.js'
 import { APPEND_TIMEOUT } from './numbering.js'
 import { openBus } from './open-bus.js'
+import { LocalRecordLocks, type RecordLocks } from '../records/record-locks.js'
 import { ClusterPresenceStore } from './presence.js'
 
 /** What the cluster module is built on. */
@@ -44,6 +45,8 @@ export interface ClusterHandle {
   readonly channelTransport: ChannelTransport
   /** Starts receiving other instances' channel frames and presence (no-op alone). */
   attachChannels: (service: ChannelService) => Promise<void>
+  /** Socket writes to one record take turns: on this instance, and clustered across instances. */
+  readonly recordLocks: RecordLocks
   /** For the dispatcher: refuses record writes while this instance is cut off from the cluster (none alone). */
   readonly preHandlers: readonly PreHandler[]
   /**
@@ -75,6 +78,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
       presenceStore: undefined,
       channelTransport: localOnly,
       attachChannels: async () => {},
+      recordLocks: new LocalRecordLocks(),
       preHandlers: [],
       leaveUnannounced: () => {},
       close: async () => {}
@@ -127,6 +131,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
     attachChannels: async (service) => {
       stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: cluster.presenceLease })
     },
+    recordLocks: new LocalRecordLocks(),
     preHandlers: [fence.preHandler],
     leaveUnannounced: () => { unannounced = true },
     close: async () => {

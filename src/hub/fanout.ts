@@ -5,6 +5,7 @@ import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
 import type { ChangeEvent } from './history.js'
 import { changeEventFrame, encode, resetEventFrame } from '../wire/frames.js'
+import { versionOf } from '../records/version.js'
 import type { Subscription } from '../connection/connection.js'
 import type { SubscriptionIndex } from './subscription-index.js'
 
@@ -50,12 +51,31 @@ function leftMatch (subscription: Subscription, after: RecordData | null): Match
   return forced !== undefined && !matchesFilter(after, forced) ? 'left-hidden' : 'left'
 }
 
+/**
+ * Versions of events already fingerprinted: one per event, however many frames (views, field
+ * sets, replays) carry it. Keyed by the event alone, which is safe because a resource has one
+ * projection.
+ */
+const eventVersions = new WeakMap<ChangeEvent, string>()
+
+/** The version of the record an insert or update left (src/records/version.ts). */
+export function eventVersion (event: ChangeEvent, project: Projector): string {
+  let version = eventVersions.get(event)
+  if (version === undefined) {
+    version = versionOf(project, event.after as RecordData)
+    eventVersions.set(event, version)
+  }
+  return version
+}
+
 /** The `event` frame for one change, projected; `left` marks an update that no longer matches. */
 export function encodeEvent (event: ChangeEvent, project: Projector, left: boolean, hidden = false, fields?: FieldSelection): string {
   if (event.type === 'reset') return encode(resetEventFrame(event.resource, event.timestamp, event.seq))
   const record = (event.type === 'delete' ? event.before : event.after) as RecordData
   const data = hidden ? { id: event.id ?? record.id } : fields === undefined ? project(record) : fields.select(project(record))
-  return encode(changeEventFrame({ event: event.type, resource: event.resource, data, timestamp: event.timestamp, seq: event.seq, left }))
+  // A delete has no version; nor has a record the subscriber may no longer see (`hidden`).
+  const version = hidden || event.type === 'delete' ? undefined : eventVersion(event, project)
+  return encode(changeEventFrame({ event: event.type, resource: event.resource, data, timestamp: event.timestamp, seq: event.seq, ...(version === undefined ? {} : { version }), left }))
 }
 
 /**

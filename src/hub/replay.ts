@@ -2,6 +2,7 @@ import type { CompiledFilter } from '../access/filter.js'
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { ResolvedResource } from '../access/resource.js'
 import { listPage } from '../records/list.js'
+import { versionsOf } from '../records/version.js'
 import type { RecordData } from '../types.js'
 import { ALONE_SEQ_BASE, type ChangeStream } from './change-stream.js'
 import type { ChangeEvent } from './history.js'
@@ -119,10 +120,8 @@ async function prepareSnapshot (stream: ChangeStream, resource: ResolvedResource
   return () => {
     const missed = stream.epoch === epoch ? stream.historySince(name, seq) : null
     if (missed === null) throw resync(stream, name, 'Too many changes during the snapshot; subscribe again')
-    return {
-      missed,
-      reply: { snapshot: { seq, epoch, data: page.records.map((record: RecordData) => resource.project(record)), cursor: page.cursor } }
-    }
+    const data = page.records.map((record: RecordData) => resource.project(record))
+    return { missed, reply: { snapshot: { seq, epoch, data, versions: versionsOf(resource.project, page.records), cursor: page.cursor } } }
   }
 }
 

@@ -1,4 +1,5 @@
 import { createProjector } from '../access/projection.js'
+import { defineVersioner } from '../records/version.js'
 import type { GuardResult, PublishAuth, ResolvedResource, ResourceGuards } from '../access/resource.js'
 import { UnknownResourceError } from '../errors.js'
 import type { ChangeType, DatabaseLike } from '../types.js'
@@ -70,6 +71,9 @@ export function resolveResource (name: string, config: unknown, database: Databa
   }
   const publishAuth = options.publishAuth ?? DEFAULTS.resource.publishAuth
   if (publishAuth !== null && typeof publishAuth !== 'function') stringList(publishAuth, `resources.${name}.publishAuth`)
+  const project = createProjector(protectedFields)
+  // Versions (`ifVersion`) are fingerprints of the record as seen through this projection.
+  defineVersioner(resource, project)
   return {
     name,
     resource,
@@ -80,6 +84,6 @@ export function resolveResource (name: string, config: unknown, database: Databa
     events: new Set(events as ChangeType[]),
     guard: guard as ResourceGuards,
     publishAuth: publishAuth as PublishAuth | null,
-    project: createProjector(protectedFields)
+    project
   }
 }

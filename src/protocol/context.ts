@@ -8,6 +8,7 @@ import type { HistorySource } from '../hub/replay.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 import { hasExpired } from '../upgrade/user.js'
 import type { ResolvedCoreOptions } from '../options/core.js'
+import type { RecordLocks } from '../records/record-locks.js'
 import type { AuthServices } from '../upgrade/message-auth.js'
 import type { ReplyFrame, RequestId } from '../wire/frames.js'
 
@@ -26,6 +27,8 @@ export interface Services {
   readonly history: HistorySource | null
   /** Repeats a publish on the other instances (`noRelay` alone). */
   readonly relay: Relay
+  /** Socket writes to one record take turns (clustered: across instances too, see cluster/record-lock.ts). */
+  readonly locks: RecordLocks
 }
 
 /** What every message handler receives besides the validated message. */

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { FILTER_LIMITS } from '../access/filter-operators.js'
 import { BATCH_LIMIT } from '../records/batch.js'
+import { MAX_IF_VERSION_LENGTH } from '../records/version.js'
 
 /*
  * TypeBox schemas of every message a client sends (PROTOCOL.md section 2). The dispatcher
@@ -97,7 +98,17 @@ export const ClientSchemas = {
   }),
   insert: message('insert', { resource, data }),
   // `partition` is accepted for compatibility with the seed's plugin; s3db locates records by id.
-  update: message('update', { resource, id, data, partition: Type.Optional(partition) }),
+  update: message('update', {
+    resource,
+    id,
+    data,
+    partition: Type.Optional(partition),
+    ifVersion: Type.Optional(Type.String({
+      minLength: 1,
+      maxLength: MAX_IF_VERSION_LENGTH,
+      description: 'Write only if the record is still at this version (from get, list, a snapshot, an event or a reply); else CONFLICT'
+    }))
+  }),
   delete: message('delete', { resource, id, partition: Type.Optional(partition) }),
   /** Each item is judged and written exactly as one `insert`; the reply has one result per item. */
   insertMany: message('insertMany', { resource, data: Type.Array(data, { minItems: 1, maxItems: BATCH_LIMIT }) }),

@@ -132,9 +132,12 @@ export function changeEventFrame (change: {
   timestamp: string
   seq: number
   left?: boolean
+  /** The record's version (insert, update); left out when `data` is only the id. */
+  version?: string
 }): FrameOf<'event'> {
   const frame: FrameOf<'event'> = { type: 'event', event: change.event, resource: change.resource, data: change.data, timestamp: change.timestamp, seq: change.seq }
   if (change.left === true) frame.left = true
+  if (change.version !== undefined) frame.version = change.version
   return frame
 }
 
@@ -166,21 +169,21 @@ export function slowConsumerResyncFrame (dropped: number, subscriptions: Array<{
 // --- records ----------------------------------------------------------------------------------
 
 /** Reply to `get`. */
-export function recordFrame (resource: string, data: RecordData): FrameOf<'data'> {
-  return { type: 'data', resource, data }
+export function recordFrame (resource: string, data: RecordData, version: string): FrameOf<'data'> {
+  return { type: 'data', resource, data, version }
 }
 
 /** Reply to `list`: one page; `cursor` is null on the last page. */
-export function pageFrame (resource: string, data: RecordData[], cursor: string | null): FrameOf<'data'> {
-  return { type: 'data', resource, data, cursor }
+export function pageFrame (resource: string, data: RecordData[], versions: Record<string, string>, cursor: string | null): FrameOf<'data'> {
+  return { type: 'data', resource, data, versions, cursor }
 }
 
-export function insertedFrame (resource: string, data: RecordData): FrameOf<'inserted'> {
-  return { type: 'inserted', resource, data }
+export function insertedFrame (resource: string, data: RecordData, version: string): FrameOf<'inserted'> {
+  return { type: 'inserted', resource, data, version }
 }
 
-export function updatedFrame (resource: string, data: RecordData): FrameOf<'updated'> {
-  return { type: 'updated', resource, data }
+export function updatedFrame (resource: string, data: RecordData, version: string): FrameOf<'updated'> {
+  return { type: 'updated', resource, data, version }
 }
 
 export function deletedFrame (resource: string, id: string): FrameOf<'deleted'> {
@@ -190,6 +193,11 @@ export function deletedFrame (resource: string, id: string): FrameOf<'deleted'> 
 /** One item of a batch reply. */
 export type InsertedItem = FrameOf<'insertedMany'>['results'][number]
 export type DeletedItem = FrameOf<'deletedMany'>['results'][number]
+
+/*
+ * `version` / `versions`: the record's fingerprint as the caller sees it (src/records/version.ts),
+ * computed on the whole projected record, so field selection does not change it.
+ */
 
 export function insertedManyFrame (resource: string, results: InsertedItem[]): FrameOf<'insertedMany'> {
   return { type: 'insertedMany', resource, results }

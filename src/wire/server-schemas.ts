@@ -24,6 +24,8 @@ const epoch = Type.String({ description: 'Names one numbering of history; a `sin
 const record = Type.Record(Type.String(), Type.Unknown(), { description: 'A record, projected (protected fields and s3db internals removed)' })
 const filter = Type.Record(Type.String(), Type.Unknown(), { description: 'Field (or dot path) -> value or operator object ({$gte: 10}); every field must match' })
 const changeType = Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')])
+const version = Type.String({ description: 'The record\'s version as this caller sees it: send it back as `ifVersion` on update (docs/protocol.md, "Conditional updates")' })
+const versions = Type.Record(Type.String(), Type.String(), { description: 'id -> version of each record in `data`' })
 
 /** The authenticated user: `id` plus the token's claims (or what the auth driver returned). */
 export const UserSchema = Type.Object({
@@ -76,6 +78,7 @@ export const ErrorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   UNKNOWN_MESSAGE_TYPE: 'No such message type',
   RESOURCE_NOT_FOUND: 'Unknown or disabled resource',
   NOT_FOUND: 'No such record (or one the caller may not see)',
+  CONFLICT: 'update with ifVersion: the record changed since that version was read; nothing was written; details gives {version, data} (the current version and record as you may see them)',
   VALIDATION_ERROR: 's3db rejected the data; details lists {field, type, message}',
   FORBIDDEN: 'Roles or guards refused, a write outside the caller\'s forced filters, a protected field written or filtered on',
   UNAUTHORIZED: 'An `auth` message with an invalid credential, or another user\'s token',
@@ -87,8 +90,15 @@ export const ErrorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   INTERNAL_ERROR: 'Anything else; never carries a stack trace or internal message (it is logged)'
 }
 
+/** `details` of CONFLICT: the record as the caller may see it now, and its version. */
+export const ConflictDetailsSchema = Type.Object({
+  version,
+  data: Type.Record(Type.String(), Type.Unknown(), { description: 'The current record, projected (whole: `fields` does not apply)' })
+}, { additionalProperties: false })
+
 /** `details` shapes that are fixed per code (the others are free-form, usually `{field}`). */
 export const ErrorDetailsSchemas: Partial<Record<ErrorCode, TSchema>> = {
+  CONFLICT: ConflictDetailsSchema,
   RESYNC_REQUIRED: ResyncDetailsSchema,
   VALIDATION_ERROR: ValidationDetailsSchema
 }
@@ -104,11 +114,12 @@ const itemError = Type.Object({
 
 /** Records: `get` and `list` both answer `data`; a list page adds `cursor`. */
 const dataFrame = Type.Union([
-  frame('data', 'Reply to get: one record', { requestId, resource, data: record }),
+  frame('data', 'Reply to get: one record', { requestId, resource, data: record, version }),
   frame('data', 'Reply to list: one page of records in id order', {
     requestId,
     resource,
     data: Type.Array(record),
+    versions,
     cursor: Type.Union([Type.String(), Type.Null()], { description: 'Send back to get the next page; null on the last page' })
   })
 ], { description: 'Reply to get (one record) or list (a page and its cursor)' })
@@ -120,6 +131,7 @@ const eventFrame = Type.Union([
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'The record after the change (before it, for delete); only {id} when it left a guard-forced filter' }),
     timestamp,
     seq,
+    version: Type.Optional(Type.String({ description: 'insert and update: the record\'s version (as in get); absent when data is only {id}' })),
     left: Type.Optional(Type.Literal(true, { description: 'The updated record no longer matches: drop it from your view' }))
   }),
   frame('event', 'deleteAll: clear your view of the resource', { event: Type.Literal('reset'), resource, timestamp, seq })
@@ -148,6 +160,7 @@ export const ServerSchemas = {
       seq,
       epoch,
       data: Type.Array(record),
+      versions,
       cursor: Type.Union([Type.String(), Type.Null()])
     }, { additionalProperties: false, description: 'With `snapshot: true`: the matching records valid at snapshot.seq' }))
   }),
@@ -160,8 +173,8 @@ export const ServerSchemas = {
     reason: Type.Optional(Type.Literal('FORBIDDEN'))
   }),
   data: dataFrame,
-  inserted: frame('inserted', 'Reply to insert: the stored record', { requestId, resource, data: record }),
-  updated: frame('updated', 'Reply to update: the stored record', { requestId, resource, data: record }),
+  inserted: frame('inserted', 'Reply to insert: the stored record', { requestId, resource, data: record, version }),
+  updated: frame('updated', 'Reply to update: the stored record', { requestId, resource, data: record, version }),
   deleted: frame('deleted', 'Reply to delete', { requestId, resource, id: Type.String() }),
   insertedMany: frame('insertedMany', 'Reply to insertMany: one result per item, in order', {
     requestId,

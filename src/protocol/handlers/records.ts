@@ -15,6 +15,7 @@ import { protectedPathWritten } from '../../access/protected-paths.js'
 import { requireKeySegment } from '../../records/key-safety.js'
 import { requireSafePartitionValues } from '../../records/list.js'
 import { attributeTree, checkWriteData, mergeUpdate, storedView } from '../../records/write-shape.js'
+import { versionOf, versionsOf } from '../../records/version.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -53,7 +54,7 @@ export async function handleGet (ctx: RequestContext, message: GetMessage): Prom
   await requireAllowed(resource, 'get', ctx.log, ctx.connection.user, { id: message.id })
   const record = await readVisible(ctx, resource, message.id)
   const projected = resource.project(record)
-  ctx.reply(recordFrame(resource.name, fields === undefined ? projected : fields.select(projected)))
+  ctx.reply(recordFrame(resource.name, fields === undefined ? projected : fields.select(projected), versionOf(resource.project, record)))
 }
 
 export async function handleList (ctx: RequestContext, message: ListMessage): Promise<void> {
@@ -68,7 +69,7 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
     ...(message.partition !== undefined ? { partition: message.partition } : {})
   })
   const records = page.records.map(resource.project)
-  ctx.reply(pageFrame(resource.name, fields === undefined ? records : records.map(fields.select), page.cursor))
+  ctx.reply(pageFrame(resource.name, fields === undefined ? records : records.map(fields.select), versionsOf(resource.project, page.records), page.cursor))
 }
 
 /**
@@ -123,7 +124,9 @@ async function requireIdChoice (ctx: RequestContext, resource: ResolvedResource,
 
 export async function handleInsert (ctx: RequestContext, message: InsertMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
-  ctx.reply(insertedFrame(resource.name, await insertOne(ctx, resource, message.data)))
+  const record = await insertOne(ctx, resource, message.data)
+  // Already projected: projecting again changes nothing.
+  ctx.reply(insertedFrame(resource.name, record, versionOf(resource.project, record)))
 }
 
 /** One insert, judged and written (`insert` and every item of `insertMany`); the projected record. */
@@ -144,13 +147,35 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   const data = checkWriteData(attributeTree(resource.resource), message.data, { allowId: false })
   requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'update', ctx.log, ctx.connection.user, { id: message.id, data })
-  const existing = await readVisible(ctx, resource, message.id)
-  const merged = mergeUpdate(existing, data)
-  requireNoServerOnlyWrite(resource, data, existing, merged)
-  await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
-  requireOpen(ctx)
-  const record = await resource.resource.update(message.id, data)
-  ctx.reply(updatedFrame(resource.name, resource.project(record)))
+  // Read, check and write with no other socket write to this record in between (record-locks.ts).
+  const record = await ctx.services.locks.run(resource.name, message.id, async (held) => {
+    const existing = await readVisible(ctx, resource, message.id)
+    if (message.ifVersion !== undefined) requireVersion(resource, existing, message.ifVersion)
+    const merged = mergeUpdate(existing, data)
+    requireNoServerOnlyWrite(resource, data, existing, merged)
+    await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
+    requireOpen(ctx)
+    requireHeld(held)
+    return await resource.resource.update(message.id, data)
+  })
+  ctx.reply(updatedFrame(resource.name, resource.project(record), versionOf(resource.project, record)))
+}
+
+/**
+ * `ifVersion`: the record, as this caller sees it, must still be the one that version names.
+ * Otherwise CONFLICT with the current version and record, so the client can merge and retry
+ * without another read. Only visible records get here (readVisible answered NOT_FOUND else).
+ */
+function requireVersion (resource: ResolvedResource, existing: RecordData, ifVersion: string): void {
+  const version = versionOf(resource.project, existing)
+  if (version !== ifVersion) {
+    throw new ProtocolError(ErrorCodes.CONFLICT, 'The record changed since that version; nothing was written', { version, data: resource.project(existing) })
+  }
+}
+
+/** A cluster lock whose lease ran out while this write waited: another write may hold it now. */
+function requireHeld (held: () => boolean): void {
+  if (!held()) throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, 'The record stayed busy too long; try again')
 }
 
 export async function handleDelete (ctx: RequestContext, message: DeleteMessage): Promise<void> {
@@ -163,8 +188,12 @@ export async function handleDelete (ctx: RequestContext, message: DeleteMessage)
 export async function deleteOne (ctx: RequestContext, resource: ResolvedResource, id: string): Promise<void> {
   requireKeySegment(id, '/id')
   await requireAllowed(resource, 'delete', ctx.log, ctx.connection.user, { id })
-  const existing = await readVisible(ctx, resource, id)
-  await requireInsideForced(ctx, resource, existing, 'Access denied')
-  requireOpen(ctx)
-  await resource.resource.delete(id)
+  // In turn with updates: a conditional update checked before this delete must not write after it.
+  await ctx.services.locks.run(resource.name, id, async (held) => {
+    const existing = await readVisible(ctx, resource, id)
+    await requireInsideForced(ctx, resource, existing, 'Access denied')
+    requireOpen(ctx)
+    requireHeld(held)
+    await resource.resource.delete(id)
+  })
 }
