@@ -172,4 +172,9 @@ export interface Subscription {
    * event); absent: whole records. Updates that change none of them are not sent.
    */
   readonly fields?: FieldSelection
+  /**
+   * `delta: true`: an update of a record that stays in the filter is sent as the paths that
+   * changed in the subscriber's view (docs/protocol.md, "Delta updates").
+   */
+  readonly delta?: boolean
 }

@@ -3,8 +3,9 @@ import type { Projector } from '../access/projection.js'
 import { selectionChanged, unionSelection, type FieldSelection } from '../access/field-selection.js'
 import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
+import { diffRecords, noChanges, type RecordChanges } from '../util/record-diff.js'
 import type { ChangeEvent } from './history.js'
-import { changeEventFrame, encode, resetEventFrame } from '../wire/frames.js'
+import { changeDeltaFrame, changeEventFrame, encode, resetEventFrame } from '../wire/frames.js'
 import { versionOf } from '../records/version.js'
 import type { Subscription } from '../connection/connection.js'
 import type { SubscriptionIndex } from './subscription-index.js'
@@ -16,6 +17,8 @@ export interface FanOutStats {
   matches: number
   /** Frames sent. */
   deliveries: number
+  /** Frames encoded: one per distinct view of a change, however many recipients share it. */
+  encodings: number
 }
 
 /** How one subscription sees a change it gets. */
@@ -25,8 +28,47 @@ export type Match = 'plain' | 'left' | 'left-hidden'
 const WHOLE = 'whole'
 type Fields = FieldSelection | typeof WHOLE
 
-/** What one connection gets: how it sees the change and which fields. */
-interface Recipient { match: Match, fields: Fields }
+/**
+ * What one connection gets: how it sees the change, which fields, and whether as the paths that
+ * changed (every subscription it gets the update through asked for deltas and already holds the
+ * record: it stayed in their filters).
+ */
+interface Recipient { match: Match, fields: Fields, delta: boolean }
+
+function keyOf (fields: Fields): string {
+  return fields === WHOLE ? '' : fields.key
+}
+
+/**
+ * The changes of one update as each field set sees it: projected (protected fields and s3db
+ * internals gone), then selected, then diffed, so a delta never shows what the record would
+ * not. Computed lazily, once per field set per change, never per recipient. A null entry: a
+ * changed key a dot path cannot name, the whole record is sent instead.
+ */
+export class UpdateDiffs {
+  private before: RecordData | undefined
+  private after: RecordData | undefined
+  private readonly byFields = new Map<string, RecordChanges | null>()
+
+  constructor (private readonly event: ChangeEvent, private readonly project: Projector) {}
+
+  changes (fields: Fields): RecordChanges | null {
+    const key = keyOf(fields)
+    let changes = this.byFields.get(key)
+    if (changes === undefined) {
+      this.before ??= this.project(this.event.before as RecordData)
+      this.after ??= this.project(this.event.after as RecordData)
+      changes = fields === WHOLE ? diffRecords(this.before, this.after) : diffRecords(fields.select(this.before), fields.select(this.after))
+      this.byFields.set(key, changes)
+    }
+    return changes
+  }
+}
+
+/** An update of a record that matched the subscription before it. */
+function staysIn (event: ChangeEvent, subscription: Subscription): boolean {
+  return event.type === 'update' && event.before !== null && matchesFilter(event.before, subscription.filter)
+}
 
 /** A connection whose subscriptions ask for different fields gets their union. */
 function widen (known: Fields, next: FieldSelection | undefined): Fields {
@@ -34,9 +76,17 @@ function widen (known: Fields, next: FieldSelection | undefined): Fields {
   return unionSelection(known, next)
 }
 
-/** An update that stays in the subscription's filter and changes none of its selected fields. */
-function unchangedForSubscription (event: ChangeEvent, subscription: Subscription): boolean {
+/**
+ * An update that stays in the subscription's filter and changes nothing it is sent: none of its
+ * selected fields, or (delta) nothing of its view at all, protected fields being no part of it.
+ */
+function unchangedForSubscription (event: ChangeEvent, subscription: Subscription, diffs: UpdateDiffs | null): boolean {
   const fields = subscription.fields
+  if (subscription.delta === true && diffs !== null) {
+    if (!staysIn(event, subscription)) return false
+    const changes = diffs.changes(fields ?? WHOLE)
+    return changes !== null && noChanges(changes)
+  }
   if (fields === undefined || event.before === null || !matchesFilter(event.before, subscription.filter)) return false
   return !selectionChanged(fields, event.before, event.after)
 }
@@ -78,51 +128,81 @@ export function encodeEvent (event: ChangeEvent, project: Projector, left: boole
   return encode(changeEventFrame({ event: event.type, resource: event.resource, data, timestamp: event.timestamp, seq: event.seq, ...(version === undefined ? {} : { version }), left }))
 }
 
+/** The delta `event` frame of an update (subscribe {delta: true}); its version is the whole record's. */
+export function encodeDelta (event: ChangeEvent, project: Projector, changes: RecordChanges): string {
+  const id = event.id ?? String((event.after as RecordData).id)
+  const version = eventVersion(event, project)
+  return encode(changeDeltaFrame({ resource: event.resource, id, changes, timestamp: event.timestamp, seq: event.seq, version }))
+}
+
 /**
  * Works out which connections get the change and sends each one frame. A connection with
  * several matching subscriptions gets the event once; an update reaches subscriptions that
  * matched before or after, with `left: true` only when none of them matches after. Frames are
  * encoded once per (view, field set): plain, `left`, `left` with the id only, each whole or
- * with the fields a connection's subscriptions selected; never per recipient. An update that
- * stays in a subscription's filter without changing one of its selected fields skips it.
+ * with the fields a connection's subscriptions selected, each whole or as a delta; never per
+ * recipient. An update that stays in a subscription's filter without changing one of its
+ * selected fields (delta: anything of its view) skips it.
  */
 export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, project: Projector, stats: FanOutStats): number {
   const recipients = new Map<Connection, Recipient>()
+  const diffs = new UpdateDiffs(event, project)
+  /** Connections with a subscription the update stays in but changes nothing for (skipped). */
+  const unchanged = new Map<Connection, Recipient>()
   if (event.type === 'reset') {
-    index.forEach((subscription) => recipients.set(subscription.connection, { match: 'plain', fields: WHOLE }))
+    index.forEach((subscription) => recipients.set(subscription.connection, { match: 'plain', fields: WHOLE, delta: false }))
   } else {
     const type = event.type
     const current = type === 'delete' ? event.before : event.after
     stats.candidates += index.forEachMatch(current, (subscription) => {
       stats.matches++
       if (!subscription.events.has(type)) return
-      if (type === 'update' && unchangedForSubscription(event, subscription)) return
+      if (type === 'update' && unchangedForSubscription(event, subscription, diffs)) {
+        const prior = unchanged.get(subscription.connection)
+        const fields = prior === undefined ? subscription.fields ?? WHOLE : widen(prior.fields, subscription.fields)
+        unchanged.set(subscription.connection, { match: 'plain', fields, delta: subscription.delta === true && (prior?.delta ?? true) })
+        return
+      }
       const known = recipients.get(subscription.connection)
       const fields = known?.match === 'plain' ? widen(known.fields, subscription.fields) : subscription.fields ?? WHOLE
-      recipients.set(subscription.connection, { match: 'plain', fields })
+      // An update entering the filter is sent whole: the subscriber does not hold the record.
+      const delta = subscription.delta === true && staysIn(event, subscription) && (known?.delta ?? true)
+      recipients.set(subscription.connection, { match: 'plain', fields, delta })
     })
     if (type === 'update' && event.before !== null) {
       stats.candidates += index.forEachMatch(event.before, (subscription) => {
         stats.matches++
-        const known = recipients.get(subscription.connection)
-        if (!subscription.events.has('update') || known?.match === 'plain') return
-        if (matchesFilter(event.after, subscription.filter)) return
-        // Several subscriptions left: the most restrictive view wins.
+        if (!subscription.events.has('update') || matchesFilter(event.after, subscription.filter)) return
+        const known = recipients.get(subscription.connection) ?? unchanged.get(subscription.connection)
+        if (known?.match === 'plain') {
+          // It left while another subscription of the connection stays (changed or not): the one
+          // plain frame must let the client see that, so it carries this filter's paths too (a
+          // `left` would tell the staying one it left), and is whole unless every subscription
+          // involved holds a copy to apply the changes to.
+          recipients.set(subscription.connection, { match: 'plain', fields: widen(known.fields, subscription.fields), delta: known.delta && subscription.delta === true })
+          return
+        }
+          // Several subscriptions left: the most restrictive view wins.
         const match = known?.match === 'left-hidden' ? 'left-hidden' : leftMatch(subscription, event.after)
         const fields = known === undefined ? subscription.fields ?? WHOLE : widen(known.fields, subscription.fields)
-        recipients.set(subscription.connection, { match, fields })
+        recipients.set(subscription.connection, { match, fields, delta: false })
       })
     }
   }
   const frames = new Map<string, string>()
   let sent = 0
-  for (const [connection, { match, fields }] of recipients) {
+  for (const [connection, { match, fields, delta }] of recipients) {
+    // A change no dot path can name (null) goes whole, sharing the whole frame's encoding.
+    const changes = delta ? diffs.changes(fields) : null
     // 'left-hidden' carries the id only: the field set does not change it.
-    const key = match === 'left-hidden' ? match : `${match}\n${fields === WHOLE ? '' : fields.key}`
+    const key = match === 'left-hidden' ? match : `${match}\n${keyOf(fields)}${changes === null ? '' : '\ndelta'}`
     let frame = frames.get(key)
     if (frame === undefined) {
-      frame = encodeEvent(event, project, match !== 'plain', match === 'left-hidden', fields === WHOLE ? undefined : fields)
+      frame = changes === null
+        ? encodeEvent(event, project, match !== 'plain', match === 'left-hidden', fields === WHOLE ? undefined : fields)
+        : encodeDelta(event, project, changes)
       frames.set(key, frame)
+      stats.encodings++
     }
     if (connection.send(frame)) sent++
   }
@@ -130,12 +210,30 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
   return sent
 }
 
-/** How one subscription sees one change: as a plain event, as `left`, or not at all. */
-export function matchForSubscription (event: ChangeEvent, subscription: Subscription): Match | null {
+/**
+ * How one subscription sees one change: as a plain event, as `left`, or not at all. `diffs`
+ * (the replay path) lets a delta subscription skip an update that changed nothing of its view.
+ */
+export function matchForSubscription (event: ChangeEvent, subscription: Subscription, diffs: UpdateDiffs | null = null): Match | null {
   if (event.type === 'reset') return 'plain'
   if (!subscription.events.has(event.type)) return null
   const current = event.type === 'delete' ? event.before : event.after
-  if (matchesFilter(current, subscription.filter)) return event.type === 'update' && unchangedForSubscription(event, subscription) ? null : 'plain'
+  if (matchesFilter(current, subscription.filter)) return event.type === 'update' && unchangedForSubscription(event, subscription, diffs) ? null : 'plain'
   if (event.type === 'update' && event.before !== null && matchesFilter(event.before, subscription.filter)) return leftMatch(subscription, event.after)
   return null
+}
+
+/**
+ * The frame one subscription gets for a replayed change, or null. `deltas: false` (the changes
+ * that follow a snapshot, which may not hold the record yet) sends updates whole.
+ */
+export function encodeForSubscription (event: ChangeEvent, subscription: Subscription, project: Projector, deltas: boolean): string | null {
+  const diffs = new UpdateDiffs(event, project)
+  const match = matchForSubscription(event, subscription, diffs)
+  if (match === null) return null
+  if (deltas && match === 'plain' && subscription.delta === true && staysIn(event, subscription)) {
+    const changes = diffs.changes(subscription.fields ?? WHOLE)
+    if (changes !== null) return encodeDelta(event, project, changes)
+  }
+  return encodeEvent(event, project, match !== 'plain', match === 'left-hidden', subscription.fields)
 }

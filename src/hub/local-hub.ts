@@ -73,7 +73,7 @@ export class LocalHub {
     busErrors: 0
   }
 
-  readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0 }
+  readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0, encodings: 0 }
   readonly signals: Signals<HubSignals>
 
   constructor (readonly resources: ReadonlyMap<string, ResolvedResource>, readonly log: FastifyBaseLogger) {

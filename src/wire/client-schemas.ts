@@ -80,7 +80,10 @@ export const ClientSchemas = {
     since: Type.Optional(Type.Integer({ minimum: 0 })),
     epoch: Type.Optional(Type.String({ maxLength: 128 })),
     snapshot: Type.Optional(Type.Boolean()),
-    fields: Type.Optional(fields)
+    fields: Type.Optional(fields),
+    delta: Type.Optional(Type.Boolean({
+      description: 'Updates of records you hold arrive as the paths that changed ({id, changes: {set, unset}}) instead of the whole record; needs insert events'
+    }))
   }),
   unsubscribe: message('unsubscribe', {
     resource: Type.Optional(resource),

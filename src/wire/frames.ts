@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import { ErrorCodes, type ErrorCode } from '../errors.js'
 import type { ChangeType, RealtimeUser, RecordData } from '../types.js'
+import type { RecordChanges } from '../util/record-diff.js'
 import type { ServerFrameType, ServerSchemas } from './server-schemas.js'
 
 /*
@@ -131,12 +132,37 @@ export function changeEventFrame (change: {
   data: RecordData
   timestamp: string
   seq: number
-  left?: boolean
   /** The record's version (insert, update); left out when `data` is only the id. */
   version?: string
+  left?: boolean
 }): FrameOf<'event'> {
   const frame: FrameOf<'event'> = { type: 'event', event: change.event, resource: change.resource, data: change.data, timestamp: change.timestamp, seq: change.seq }
+  if (change.version !== undefined) frame.version = change.version
   if (change.left === true) frame.left = true
+  return frame
+}
+
+/**
+ * `subscribe {delta: true}`: an update of a record the subscriber holds, as the paths that
+ * changed in its view of it (docs/protocol.md, "Delta updates").
+ */
+export function changeDeltaFrame (change: {
+  resource: string
+  id: string
+  changes: RecordChanges
+  timestamp: string
+  seq: number
+  version?: string
+}): FrameOf<'event'> {
+  const frame: FrameOf<'event'> = {
+    type: 'event',
+    event: 'update',
+    resource: change.resource,
+    id: change.id,
+    changes: { set: change.changes.set, unset: change.changes.unset },
+    timestamp: change.timestamp,
+    seq: change.seq
+  }
   if (change.version !== undefined) frame.version = change.version
   return frame
 }
@@ -168,6 +194,11 @@ export function slowConsumerResyncFrame (dropped: number, subscriptions: Array<{
 
 // --- records ----------------------------------------------------------------------------------
 
+/*
+ * `version` / `versions`: the record's fingerprint as the caller sees it (src/records/version.ts),
+ * computed before field selection, so `fields` does not change it.
+ */
+
 /** Reply to `get`. */
 export function recordFrame (resource: string, data: RecordData, version: string): FrameOf<'data'> {
   return { type: 'data', resource, data, version }
@@ -193,11 +224,6 @@ export function deletedFrame (resource: string, id: string): FrameOf<'deleted'> 
 /** One item of a batch reply. */
 export type InsertedItem = FrameOf<'insertedMany'>['results'][number]
 export type DeletedItem = FrameOf<'deletedMany'>['results'][number]
-
-/*
- * `version` / `versions`: the record's fingerprint as the caller sees it (src/records/version.ts),
- * computed on the whole projected record, so field selection does not change it.
- */
 
 export function insertedManyFrame (resource: string, results: InsertedItem[]): FrameOf<'insertedMany'> {
   return { type: 'insertedMany', resource, results }
@@ -275,3 +301,4 @@ export function presenceCountFrame (channel: string, count: number, changes: { j
 export function authenticatedFrame (user: RealtimeUser, expiresAt: number | null): FrameOf<'authenticated'> {
   return { type: 'authenticated', user, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() }
 }
+

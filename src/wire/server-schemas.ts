@@ -134,6 +134,18 @@ const eventFrame = Type.Union([
     version: Type.Optional(Type.String({ description: 'insert and update: the record\'s version (as in get); absent when data is only {id}' })),
     left: Type.Optional(Type.Literal(true, { description: 'The updated record no longer matches: drop it from your view' }))
   }),
+  frame('event', 'subscribe {delta: true}: an update of a record the subscriber holds, as the paths that changed (docs/protocol.md, "Delta updates")', {
+    event: Type.Literal('update'),
+    resource,
+    id: Type.String({ description: 'The updated record' }),
+    changes: Type.Object({
+      set: Type.Record(Type.String(), Type.Unknown(), { description: 'Dot path -> new value, for each path that was added or changed (an array is set whole)' }),
+      unset: Type.Array(Type.String(), { description: 'Dot paths that are gone' })
+    }, { additionalProperties: false }),
+    timestamp,
+    seq,
+    version: Type.Optional(Type.String({ description: 'The record\'s version after the change (as in get)' }))
+  }),
   frame('event', 'deleteAll: clear your view of the resource', { event: Type.Literal('reset'), resource, timestamp, seq })
 ], { description: 'Pushed to subscribers: a change (insert, update, delete) or a reset' })
 

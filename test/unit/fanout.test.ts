@@ -23,7 +23,7 @@ function countingProjector (): { project: Projector, calls: () => number } {
 }
 
 function stats (): FanOutStats {
-  return { candidates: 0, matches: 0, deliveries: 0 }
+  return { candidates: 0, matches: 0, deliveries: 0, encodings: 0 }
 }
 
 function indexOf (...subscriptions: Subscription[]): SubscriptionIndex {
@@ -53,7 +53,7 @@ t.test('only connections with a matching subscription get the event, once each',
   t.same(parseFrames(ann.frames)[0], {
     type: 'event', event: 'insert', resource: 'posts', data: { id: 'p1', author: 'ann' }, timestamp: TIMESTAMP, seq: 1
   }, 'the frame carries the projected record (protected and internal fields removed)')
-  t.same(counted, { candidates: 3, matches: 3, deliveries: 2 }, 'bob\'s bucket is never examined')
+  t.same(counted, { candidates: 3, matches: 3, deliveries: 2, encodings: 1 }, 'bob\'s bucket is never examined')
 })
 
 t.test('each distinct view is encoded once, not once per recipient', async (t) => {
@@ -186,7 +186,7 @@ t.test('stats accumulate across events', async (t) => {
   fanOutChange(change('insert', null, { id: 'p1', author: 'ann' }), index, project, counted)
   fanOutChange(change('insert', null, { id: 'p2', author: 'zed' }, 2), index, project, counted)
   fanOutChange(change('insert', null, { id: 'p3', author: 'bob' }, 3), index, project, counted)
-  t.same(counted, { candidates: 2, matches: 2, deliveries: 2 })
+  t.same(counted, { candidates: 2, matches: 2, deliveries: 2, encodings: 2 })
 })
 
 t.test('matchForSubscription says how one subscription sees a change (the replay path)', async (t) => {

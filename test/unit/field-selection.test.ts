@@ -61,7 +61,7 @@ t.test('fan-out: encoded once per distinct field set; a connection gets the unio
   index.add(withFields(subscription(both.connection), authors.fields))
   index.add(subscription(whole.connection))
   const project = createProjector(['secret'])
-  fanOutChange(change('insert', null, { id: 'p1', title: 't', author: 'a', body: 'b', secret: 's' }), index, project, { candidates: 0, matches: 0, deliveries: 0 })
+  fanOutChange(change('insert', null, { id: 'p1', title: 't', author: 'a', body: 'b', secret: 's' }), index, project, { candidates: 0, matches: 0, deliveries: 0, encodings: 0 })
 
   t.equal(titles.calls(), 1, 'one copy for the four title-only recipients')
   t.ok(narrow.every(({ frames }) => frames.length === 1 && frames[0] === narrow[0]?.frames[0]))
@@ -75,7 +75,7 @@ t.test('fan-out: an update that changes no selected field skips the subscription
   const index = new SubscriptionIndex()
   index.add(withFields(subscription(c.connection, { filter: { status: 'open' } }), fieldSelection(['title'])))
   const project = createProjector([])
-  const stats = { candidates: 0, matches: 0, deliveries: 0 }
+  const stats = { candidates: 0, matches: 0, deliveries: 0, encodings: 0 }
   fanOutChange(change('update', { id: 'p1', status: 'open', title: 't', body: 'a' }, { id: 'p1', status: 'open', title: 't', body: 'b' }), index, project, stats)
   t.equal(c.frames.length, 0, 'body is not selected')
   fanOutChange(change('update', { id: 'p1', status: 'open', title: 't' }, { id: 'p1', status: 'open', title: 'u' }), index, project, stats)

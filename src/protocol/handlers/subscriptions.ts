@@ -5,7 +5,7 @@ import { requireResource } from '../../access/access.js'
 import { protectedPathReached } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
-import { encodeEvent, matchForSubscription } from '../../hub/fanout.js'
+import { encodeForSubscription } from '../../hub/fanout.js'
 import type { Subscription } from '../../connection/connection.js'
 import type { ResolvedResource } from '../../access/resource.js'
 import type { ChangeType, Filter } from '../../types.js'
@@ -72,6 +72,11 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   if (events.size === 0) {
     throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `None of the requested events is broadcast for "${resource.name}" (it broadcasts: ${[...resource.events].join(', ')})`, { field: '/events' })
   }
+  const delta = message.delta === true
+  // Deltas apply to records the subscriber holds: one inserted later must reach it whole first.
+  if (delta && !events.has('insert')) {
+    throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `delta needs insert events (a record inserted later would otherwise first reach you as changes to a record you never received)${resource.events.has('insert') ? '' : `; "${resource.name}" does not broadcast inserts`}`, { field: '/delta' })
+  }
 
   // `since` / `snapshot` (src/hub/replay.ts): the async reads happen here; the finishing
   // step is synchronous and runs right before the subscription is added (see below).
@@ -84,12 +89,12 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
   if (connection.closed) return
   let subscription = [...connection.subscriptions.values()].find((s) =>
     s.resource === resource.name && sameFilter(s.filter.filter, filter.filter) && s.filter.impossible === filter.impossible && sameEvents(s.events, events) &&
-    s.fields?.key === fields?.key)
+    s.fields?.key === fields?.key && (s.delta === true) === delta)
   if (subscription === undefined) {
     if (connection.subscriptions.size >= ctx.options.maxSubscriptionsPerConnection) {
       throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, `A connection may hold at most ${ctx.options.maxSubscriptionsPerConnection} subscriptions`)
     }
-    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events, ...(fields === undefined ? {} : { fields }) }
+    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events, ...(fields === undefined ? {} : { fields }), ...(delta ? { delta } : {}) }
     // From here to the end everything is synchronous: no change can slip between the replay
     // and the live stream, and none can arrive twice.
     ctx.hub.addSubscription(subscription)
@@ -106,9 +111,12 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     epoch: ctx.services.stream.epoch,
     snapshot: selectSnapshot(replayReply.snapshot as SubscriptionSnapshot | undefined, fields)
   }))
+  // After `since` the client holds its copy as of that seq, so replayed updates may be deltas;
+  // after a snapshot (one page, maybe read after some of these changes) they are sent whole.
+  const deltas = message.snapshot !== true
   for (const event of missed) {
-    const match = matchForSubscription(event, subscription)
-    if (match !== null) connection.send(encodeEvent(event, resource.project, match !== 'plain', match === 'left-hidden', fields))
+    const frame = encodeForSubscription(event, subscription, resource.project, deltas)
+    if (frame !== null) connection.send(frame)
   }
 }
 
