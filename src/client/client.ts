@@ -160,7 +160,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
     handler: (event: SubscriptionEvent<StoredRecord<R, K>>) => void
   ): Promise<() => Promise<void>> {
     if (typeof handler !== 'function') throw new TypeError('subscribe needs a handler function')
-    const subscription = new ClientSubscription(resource, (options.filter ?? {}) as Filter, options.events, handler, options.snapshot === true, (error) => { this.report(error) }, options.fields)
+    const subscription = new ClientSubscription(resource, (options.filter ?? {}) as Filter, options.events, handler, options.snapshot === true, (error) => { this.report(error) }, options.fields, options.delta === true)
     const erased = subscription as ClientSubscription<unknown>
     // In the set before the request: replayed events arrive right behind the reply.
     this.subscriptions.add(erased)
@@ -301,7 +301,7 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       return
     }
     if (frame.type === 'event') {
-      for (const subscription of this.subscriptions) if (subscription.resource === frame.resource) subscription.handleEvent(frame)
+      this.dispatchEvent(frame)
       return
     }
     if (frame.type === 'message') {
@@ -322,6 +322,34 @@ export class RealtimeClient<R extends RecordMap = Record<string, RecordData>> {
       return
     }
     if (typeof frame.channel === 'string') this.channels.get(frame.channel)?.handleFrame(frame)
+  }
+
+  /**
+   * Hands an event to the resource's subscriptions. A delta that no subscription holds the record
+   * of (and none buffered) means the held copies are not the server's (a lost frame): the delta
+   * subscriptions that lack it list again, so the application still sees whole, current records.
+   */
+  private dispatchEvent (frame: ServerFrame): void {
+    const lacking: Array<ClientSubscription<unknown>> = []
+    let held = false
+    for (const subscription of this.subscriptions) {
+      if (subscription.resource !== frame.resource) continue
+      const verdict = subscription.handleEvent(frame)
+      if (verdict === 'held') held = true
+      else if (verdict === 'unknown') lacking.push(subscription)
+    }
+    if (held) return
+    for (const subscription of lacking) {
+      subscription.relist(this.subscriptionHost).catch((error: unknown) => { this.dropFailed(subscription, error) })
+    }
+  }
+
+  /** A resume or re-list the server refused: the subscription ends and the application hears why. */
+  private dropFailed (subscription: ClientSubscription<unknown>, error: unknown): void {
+    if (isDisconnect(error)) return // the reconnect restores it
+    this.subscriptions.delete(subscription)
+    subscription.removed = true
+    this.report(error)
   }
 
   /**

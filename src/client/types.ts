@@ -194,6 +194,14 @@ export interface SubscribeOptions<T = RecordData> {
    * @default false
    */
   snapshot?: boolean
+  /**
+   * Updates travel as the paths that changed instead of whole records; the client keeps the
+   * records this subscription matches (listing them first, so the handler starts with a
+   * `snapshot` event as with `snapshot: true`) and hands the handler whole records as always.
+   * A change to a record it does not hold (a lost frame) makes it list again. Needs insert
+   * events. @default false
+   */
+  delta?: boolean
 }
 
 export interface ListOptions<T = RecordData> {
