@@ -64,6 +64,7 @@ export const DEFAULTS = deepFreeze({
     // Group options, when omitted: on or off. The Fastify plugin leaves the app's URL space to the
     // app (health, metrics, asyncapi off); WebSocketPlugin and the CLI turn health and metrics on.
     asyncapi: false,
+    inspector: false,
     health: false,
     metrics: false,
     compression: false,
@@ -159,6 +160,15 @@ export const DEFAULTS = deepFreeze({
     prefix: 's3db_realtime_',
     route: true,
     public: false
+  },
+  inspector: {
+    /** Once the group is given. */
+    enabled: true,
+    path: '/realtime/inspector',
+    roles: ['admin'],
+    authorize: null,
+    interval: 1000,
+    limit: 50
   },
   backpressure: {
     maxBufferedBytes: 4_194_304,

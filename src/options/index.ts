@@ -5,6 +5,7 @@ import { resolveChannels, type ResolvedChannelsOptions } from './channels.js'
 import { CLUSTER_KEYS, resolveCluster, type ResolvedCluster } from './cluster.js'
 import { CORE_KEYS, resolveCore, type ResolvedCoreOptions } from './core.js'
 import { resolveCors, type ResolvedCors } from './cors.js'
+import { resolveInspector, type ResolvedInspector } from './inspector.js'
 import { OPERATIONS_KEYS, resolveOperations, type ResolvedOperations } from './operations.js'
 import { resolveConnectionRateLimit, resolveMessageRateLimit, type ResolvedConnectionRateLimit, type ResolvedMessageRateLimit } from './rate-limits.js'
 import type { RealtimeOptions } from './realtime-options.js'
@@ -20,6 +21,8 @@ export interface ResolvedOptions {
   readonly operations: ResolvedOperations
   /** URL of the AsyncAPI document route; null when off. */
   readonly asyncapi: string | null
+  /** The inspector page and `inspect` message; null when off. */
+  readonly inspector: ResolvedInspector | null
   readonly auth: ResolvedAuth
   readonly tickets: ResolvedTickets
   readonly cors: ResolvedCors
@@ -35,6 +38,7 @@ const GROUP_KEYS = {
   core: CORE_KEYS,
   operations: OPERATIONS_KEYS,
   asyncapi: ['asyncapi'],
+  inspector: ['inspector'],
   auth: ['auth'],
   tickets: ['tickets'],
   cors: ['cors'],
@@ -66,6 +70,7 @@ export function resolveOptions (raw: unknown): ResolvedOptions {
   const core = resolveCore(raw)
   const operations = resolveOperations(raw)
   const asyncapi = resolveAsyncApi(raw.asyncapi, core.path)
+  const inspector = resolveInspector(raw.inspector, core.path)
   const auth = resolveAuth(raw.auth)
   const tickets = resolveTickets(raw.tickets, core.path)
   const cors = resolveCors(raw.cors)
@@ -73,5 +78,5 @@ export function resolveOptions (raw: unknown): ResolvedOptions {
   const rateLimit = resolveMessageRateLimit(raw.rateLimit)
   const channels = resolveChannels(raw.channels)
   const cluster = resolveCluster(raw)
-  return Object.freeze({ core, operations, asyncapi, auth, tickets, cors, connectionRateLimit, rateLimit, channels, cluster })
+  return Object.freeze({ core, operations, asyncapi, inspector, auth, tickets, cors, connectionRateLimit, rateLimit, channels, cluster })
 }

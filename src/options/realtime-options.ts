@@ -6,6 +6,7 @@ import type { ChannelsOptions } from './channels.js'
 import type { RedisOption } from './cluster.js'
 import type { CorsOptions } from './cors.js'
 import type { HealthOptions } from './health.js'
+import type { InspectorOptions } from './inspector.js'
 import type { MetricsOptions } from './metrics.js'
 import type { BackpressureOptions, CompressionOptions } from './operations.js'
 import type { ConnectionRateLimitOptions, MessageRateLimitOptions } from './rate-limits.js'
@@ -81,4 +82,6 @@ export interface RealtimeOptions {
   decorator?: string
   /** GET route serving the protocol's AsyncAPI document (asyncapi.ts). `true`: `${path}/asyncapi.json`. @default false */
   asyncapi?: boolean | AsyncApiRouteOptions
+  /** The live inspector page and the `inspect` message (inspector.ts). @default false */
+  inspector?: boolean | InspectorOptions
 }
