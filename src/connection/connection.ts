@@ -177,4 +177,9 @@ export interface Subscription {
    * changed in the subscriber's view (docs/protocol.md, "Delta updates").
    */
   readonly delta?: boolean
+  /**
+   * Changes routed to this subscription (as an event, a `left` or a `reset`), counted by fan-out
+   * with one integer increment; the inspector reports it.
+   */
+  matched: number
 }

@@ -150,7 +150,10 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
   /** Connections with a subscription the update stays in but changes nothing for (skipped). */
   const unchanged = new Map<Connection, Recipient>()
   if (event.type === 'reset') {
-    index.forEach((subscription) => recipients.set(subscription.connection, { match: 'plain', fields: WHOLE, delta: false }))
+    index.forEach((subscription) => {
+      subscription.matched++
+      recipients.set(subscription.connection, { match: 'plain', fields: WHOLE, delta: false })
+    })
   } else {
     const type = event.type
     const current = type === 'delete' ? event.before : event.after
@@ -163,6 +166,7 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
         unchanged.set(subscription.connection, { match: 'plain', fields, delta: subscription.delta === true && (prior?.delta ?? true) })
         return
       }
+      subscription.matched++
       const known = recipients.get(subscription.connection)
       const fields = known?.match === 'plain' ? widen(known.fields, subscription.fields) : subscription.fields ?? WHOLE
       // An update entering the filter is sent whole: the subscriber does not hold the record.
@@ -173,6 +177,7 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
       stats.candidates += index.forEachMatch(event.before, (subscription) => {
         stats.matches++
         if (!subscription.events.has('update') || matchesFilter(event.after, subscription.filter)) return
+        subscription.matched++
         const known = recipients.get(subscription.connection) ?? unchanged.get(subscription.connection)
         if (known?.match === 'plain') {
           // It left while another subscription of the connection stays (changed or not): the one
@@ -182,7 +187,7 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
           recipients.set(subscription.connection, { match: 'plain', fields: widen(known.fields, subscription.fields), delta: known.delta && subscription.delta === true })
           return
         }
-          // Several subscriptions left: the most restrictive view wins.
+        // Several subscriptions left: the most restrictive view wins.
         const match = known?.match === 'left-hidden' ? 'left-hidden' : leftMatch(subscription, event.after)
         const fields = known === undefined ? subscription.fields ?? WHOLE : widen(known.fields, subscription.fields)
         recipients.set(subscription.connection, { match, fields, delta: false })

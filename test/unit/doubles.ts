@@ -76,7 +76,8 @@ export function subscription (
     resource: options.resource ?? 'posts',
     clientFilter,
     filter: options.compiled ?? compileFilter(clientFilter),
-    events: new Set(options.events ?? ['insert', 'update', 'delete'])
+    events: new Set(options.events ?? ['insert', 'update', 'delete']),
+    matched: 0
   }
 }
 

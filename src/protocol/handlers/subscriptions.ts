@@ -94,7 +94,7 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     if (connection.subscriptions.size >= ctx.options.maxSubscriptionsPerConnection) {
       throw new ProtocolError(ErrorCodes.LIMIT_EXCEEDED, `A connection may hold at most ${ctx.options.maxSubscriptionsPerConnection} subscriptions`)
     }
-    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events, ...(fields === undefined ? {} : { fields }), ...(delta ? { delta } : {}) }
+    subscription = { id: randomUUID(), connection, resource: resource.name, clientFilter, filter, events, ...(fields === undefined ? {} : { fields }), ...(delta ? { delta } : {}), matched: 0 }
     // From here to the end everything is synchronous: no change can slip between the replay
     // and the live stream, and none can arrive twice.
     ctx.hub.addSubscription(subscription)
