@@ -11,6 +11,8 @@ export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResou
 export { installGracefulShutdown, detachExitingSignalHandlers, type GracefulShutdownOptions } from './observability/shutdown.js'
 export type { HealthOptions, MetricsOptions, BackpressureOptions, BackpressurePolicy, CompressionOptions } from './options/operations.js'
 export type { ReadinessCheck, ReadinessAnswer, CheckResult, ReadinessReport } from './observability/readiness.js'
+export type { InspectorSnapshot, InspectorPoint, InspectedConnection, InspectedSubscription, InspectedResource, InspectedChannel } from './observability/inspector.js'
+export type { InspectorOptions, InspectorAuthorize } from './options/inspector.js'
 export type { RealtimeOptions } from './options/realtime-options.js'
 export type { ResourceConfig, ResourceOptions, ResourceGuards, GuardResult } from './options/resources.js'
 export type { LogLevel } from './options/core.js'

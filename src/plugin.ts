@@ -19,6 +19,7 @@ import { Dispatcher } from './protocol/dispatcher.js'
 import { MESSAGES } from './protocol/messages.js'
 import { installAsyncApi } from './protocol/asyncapi-route.js'
 import { checkExistingWebsocketServer, installOperations, websocketServerOptions } from './observability/index.js'
+import { installInspector } from './observability/inspector-install.js'
 import { setupUpgrade } from './upgrade/index.js'
 import { installCluster } from './cluster/install.js'
 import './api.js' // declares app.realtime and request.realtimeUser on Fastify's types
@@ -58,19 +59,22 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const channels = new ChannelService({ options: channelOptions, store: cluster.presenceStore, transport: cluster.channelTransport, events })
   hub.signals.on('disconnected', (connection) => { channels.disconnect(connection.id) })
   await cluster.attachChannels(channels)
+  // `app.realtime.inspect()` always; the page route, the `inspect` message and its timer only
+  // with the `inspector` option (src/observability/inspector-install.ts).
+  const inspector = installInspector(fastify, { hub, stream, state, channels, busHealthy: cluster.busHealthy, nodeId: resolved.cluster?.nodeId ?? null, path: options.path }, resolved.inspector)
   // The protocol as data (src/protocol/messages.ts): handlers reach what they need through ctx.services.
   const dispatcher = new Dispatcher(hub, options, {
     messages: MESSAGES,
-    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay, locks: cluster.recordLocks },
+    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay, locks: cluster.recordLocks, inspector: inspector.feed },
     preHandlers: [...upgrade.preHandlers, ...cluster.preHandlers],
-    disabled: channelOptions.enabled ? [] : ['channels']
+    disabled: [...(channelOptions.enabled ? [] : ['channels'] as const), ...(inspector.feed === null ? ['inspector'] as const : [])]
   })
   const heartbeat = new Heartbeat(() => hub.connections.values(), options.heartbeatInterval, options.heartbeatTimeout, (connection) => {
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
   })
   const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled)
-  const realtime = new Realtime({ options, hub, stream, state, events, relay: cluster.relay, channels, tickets: upgrade.tickets, readiness, busHealthy: cluster.busHealthy })
+  const realtime = new Realtime({ options, hub, stream, state, events, relay: cluster.relay, channels, tickets: upgrade.tickets, readiness, busHealthy: cluster.busHealthy, inspect: inspector.inspect })
 
   // Shutdown, in this order: stop taking upgrades and frames; let the frames already running
   // reply and every write running on the resources (any caller's) land and be numbered; close
@@ -119,15 +123,17 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   const operations = installOperations(fastify, { hub, state, readiness, dispatcher, database: options.database, path: options.path, ops })
   if (!fastify.hasRequestDecorator('realtimeUser')) fastify.decorateRequest('realtimeUser', null)
 
-  fastify.get(options.path, { websocket: true, ...upgrade.routeOptions }, (socket, request) => {
+  const inspectorHook = inspector.upgradeHook === null ? {} : { preHandler: inspector.upgradeHook }
+  fastify.get(options.path, { websocket: true, ...upgrade.routeOptions, ...inspectorHook }, (socket, request) => {
     // An app that registered @fastify/websocket itself keeps its upgrade listener until its own
     // preClose: a socket that still gets through while we shut down is turned away.
     if (closing) { socket.close(CloseCodes.GOING_AWAY, 'Server shutting down'); return }
-    acceptConnection(socket, request, { hub, dispatcher, heartbeat, sendHooks: operations.sendHooks })
+    inspector.admit(request, acceptConnection(socket, request, { hub, dispatcher, heartbeat, sendHooks: operations.sendHooks }))
   })
 
   bridge.attach()
   heartbeat.start()
+  inspector.start()
   state.start()
   wired = true
 
@@ -148,6 +154,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     socketsClosed = true
     state.running = false
     heartbeat.stop()
+    inspector.close()
     channels.close()
     for (const connection of hub.connections.values()) connection.close(CloseCodes.GOING_AWAY, 'Server shutting down')
   }

@@ -21,7 +21,8 @@ const REPLIES: Readonly<Record<ClientMessageType, readonly ServerFrameType[]>> =
   join: ['channel:joined'],
   leave: ['channel:left'],
   'channel:message': ['channel:sent'],
-  'channel:update': ['channel:updated']
+  'channel:update': ['channel:updated'],
+  inspect: ['inspector']
 }
 
 /** Typed by CloseCodes, so a new close code cannot go undocumented. */

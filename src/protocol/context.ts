@@ -10,6 +10,7 @@ import { hasExpired } from '../upgrade/user.js'
 import type { ResolvedCoreOptions } from '../options/core.js'
 import type { RecordLocks } from '../records/record-locks.js'
 import type { AuthServices } from '../upgrade/message-auth.js'
+import type { InspectorPort } from './inspector-port.js'
 import type { ReplyFrame, RequestId } from '../wire/frames.js'
 
 export type { RequestId }
@@ -27,6 +28,8 @@ export interface Services {
   readonly history: HistorySource | null
   /** Repeats a publish on the other instances (`noRelay` alone). */
   readonly relay: Relay
+  /** The live inspector's feed; absent or null when the `inspector` option is off. */
+  readonly inspector?: InspectorPort | null
   /** Socket writes to one record take turns (clustered: across instances too, see cluster/record-lock.ts). */
   readonly locks: RecordLocks
 }

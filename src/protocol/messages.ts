@@ -8,14 +8,16 @@ import { handleChannelMessage, handleChannelUpdate, handleJoin, handleLeave } fr
 import { handlePublish } from './handlers/publish.js'
 import { handleDelete, handleGet, handleInsert, handleList, handleUpdate } from './handlers/records.js'
 import { handleDeleteMany, handleInsertMany } from './handlers/batch.js'
+import { handleInspect } from './handlers/inspect.js'
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscriptions.js'
 
 /**
  * The option group a message belongs to. `core` and `auth` are always on; `channels: false`
  * turns the channel messages off (they are then refused before schema validation, so a
- * disabled feature answers the same whatever was sent).
+ * disabled feature answers the same whatever was sent); `inspect` is on only with the
+ * `inspector` option.
  */
-export type Feature = 'core' | 'auth' | 'channels'
+export type Feature = 'core' | 'auth' | 'channels' | 'inspector'
 
 /** One row of the table: how a message is validated, who handles it, which feature it belongs to. */
 export interface MessageSpec {
@@ -49,12 +51,15 @@ export const MESSAGES: Readonly<Record<ClientMessageType, MessageSpec>> = {
   join: row(ClientSchemas.join, handleJoin, 'channels'),
   leave: row(ClientSchemas.leave, handleLeave, 'channels'),
   'channel:message': row(ClientSchemas['channel:message'], handleChannelMessage, 'channels'),
-  'channel:update': row(ClientSchemas['channel:update'], handleChannelUpdate, 'channels')
+  'channel:update': row(ClientSchemas['channel:update'], handleChannelUpdate, 'channels'),
+  inspect: row(ClientSchemas.inspect, handleInspect, 'inspector')
 }
 
 /** What a message of a feature the options turned off gets; features without an entry cannot be turned off. */
 const REFUSALS: Readonly<Partial<Record<Feature, () => ProtocolError>>> = {
-  channels: () => new ProtocolError(ErrorCodes.CHANNELS_DISABLED, 'Channels are disabled on this server')
+  channels: () => new ProtocolError(ErrorCodes.CHANNELS_DISABLED, 'Channels are disabled on this server'),
+  // Off by default: a server without the inspector answers as if the message did not exist.
+  inspector: () => new ProtocolError(ErrorCodes.UNKNOWN_MESSAGE_TYPE, 'Unknown message type "inspect"')
 }
 
 /** The refusal of each message type whose feature is in `disabled`. */

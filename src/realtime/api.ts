@@ -2,6 +2,7 @@ import type { ChannelEvent, ChannelInfo, ChannelStats, ChannelSummary, ChannelTy
 import type { ClientInfo } from '../connection/connection.js'
 import type { ClientView, HubMetrics } from '../hub/local-hub.js'
 import type { ServerInfo } from '../hub/server-state.js'
+import type { InspectorSnapshot } from '../observability/inspector.js'
 import type { ReadinessCheck } from '../observability/readiness.js'
 import type { RealtimeUser } from '../types.js'
 import type { IssuedTicket } from '../upgrade/types.js'
@@ -45,6 +46,8 @@ export interface RealtimeApi {
   addReadinessCheck (check: ReadinessCheck): void
   /** False while the cluster bus is unreachable or this instance is catching up (always true alone). */
   busHealthy (): boolean
+  /** This instance's connections, subscriptions, channels, rates and bus state, bounded (the inspector's data). */
+  inspect (): InspectorSnapshot
   on<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this
   once<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this
   off<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this

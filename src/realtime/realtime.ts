@@ -5,6 +5,7 @@ import type { ChangeStream } from '../hub/change-stream.js'
 import type { ClientView, HubMetrics, LocalHub } from '../hub/local-hub.js'
 import type { Relay } from '../hub/relay.js'
 import type { ServerInfo, ServerState } from '../hub/server-state.js'
+import type { InspectorSnapshot } from '../observability/inspector.js'
 import type { ReadinessCheck, ReadinessRegistry } from '../observability/readiness.js'
 import type { ResolvedCoreOptions } from '../options/core.js'
 import type { RealtimeUser } from '../types.js'
@@ -33,6 +34,8 @@ export interface RealtimeParts {
   readonly readiness: ReadinessRegistry
   /** False while the cluster bus is unreachable or this instance is catching up (always true alone). */
   readonly busHealthy: () => boolean
+  /** The inspector's picture of this instance (src/observability/inspector-install.ts). */
+  readonly inspect: () => InspectorSnapshot
 }
 
 const partsOf = new WeakMap<RealtimeApi, RealtimeParts>()
@@ -149,6 +152,11 @@ export class Realtime implements RealtimeApi {
 
   busHealthy (): boolean {
     return this.#parts.busHealthy()
+  }
+
+  /** Connections, subscriptions, channels, rates and bus state of this instance, bounded (docs/api.md). */
+  inspect (): InspectorSnapshot {
+    return this.#parts.inspect()
   }
 
   on<K extends keyof RealtimeEvents> (event: K, listener: Listener<K>): this {

@@ -128,7 +128,9 @@ export const ClientSchemas = {
     event: Type.String({ minLength: 1, maxLength: 128 }),
     data: Type.Optional(Type.Unknown())
   }),
-  'channel:update': message('channel:update', { channel, userInfo })
+  'channel:update': message('channel:update', { channel, userInfo }),
+  /** The live inspector's feed (option `inspector`); refused as an unknown type when it is off. */
+  inspect: message('inspect', {})
 }
 
 export type ClientMessageType = keyof typeof ClientSchemas

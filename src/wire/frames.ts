@@ -22,7 +22,7 @@ export type ServerFrame = { [K in ServerFrameType]: FrameOf<K> }[ServerFrameType
 
 /** Frames that answer a request, so they may echo its `requestId`. */
 export type ReplyFrameType = 'pong' | 'subscribed' | 'unsubscribed' | 'data' | 'inserted' | 'updated' | 'deleted' | 'insertedMany' | 'deletedMany' |
-'published' | 'channel:joined' | 'channel:left' | 'channel:sent' | 'channel:updated' | 'authenticated' | 'error'
+'published' | 'channel:joined' | 'channel:left' | 'channel:sent' | 'channel:updated' | 'authenticated' | 'inspector' | 'error'
 export type ReplyFrame = FrameOf<ReplyFrameType>
 export type RequestId = string | number | undefined
 
@@ -302,3 +302,9 @@ export function authenticatedFrame (user: RealtimeUser, expiresAt: number | null
   return { type: 'authenticated', user, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() }
 }
 
+// --- inspector --------------------------------------------------------------------------------
+
+/** The live inspector's picture (src/observability/inspector.ts): the reply to `inspect`, and each push. */
+export function inspectorFrame (data: Record<string, unknown>): FrameOf<'inspector'> {
+  return { type: 'inspector', data }
+}

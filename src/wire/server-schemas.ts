@@ -253,6 +253,12 @@ export const ServerSchemas = {
     user: UserSchema,
     expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the credential expires (the socket is then closed with 4001)' })
   }),
+  inspector: frame('inspector', 'Reply to inspect, then pushed every inspector.interval ms: the live picture of this instance (docs/operations.md#inspector)', {
+    requestId,
+    data: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Connections, subscriptions with their effective filters and matched counts, channels, counters, rates and bus state; never credentials or protected values. The reply carries the whole chart history, pushes only the newest point'
+    })
+  }),
   error: frame('error', 'A request failed (requestId echoed), or a pushed notice (RESYNC_REQUIRED); the socket stays usable', {
     requestId,
     code: Type.Union(errorCodes.map((code) => Type.Literal(code))),

@@ -70,6 +70,7 @@ const built: Array<[string, frames.ServerFrame]> = [
   ['presence:count', frames.presenceCountFrame('presence-big', 500, { joined: 3, left: 1 })],
   ['authenticated', frames.authenticatedFrame(ann, Date.parse(TIME))],
   ['authenticated (no expiry)', frames.authenticatedFrame(ann, null)],
+  ['inspector', frames.inspectorFrame({ at: TIME, connections: { total: 1, truncated: false, items: [] } })],
   ['error', frames.errorFrame(new ProtocolError(ErrorCodes.INVALID_REQUEST, 'bad', { field: '/id' }), 'r1')],
   ['error (no details, no requestId)', frames.errorFrame(new ProtocolError(ErrorCodes.INTERNAL_ERROR, 'Internal server error'))],
   ['error (validation)', frames.errorFrame(new ProtocolError(ErrorCodes.VALIDATION_ERROR, 'Validation failed', [{ field: 'title', type: 'string', message: 'required' }]))],

@@ -23,8 +23,8 @@ const DOCUMENTED = [
   'ping', 'subscribe', 'unsubscribe', 'get', 'list', 'insert', 'update', 'delete',
   'publish', 'join', 'leave', 'channel:message', 'channel:update', 'auth'
 ]
-/** Messages added after the contract (issue #15: batches), documented in docs/protocol.md. */
-const ADDED = ['insertMany', 'deleteMany']
+/** Messages added after the contract (issue #15: batches; #17: the inspector), documented in docs/protocol.md and docs/operations.md. */
+const ADDED = ['insertMany', 'deleteMany', 'inspect']
 const CONTRACT = '/work/shared/PROTOCOL.md'
 const CHANNEL_MESSAGES = ['join', 'leave', 'channel:message', 'channel:update']
 
@@ -55,6 +55,10 @@ t.test('features: the channel messages belong to `channels`; publish, records an
   const byFeature = (feature: Feature): string[] => Object.entries(MESSAGES).filter(([, spec]) => spec.feature === feature).map(([type]) => type).sort()
   t.same(byFeature('channels'), [...CHANNEL_MESSAGES].sort())
   t.same(byFeature('auth'), ['auth'])
+  t.same(byFeature('inspector'), ['inspect'])
+  const inspectorOff = refusalsFor(MESSAGES, ['inspector'])
+  t.same([...inspectorOff.keys()], ['inspect'], 'the inspector off refuses inspect only')
+  t.equal(inspectorOff.get('inspect')?.().code, ErrorCodes.UNKNOWN_MESSAGE_TYPE, 'as if the message did not exist')
   t.same(byFeature('core'), ['delete', 'deleteMany', 'get', 'insert', 'insertMany', 'list', 'ping', 'publish', 'subscribe', 'unsubscribe', 'update'])
   const refusals = refusalsFor(MESSAGES, ['channels'])
   t.same([...refusals.keys()].sort(), [...CHANNEL_MESSAGES].sort(), 'channels: false refuses exactly the channel messages')
