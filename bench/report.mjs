@@ -61,6 +61,24 @@ function negotiated (results) {
   return results.runs.map((run) => `${run.deflateOn?.deflated ?? 0} / ${run.deflateOff?.deflated ?? 0}`).join(', ')
 }
 
+/** (h): bytes per update event with and without delta (absent from results of older runs). */
+function deltaSection (results) {
+  const d = results.deltaBytes
+  if (d === undefined) return ''
+  return `## (h) Delta updates: bytes per update event
+
+A ${d.fields}-field record (strings, numbers, an array, a nested object) with one field changed,
+encoded by the package's own fan-out encoders (deterministic, no sockets; bytes on the wire before
+any compression). A \`delta: true\` subscription receives \`{id, changes: {set, unset}}\` instead
+of the whole record (docs/protocol.md, "Delta updates").
+
+| | whole record | \`delta: true\` |
+|---|---|---|
+| bytes per update event | ${d.wholeBytes} | ${d.deltaBytes} (${Math.round(d.ratio * 100)}% of whole) |
+
+`
+}
+
 export function renderMarkdown (results, chartPath) {
   const { machine, config } = results
   const agg = aggregateRuns(results)
@@ -183,7 +201,7 @@ negotiates it, so the ~200-byte events here stay below the threshold and go out 
 
 ${compressionTable(agg, targets, top)}
 
-## Delivery integrity (sums over runs)
+${deltaSection(results)}## Delivery integrity (sums over runs)
 
 ${integrity(results)}
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { runSystem } from './lib/scenarios.mjs'
 import { runCluster } from './lib/cluster.mjs'
 import { runCompression } from './lib/compression.mjs'
+import { measureDeltaBytes } from './lib/delta-bytes.mjs'
 import { writeReport } from './report.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -35,6 +36,10 @@ const machine = {
   loadAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' ')
 }
 
+// Deterministic (the frames are encoded, not sent): measured once.
+const deltaBytes = await measureDeltaBytes()
+log(`delta updates: ${deltaBytes.wholeBytes} bytes per update event whole, ${deltaBytes.deltaBytes} with delta: true (${deltaBytes.fields} fields, one changed)`)
+
 const runs = []
 const started = Date.now()
 for (let r = 0; r < CONFIG.runs; r++) {
@@ -52,7 +57,7 @@ for (let r = 0; r < CONFIG.runs; r++) {
   runs.push(run)
 }
 const failures = runs.flatMap((run) => Object.values(run).flatMap((s) => s.failures))
-const results = { machine, config: CONFIG, durationSec: Math.round((Date.now() - started) / 1000), failures, runs }
+const results = { machine, config: CONFIG, durationSec: Math.round((Date.now() - started) / 1000), failures, deltaBytes, runs }
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
 fs.mkdirSync(resultsDir, { recursive: true })
