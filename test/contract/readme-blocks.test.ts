@@ -190,6 +190,14 @@ ws.close()`
   if (answer.statusCode !== 200 || !answer.body.includes('s3db_realtime_connections') || !answer.body.includes('process_cpu')) throw new Error(answer.body.slice(0, 300))
 }`
   },
+  // The page is served and the API answers; who may inspect is test/e2e/inspector.test.ts.
+  'docs/operations.md: Inspector #1': {
+    after: `{
+  const page = await app.inject({ url: '/realtime/inspector' })
+  if (page.statusCode !== 200 || !page.body.includes('s3db-realtime inspector')) throw new Error(\`/realtime/inspector \${page.statusCode}\`)
+  if (app.realtime.inspect().node.path !== '/ws') throw new Error('inspect()')
+}`
+  },
   // It wires SIGTERM itself: send one, expect the clean exit (0) it promises.
   'docs/operations.md: Graceful shutdown #1': {
     setup: { app: 'none', fileBucket: true },
