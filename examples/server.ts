@@ -99,6 +99,8 @@ function demoUser (request: FastifyRequest): { id: string, name: string } | null
   return { id: `demo-${body.id}`, name: body.name.trim() }
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
 /** The page (examples/public) at `/` and the built browser client (dist/client) at `/client/`. */
 async function registerStatic (app: FastifyInstance): Promise<void> {
   // examples/server.ts and dist-examples/server.js both sit one level below the package root.
@@ -114,7 +116,10 @@ export async function buildServer (db: Db): Promise<FastifyInstance> {
     path: '/ws',
     resources: { messages: true, users: { protected: PROTECTED.users } },
     // Demo sign-in for presence: POST /ws/ticket {id, name} -> one-time ticket for the socket.
-    tickets: { route: { authenticate: demoUser } }
+    tickets: { route: { authenticate: demoUser } },
+    // The live inspector at /realtime/inspector (docs/operations.md#inspector): users with role
+    // 'admin', or anyone browsing from this machine (the demo has no operator accounts).
+    inspector: { authorize: (request) => LOOPBACK.has(request.ip) }
   })
   registerRestRoutes(app, db)
   await registerStatic(app)
