@@ -16,6 +16,7 @@ export const ErrorCodes = {
   NOT_IN_CHANNEL: 'NOT_IN_CHANNEL',
   CHANNELS_DISABLED: 'CHANNELS_DISABLED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR'
 } as const
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

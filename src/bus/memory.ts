@@ -28,6 +28,8 @@ export class MemoryBroker {
   private readonly appended = new Map<string, { seq: number, epoch: string, expiresAt: number }>()
   /** Values kept for `take` (expired ones are dropped when taken or overwritten). */
   private readonly stashed = new Map<string, { wire: string, expiresAt: number }>()
+  /** Leases held (expired ones are dropped when the key is asked for again). */
+  private readonly locks = new Map<string, { token: string, expiresAt: number }>()
 
   constructor (readonly historySize = 1000) {}
 
@@ -88,6 +90,21 @@ export class MemoryBroker {
     this.epoch = randomUUID()
     this.renumbered = true
     return this.epoch
+  }
+
+  lock (key: string, ttlMs: number): string | null {
+    const now = Date.now()
+    const held = this.locks.get(key)
+    if (held !== undefined && held.expiresAt > now) return null
+    const token = randomUUID()
+    this.locks.delete(key)
+    this.locks.set(key, { token, expiresAt: now + ttlMs })
+    dropExpired(this.locks, now) // so leases nobody released do not pile up
+    return token
+  }
+
+  unlock (key: string, token: string): void {
+    if (this.locks.get(key)?.token === token) this.locks.delete(key)
   }
 
   stash (key: string, value: unknown, ttlMs: number): void {
@@ -172,6 +189,16 @@ export class MemoryBus implements Bus {
   async take (key: string): Promise<unknown> {
     this.assertOpen()
     return this.broker.take(key)
+  }
+
+  async lock (key: string, ttlMs: number): Promise<string | null> {
+    this.assertOpen()
+    return this.broker.lock(key, ttlMs)
+  }
+
+  async unlock (key: string, token: string): Promise<void> {
+    this.assertOpen()
+    this.broker.unlock(key, token)
   }
 
   async rotateEpoch (): Promise<string> {

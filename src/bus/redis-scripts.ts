@@ -68,3 +68,14 @@ if ARGV[2] ~= '' then
 end
 return {epoch, seq, entries, redis.call('EXISTS', KEYS[4])}
 `
+
+/**
+ * Releases a lease only if the token still holds it: a holder whose lease ran out (and passed to
+ * another node) must not delete the new holder's. KEYS: lock. ARGV: token.
+ */
+export const UNLOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { RedisClock } from './redis-clock.js'
-import { APPEND_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
+import { APPEND_SCRIPT, READ_SCRIPT, UNLOCK_SCRIPT } from './redis-scripts.js'
 import { APPEND_ID_TTL_MS, AppendRefusedError, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
 
 export interface RedisBusOptions {
@@ -29,6 +29,7 @@ type ReadReply = [string, number, Array<[string, string[]]>, number]
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
 const APPEND_SHA = sha1(APPEND_SCRIPT)
 const READ_SHA = sha1(READ_SCRIPT)
+const UNLOCK_SHA = sha1(UNLOCK_SCRIPT)
 /** How ioredis refuses a command it did not send (no connection, offline queue off). */
 const NOT_SENT = "Stream isn't writeable"
 /** Pause before re-subscribing again after a failed attempt on a live connection, ms. */
@@ -185,6 +186,16 @@ export class RedisBus implements Bus {
     const [error, raw] = replies?.[0] ?? [null, null]
     if (error !== null) throw error
     return typeof raw === 'string' ? JSON.parse(raw) as unknown : null
+  }
+
+  async lock (key: string, ttlMs: number): Promise<string | null> {
+    const token = randomUUID()
+    const reply = await this.client.set(this.key('lock', key), token, 'PX', ttlMs, 'NX')
+    return reply === 'OK' ? token : null
+  }
+
+  async unlock (key: string, token: string): Promise<void> {
+    await this.script<number>(UNLOCK_SHA, UNLOCK_SCRIPT, [this.key('lock', key), token], 1)
   }
 
   async rotateEpoch (): Promise<string> {

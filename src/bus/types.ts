@@ -121,6 +121,20 @@ export interface Stash {
   take (key: string): Promise<unknown>
 }
 
+/**
+ * Short exclusive leases any node can take (one record's socket writes, across instances).
+ * Optional on a caller's own Bus: without it, record writes take turns per instance only.
+ */
+export interface Locks {
+  /**
+   * Takes `key` for `ttlMs` unless another holder has it; resolves with the token that releases
+   * it, or null when it is taken. The lease ends by itself after `ttlMs` (a holder that died).
+   */
+  lock (key: string, ttlMs: number): Promise<string | null>
+  /** Releases `key` if `token` still holds it (a lease that ran out and passed on is left alone). */
+  unlock (key: string, token: string): Promise<void>
+}
+
 /** Whether the broker can be reached. */
 export interface BusHealth {
   /** False while the broker is unreachable. */
@@ -131,9 +145,10 @@ export interface BusHealth {
 
 /**
  * A whole bus: every role plus its lifecycle. Consumers are typed against the narrowest role
- * they use (tickets: `Stash`; channels: `PubSub & BusHealth`; numbering: `ChangeLog & BusHealth`).
+ * they use (tickets: `Stash`; channels: `PubSub & BusHealth`; numbering: `ChangeLog & BusHealth`;
+ * record writes: `Locks & BusHealth`).
  */
-export interface Bus extends PubSub, ChangeLog, Stash, BusHealth {
+export interface Bus extends PubSub, ChangeLog, Stash, BusHealth, Partial<Locks> {
   readonly kind: 'memory' | 'redis'
   /** Connects (a no-op for the memory bus). Called once by the plugin before use. */
   start (): Promise<void>

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Stash } from '../bus/types.js'
+import type { Locks, Stash } from '../bus/types.js'
 import { localOnly, type ChannelService, type ChannelTransport } from '../channels/service.js'
 import type { PresenceStore } from '../channels/presence-store.js'
 import type { ChangeStream, RawChange } from '../hub/change-stream.js'
@@ -15,6 +15,7 @@ import { NodeLiveness, WriteFence } from './liveness.js'
 import { APPEND_TIMEOUT } from './numbering.js'
 import { openBus } from './open-bus.js'
 import { LocalRecordLocks, type RecordLocks } from '../records/record-locks.js'
+import { busRecordLock, unsharedRecordLock } from './record-lock.js'
 import { ClusterPresenceStore } from './presence.js'
 
 /** What the cluster module is built on. */
@@ -113,6 +114,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
     throw error
   }
   const inStep = (): boolean => coordinator.healthy() && !fence.active
+  if (!hasLocks(bus)) nodeLog.warn('realtime cluster: the bus has no lock(); socket writes to one record take turns per instance only, and conditional updates (ifVersion) are refused with UNAVAILABLE')
   base.readiness.add({
     name: 'bus',
     check: () => ({ healthy: inStep(), kind: bus.kind, nodeId: cluster.nodeId, connected: bus.healthy() })
@@ -131,7 +133,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
     attachChannels: async (service) => {
       stopChannels = await clusterChannels(service, presenceStore, bus, log, { leaseMs: cluster.presenceLease })
     },
-    recordLocks: new LocalRecordLocks(),
+    recordLocks: new LocalRecordLocks(hasLocks(bus) ? busRecordLock(bus, nodeLog) : unsharedRecordLock),
     preHandlers: [fence.preHandler],
     leaveUnannounced: () => { unannounced = true },
     close: async () => {
@@ -146,4 +148,9 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
       if (ownsBus) await bus.close()
     }
   }
+}
+
+/** Whether `bus` can lock records across instances (a caller's own Bus may not). */
+function hasLocks<B extends Partial<Locks>> (bus: B): bus is B & Locks {
+  return typeof bus.lock === 'function' && typeof bus.unlock === 'function'
 }

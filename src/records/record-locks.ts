@@ -12,9 +12,12 @@ export const RECORD_LOCK_LIMITS = { queuedPerRecord: 256 } as const
 
 /**
  * `held()` is false once the lock may have passed to someone else (a cluster lock whose lease
- * ran out while the holder waited on the store): a write must not start then.
+ * ran out while the holder waited on the store): a write must not start then. `exclusive` says
+ * whether writes through every instance take turns with this one: false on a cluster whose bus
+ * is unreachable or cannot lock, where only this instance's writers wait (a conditional update
+ * must then be refused: it cannot be sure nobody writes between its check and its write).
  */
-export type LockedWork<T> = (held: () => boolean) => Promise<T>
+export type LockedWork<T> = (held: () => boolean, exclusive: boolean) => Promise<T>
 
 /** Runs work under one record's lock. */
 export interface RecordLocks {
@@ -42,6 +45,7 @@ interface Queue {
 export class LocalRecordLocks implements RecordLocks {
   private readonly queues = new Map<string, Queue>()
 
+  /** @param shared the cross-instance part when clustered; null on a single instance (whose turns are exclusive). */
   constructor (private readonly shared: SharedLock | null = null) {}
 
   /** Records with writes holding or waiting for their lock (for tests and metrics). */
@@ -65,7 +69,7 @@ export class LocalRecordLocks implements RecordLocks {
     queue.tail = new Promise<void>((resolve) => { release = resolve })
     try {
       await previous
-      return this.shared === null ? await work(() => true) : await this.shared(key, work)
+      return this.shared === null ? await work(() => true, true) : await this.shared(key, work)
     } finally {
       release()
       // Nobody queued behind this write: forget the record (the map holds busy records only).

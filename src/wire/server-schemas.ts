@@ -86,7 +86,8 @@ export const ErrorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   RESYNC_REQUIRED: 'Continuity cannot be proven (history too short, epoch changed, frames dropped): list again; details gives {seq, epoch}',
   NOT_IN_CHANNEL: 'leave, channel:message or channel:update on a channel the socket is not in',
   CHANNELS_DISABLED: 'Channels are disabled on this server (channels: false)',
-  LIMIT_EXCEEDED: 'Too many subscriptions or channels on one socket, or the channel is full',
+  LIMIT_EXCEEDED: 'Too many subscriptions or channels on one socket, the channel is full, or a record stayed busy (too many writes waiting for it)',
+  UNAVAILABLE: 'update with ifVersion on a cluster whose bus is unreachable (or cannot lock records): the check could not be made safe; nothing was written; try again',
   INTERNAL_ERROR: 'Anything else; never carries a stack trace or internal message (it is logged)'
 }
 

@@ -159,6 +159,26 @@ function contract (name: string, make: Factory): void {
       t.equal(await b.take('short'), null, 'expired')
     })
 
+    t.test('lock: one holder per key across nodes; unlock needs the token; a lease ends by itself', async (t) => {
+      const [a, b] = await make(t, 5)
+      const lock = async (bus: Bus, key: string, ttl: number): Promise<string | null> => await bus.lock!(key, ttl)
+      const both = await Promise.all([lock(a, 'r1', 10_000), lock(b, 'r1', 10_000)])
+      const winners = both.filter((token) => token !== null)
+      t.equal(winners.length, 1, 'exactly one node holds the key')
+      t.type(await lock(a, 'r2', 10_000), 'string', 'another key is free')
+      await b.unlock!('r1', 'not-the-token')
+      t.equal(await lock(b, 'r1', 10_000), null, 'a wrong token releases nothing')
+      await a.unlock!('r1', winners[0]!)
+      t.type(await lock(b, 'r1', 10_000), 'string', 'released: another node takes it')
+      const short = await lock(a, 'short', 1)
+      t.type(short, 'string')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const next = await lock(b, 'short', 10_000)
+      t.type(next, 'string', 'the lease ran out: another node takes it')
+      await a.unlock!('short', short!)
+      t.equal(await lock(a, 'short', 10_000), null, "the first holder's late unlock leaves the new holder's lease alone")
+    })
+
     t.test('close is idempotent and a closed bus is unhealthy', async (t) => {
       const [a] = await make(t, 5)
       t.equal(a.healthy(), true)

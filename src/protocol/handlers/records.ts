@@ -16,6 +16,7 @@ import { requireKeySegment } from '../../records/key-safety.js'
 import { requireSafePartitionValues } from '../../records/list.js'
 import { attributeTree, checkWriteData, mergeUpdate, storedView } from '../../records/write-shape.js'
 import { versionOf, versionsOf } from '../../records/version.js'
+import { requireSurvivesStorage, storedForm } from '../../records/stored-form.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -75,22 +76,26 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
 /**
  * Judges a write on the record s3db will store (`after`, already merged with the stored record
  * for an update), not on the object received: its partition values must be safe key segments,
- * and it must stay inside every filter the writer's guards force on it, both as sent and as
- * s3db will read it back.
+ * every value the client sent (`sent`) must come back from s3db's own schema round trip as sent
+ * (stored-form.ts), and the record must stay inside every filter the writer's guards force on
+ * it: as sent, as s3db reads it back, and as that round trip gives it.
  */
-async function requireWritable (ctx: RequestContext, resource: ResolvedResource, after: RecordData, message: string): Promise<void> {
+async function requireWritable (ctx: RequestContext, resource: ResolvedResource, sent: RecordData, after: RecordData, message: string): Promise<void> {
   requireSafePartitionValues(resource.resource, after)
-  await requireInsideForced(ctx, resource, after, message)
+  const stored = await storedForm(resource.resource, after)
+  if (stored !== null) requireSurvivesStorage(resource.resource, sent, stored)
+  await requireInsideForced(ctx, resource, after, message, stored)
 }
 
 /**
  * Both guards: a record written (or deleted) where the writer could not subscribe would reach
  * other tenants' subscriptions, e.g. on a resource guarded only by `subscribe`.
  */
-async function requireInsideForced (ctx: RequestContext, resource: ResolvedResource, record: RecordData, message: string): Promise<void> {
+async function requireInsideForced (ctx: RequestContext, resource: ResolvedResource, record: RecordData, message: string, stored: RecordData | null = null): Promise<void> {
   const forced = await writerForcedFilter(ctx, resource, record)
   if (forced === null) return
-  if (forced.impossible || !matchesFilter(record, forced) || !matchesFilter(storedView(record), forced)) {
+  const views = [record, storedView(record), ...(stored === null ? [] : [stored])]
+  if (forced.impossible || !views.every((view) => matchesFilter(view, forced))) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, message)
   }
 }
@@ -133,10 +138,11 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
 export async function insertOne (ctx: RequestContext, resource: ResolvedResource, input: RecordData): Promise<RecordData> {
   const data = checkWriteData(attributeTree(resource.resource), input, { allowId: true })
   requireNoServerOnlyWrite(resource, data, {}, data)
-  // `create` may set fields (a tenant id, an owner) on the data before it is written.
+  // What the client sent, before `create` may set fields (a tenant id, an owner) on the data.
+  const sent = structuredClone(data)
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
   await requireIdChoice(ctx, resource, data)
-  await requireWritable(ctx, resource, data, 'Record would be outside what you may see')
+  await requireWritable(ctx, resource, sent, data, 'Record would be outside what you may see')
   requireOpen(ctx)
   const record = await resource.resource.insert(data)
   return resource.project(record)
@@ -148,12 +154,15 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
   requireKeySegment(message.id, '/id')
   await requireAllowed(resource, 'update', ctx.log, ctx.connection.user, { id: message.id, data })
   // Read, check and write with no other socket write to this record in between (record-locks.ts).
-  const record = await ctx.services.locks.run(resource.name, message.id, async (held) => {
+  const record = await ctx.services.locks.run(resource.name, message.id, async (held, exclusive) => {
     const existing = await readVisible(ctx, resource, message.id)
-    if (message.ifVersion !== undefined) requireVersion(resource, existing, message.ifVersion)
+    if (message.ifVersion !== undefined) {
+      requireExclusive(exclusive)
+      requireVersion(resource, existing, message.ifVersion)
+    }
     const merged = mergeUpdate(existing, data)
     requireNoServerOnlyWrite(resource, data, existing, merged)
-    await requireWritable(ctx, resource, merged, 'Update would move the record outside what you may see')
+    await requireWritable(ctx, resource, data, merged, 'Update would move the record outside what you may see')
     requireOpen(ctx)
     requireHeld(held)
     return await resource.resource.update(message.id, data)
@@ -171,6 +180,14 @@ function requireVersion (resource: ResolvedResource, existing: RecordData, ifVer
   if (version !== ifVersion) {
     throw new ProtocolError(ErrorCodes.CONFLICT, 'The record changed since that version; nothing was written', { version, data: resource.project(existing) })
   }
+}
+
+/**
+ * A conditional update needs every instance's writers to wait for it: with the cluster's bus out
+ * of reach, another instance could write between the check and the write.
+ */
+function requireExclusive (exclusive: boolean): void {
+  if (!exclusive) throw new ProtocolError(ErrorCodes.UNAVAILABLE, 'Conditional updates are unavailable while the cluster bus is unreachable; try again')
 }
 
 /** A cluster lock whose lease ran out while this write waited: another write may hold it now. */
