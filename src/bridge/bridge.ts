@@ -92,6 +92,16 @@ export class ResourceBridge {
     }
   }
 
+  /**
+   * For changes captured from an after-hook, inside the write: s3db announces a write with
+   * setImmediate when it resolves, so the write an app awaited just before this one is still
+   * unannounced. Queued the same way, this change is captured after it (FIFO), in write order;
+   * and still before the write barrier's turn, which starts once this write has resolved.
+   */
+  private emitInTurn (change: RawChange): void {
+    setImmediate(() => { this.emit(change) })
+  }
+
   private listen (resource: ResourceLike, event: string, listener: Listener): void {
     // First in line: s3db runs a change's listeners one after another, awaiting each, and the
     // write barrier counts on the change being captured in the first turn after the write.
@@ -136,7 +146,7 @@ export class ResourceBridge {
     this.hook(resource, 'afterReplace', (record: RecordData) => {
       const id = recordId(record) ?? ''
       const before = takeFrom(pendingReplace, id)
-      this.emit({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: record })
+      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: record })
       return record
     })
 
@@ -151,7 +161,7 @@ export class ResourceBridge {
       const id = recordId(record) ?? ''
       if (!pendingPatch.has(id)) return record
       const before = takeFrom(pendingPatch, id)
-      this.emit({ resource: name, type: 'update', id, before, after: { ...record, id } })
+      this.emitInTurn({ resource: name, type: 'update', id, before, after: { ...record, id } })
       return record
     })
   }
