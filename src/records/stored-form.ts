@@ -21,7 +21,13 @@ interface SchemaPort {
 }
 
 interface ValidationPort {
-  validate?: (data: RecordData, options: { includeId: boolean }) => Promise<{ isValid?: boolean, data?: unknown }>
+  validate?: (data: RecordData, options: { includeId: boolean }) => Promise<{ isValid?: boolean, data?: unknown, errors?: unknown }>
+}
+
+/** A record as s3db will keep it, and the fields its validator refused (s3db will judge those). */
+export interface StoredForm {
+  readonly record: RecordData
+  readonly refused: ReadonlySet<string>
 }
 
 function schemaOf (resource: ResourceLike): SchemaPort | null {
@@ -40,15 +46,27 @@ function throughMetadata (value: unknown): unknown {
   return text
 }
 
-async function validated (resource: ResourceLike, attributes: RecordData): Promise<RecordData> {
+function refusedFields (errors: unknown): Set<string> {
+  const fields = new Set<string>()
+  if (!Array.isArray(errors)) return fields
+  for (const error of errors as unknown[]) {
+    const field = isPlainObject(error) ? error.field : undefined
+    if (typeof field === 'string') fields.add(field)
+  }
+  return fields
+}
+
+async function validated (resource: ResourceLike, attributes: RecordData): Promise<{ data: RecordData, refused: Set<string> }> {
   const validate = (resource as ValidationPort).validate
-  if (typeof validate !== 'function') return attributes
+  if (typeof validate !== 'function') return { data: attributes, refused: new Set() }
   try {
     const result = await validate.call(resource, attributes, { includeId: false })
-    // Invalid data: s3db will refuse the write itself; its raw form is still the best model.
-    return result.isValid === true && isPlainObject(result.data) ? result.data : attributes
+    if (result.isValid === true && isPlainObject(result.data)) return { data: result.data, refused: new Set() }
+    // Invalid (a hook may still complete it): its raw form is the best model, and the fields the
+    // validator named are left to s3db's own verdict.
+    return { data: attributes, refused: refusedFields(result.errors) }
   } catch {
-    return attributes
+    return { data: attributes, refused: new Set() }
   }
 }
 
@@ -56,7 +74,7 @@ async function validated (resource: ResourceLike, attributes: RecordData): Promi
  * The record as s3db will store and read it back (`id` kept as given), or null when the resource
  * has no s3db schema to run it through (then only the hand model in write-shape.ts applies).
  */
-export async function storedForm (resource: ResourceLike, record: RecordData): Promise<RecordData | null> {
+export async function storedForm (resource: ResourceLike, record: RecordData): Promise<StoredForm | null> {
   const schema = schemaOf(resource)
   if (schema === null) return null
   const attributes: RecordData = {}
@@ -64,14 +82,20 @@ export async function storedForm (resource: ResourceLike, record: RecordData): P
     // id is the object key, not metadata; `_*`/`$*` are s3db's read-side extras on a stored record.
     if (key !== 'id' && !key.startsWith('_') && !key.startsWith('$')) attributes[key] = value
   }
-  const mapped = await schema.mapper(await validated(resource, attributes))
-  const stored: RecordData = {}
-  for (const [key, value] of Object.entries(mapped)) {
-    const header = throughMetadata(value)
-    if (header !== undefined) stored[key] = header
+  const { data, refused } = await validated(resource, attributes)
+  let back: RecordData
+  try {
+    const mapped = await schema.mapper(data)
+    const stored: RecordData = {}
+    for (const [key, value] of Object.entries(mapped)) {
+      const header = throughMetadata(value)
+      if (header !== undefined) stored[key] = header
+    }
+    back = await schema.unmapper(stored)
+  } catch {
+    return null // s3db's write runs the same mapper and answers for itself
   }
-  const back = await schema.unmapper(stored)
-  return Object.prototype.hasOwnProperty.call(record, 'id') ? { ...back, id: record.id } : back
+  return { record: Object.prototype.hasOwnProperty.call(record, 'id') ? { ...back, id: record.id } : back, refused }
 }
 
 /** The type word of an attribute definition ('number' of 'number|optional', of `{type:'number'}`). */
@@ -134,13 +158,14 @@ function leafSurvives (sent: unknown, back: unknown, definition: unknown): boole
   }
 }
 
-function checkSurvives (schema: SchemaPort, sent: RecordData, back: unknown, path: readonly string[]): void {
+function checkSurvives (schema: SchemaPort, sent: RecordData, back: unknown, path: readonly string[], refused: ReadonlySet<string>): void {
   for (const [key, value] of Object.entries(sent)) {
     const at = [...path, key]
+    if (refused.has(at.join('.'))) continue
     const backValue = isPlainObject(back) && Object.prototype.hasOwnProperty.call(back, key) ? back[key] : undefined
     if (isPlainObject(value)) {
       if (!isPlainObject(backValue)) throw notSurviving(at, backValue)
-      checkSurvives(schema, value, backValue, at)
+      checkSurvives(schema, value, backValue, at, refused)
       continue
     }
     const definition = schema.getAttributeDefinition?.(at.join('.'))
@@ -156,13 +181,14 @@ function notSurviving (path: readonly string[], back: unknown): ProtocolError {
 
 /**
  * Refuses (INVALID_REQUEST naming the field) any value of `sent` (what the client wrote) that
- * `stored` (the storedForm of the whole record) does not hold as sent: a number that comes back
+ * `stored` (the storedForm of the whole record) does not hold as sent (fields s3db's validator
+ * refuses are left to s3db, which answers VALIDATION_ERROR): a number that comes back
  * as 0 or "", a string that comes back as null, JSON or missing, an array element that changes.
  * Strings may come back trimmed (s3db's validator trims them) and declared precision may round.
  */
-export function requireSurvivesStorage (resource: ResourceLike, sent: RecordData, stored: RecordData): void {
+export function requireSurvivesStorage (resource: ResourceLike, sent: RecordData, stored: StoredForm): void {
   const schema = schemaOf(resource)
   if (schema === null) return
   const { id: _id, ...fields } = sent
-  checkSurvives(schema, fields, stored, [])
+  checkSurvives(schema, fields, stored.record, [], stored.refused)
 }

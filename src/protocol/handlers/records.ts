@@ -16,7 +16,7 @@ import { requireKeySegment } from '../../records/key-safety.js'
 import { requireSafePartitionValues } from '../../records/list.js'
 import { attributeTree, checkWriteData, mergeUpdate, storedView } from '../../records/write-shape.js'
 import { versionOf, versionsOf } from '../../records/version.js'
-import { requireSurvivesStorage, storedForm } from '../../records/stored-form.js'
+import { requireSurvivesStorage, storedForm, type StoredForm } from '../../records/stored-form.js'
 
 function notFound (): ProtocolError {
   return new ProtocolError(ErrorCodes.NOT_FOUND, 'Record not found')
@@ -91,10 +91,10 @@ async function requireWritable (ctx: RequestContext, resource: ResolvedResource,
  * Both guards: a record written (or deleted) where the writer could not subscribe would reach
  * other tenants' subscriptions, e.g. on a resource guarded only by `subscribe`.
  */
-async function requireInsideForced (ctx: RequestContext, resource: ResolvedResource, record: RecordData, message: string, stored: RecordData | null = null): Promise<void> {
+async function requireInsideForced (ctx: RequestContext, resource: ResolvedResource, record: RecordData, message: string, stored: StoredForm | null = null): Promise<void> {
   const forced = await writerForcedFilter(ctx, resource, record)
   if (forced === null) return
-  const views = [record, storedView(record), ...(stored === null ? [] : [stored])]
+  const views = [record, storedView(record), ...(stored === null ? [] : [stored.record])]
   if (forced.impossible || !views.every((view) => matchesFilter(view, forced))) {
     throw new ProtocolError(ErrorCodes.FORBIDDEN, message)
   }
