@@ -64,30 +64,3 @@ export function fieldSelection (paths: Iterable<string>): FieldSelection {
 export function unionSelection (a: FieldSelection, b: FieldSelection): FieldSelection {
   return a.key === b.key ? a : fieldSelection([...a.paths, ...b.paths])
 }
-
-function readSegments (record: unknown, segments: readonly string[]): unknown {
-  let current: unknown = record
-  for (const segment of segments) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, segment)) return undefined
-    current = (current as RecordData)[segment]
-  }
-  return current
-}
-
-function sameValue (a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const keysA = Object.keys(a)
-  const keysB = Object.keys(b)
-  if (keysA.length !== keysB.length) return false
-  return keysA.every((key) => Object.prototype.hasOwnProperty.call(b, key) && sameValue((a as RecordData)[key], (b as RecordData)[key]))
-}
-
-/** Whether an update changed any selected path (an unchanged selection is not sent). */
-export function selectionChanged (selection: FieldSelection, before: unknown, after: unknown): boolean {
-  return selection.paths.some((path) => {
-    const segments = path.split('.')
-    return !sameValue(readSegments(before, segments), readSegments(after, segments))
-  })
-}

@@ -1,9 +1,9 @@
 import { matchesFilter } from '../access/filter.js'
 import type { Projector } from '../access/projection.js'
-import { selectionChanged, unionSelection, type FieldSelection } from '../access/field-selection.js'
+import { unionSelection, type FieldSelection } from '../access/field-selection.js'
 import type { Connection } from '../connection/connection.js'
 import type { RecordData } from '../types.js'
-import { diffRecords, noChanges, type RecordChanges } from '../util/record-diff.js'
+import { diffRecords, sameJson, type RecordChanges } from '../util/record-diff.js'
 import type { ChangeEvent } from './history.js'
 import { changeDeltaFrame, changeEventFrame, encode, resetEventFrame } from '../wire/frames.js'
 import { versionOf } from '../records/version.js'
@@ -49,8 +49,22 @@ export class UpdateDiffs {
   private before: RecordData | undefined
   private after: RecordData | undefined
   private readonly byFields = new Map<string, RecordChanges | null>()
+  private readonly sameByFields = new Map<string, boolean>()
 
   constructor (private readonly event: ChangeEvent, private readonly project: Projector) {}
+
+  /** Whether the record, as this field set sees it (projected, then selected), is exactly as it was. */
+  unchanged (fields: Fields): boolean {
+    const key = keyOf(fields)
+    let same = this.sameByFields.get(key)
+    if (same === undefined) {
+      this.before ??= this.project(this.event.before as RecordData)
+      this.after ??= this.project(this.event.after as RecordData)
+      same = fields === WHOLE ? sameJson(this.before, this.after) : sameJson(fields.select(this.before), fields.select(this.after))
+      this.sameByFields.set(key, same)
+    }
+    return same
+  }
 
   changes (fields: Fields): RecordChanges | null {
     const key = keyOf(fields)
@@ -77,18 +91,15 @@ function widen (known: Fields, next: FieldSelection | undefined): Fields {
 }
 
 /**
- * An update that stays in the subscription's filter and changes nothing it is sent: none of its
- * selected fields, or (delta) nothing of its view at all, protected fields being no part of it.
+ * An update that stays in the subscription's filter and changes nothing it is sent: the record,
+ * projected (protected fields are no part of it) and cut to the subscription's fields, is as it
+ * was. Judged on the projected view, never the stored record: an event for a change only to a
+ * protected field would tell the subscriber when that hidden value changed. Without `diffs` (a
+ * caller that has no projector) it is sent.
  */
 function unchangedForSubscription (event: ChangeEvent, subscription: Subscription, diffs: UpdateDiffs | null): boolean {
-  const fields = subscription.fields
-  if (subscription.delta === true && diffs !== null) {
-    if (!staysIn(event, subscription)) return false
-    const changes = diffs.changes(fields ?? WHOLE)
-    return changes !== null && noChanges(changes)
-  }
-  if (fields === undefined || event.before === null || !matchesFilter(event.before, subscription.filter)) return false
-  return !selectionChanged(fields, event.before, event.after)
+  if (diffs === null || !staysIn(event, subscription)) return false
+  return diffs.unchanged(subscription.fields ?? WHOLE)
 }
 
 /**

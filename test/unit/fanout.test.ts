@@ -50,9 +50,11 @@ t.test('only connections with a matching subscription get the event, once each',
   t.equal(ann.frames.length, 1, 'two matching subscriptions on one connection: one frame')
   t.equal(all.frames.length, 1)
   t.equal(bob.frames.length, 0)
-  t.same(parseFrames(ann.frames)[0], {
+  const { version, ...frame } = parseFrames(ann.frames)[0]!
+  t.same(frame, {
     type: 'event', event: 'insert', resource: 'posts', data: { id: 'p1', author: 'ann' }, timestamp: TIMESTAMP, seq: 1
   }, 'the frame carries the projected record (protected and internal fields removed)')
+  t.type(version, 'string', '... and its version')
   t.same(counted, { candidates: 3, matches: 3, deliveries: 2, encodings: 1 }, 'bob\'s bucket is never examined')
 })
 
@@ -61,7 +63,9 @@ t.test('each distinct view is encoded once, not once per recipient', async (t) =
   const index = indexOf(...connections.map(({ connection }, i) => subscription(connection, i % 2 === 0 ? { filter: { author: 'ann' } } : {})))
   const { project, calls } = countingProjector()
   fanOutChange(change('insert', null, { id: 'p1', author: 'ann' }), index, project, stats())
-  t.equal(calls(), 1, 'one projection for six recipients')
+  const alone = countingProjector()
+  fanOutChange(change('insert', null, { id: 'p1', author: 'ann' }), indexOf(subscription(recordingConnection('one').connection)), alone.project, stats())
+  t.equal(calls(), alone.calls(), 'six recipients cost the projections of one (the frame and its version)')
   const frames = connections.map(({ frames }) => frames)
   t.ok(frames.every((f) => f.length === 1 && f[0] === frames[0]?.[0]), 'every recipient gets the same frame')
 })
@@ -99,13 +103,14 @@ t.test('an update that leaves a client filter is sent once more with left: true 
     subscription(drafts.connection, { filter: { status: 'draft' } }),
     subscription(open.connection)
   )
-  const { project, calls } = countingProjector()
-  const sent = fanOutChange(change('update', { id: 'p1', status: 'published' }, { id: 'p1', status: 'draft', secret: 's' }), index, project, stats())
+  const counted = stats()
+  const sent = fanOutChange(change('update', { id: 'p1', status: 'published' }, { id: 'p1', status: 'draft', secret: 's' }), index, countingProjector().project, counted)
   t.equal(sent, 3)
-  t.same(parseFrames(published.frames), [{ type: 'event', event: 'update', resource: 'posts', data: { id: 'p1', status: 'draft' }, timestamp: TIMESTAMP, seq: 1, left: true }])
+  t.match(parseFrames(published.frames), [{ type: 'event', event: 'update', resource: 'posts', data: { id: 'p1', status: 'draft' }, timestamp: TIMESTAMP, seq: 1, version: String, left: true }])
+  t.same(parseFrames(published.frames)[0]?.data, { id: 'p1', status: 'draft' }, 'projected: the protected field is gone')
   t.notOk(parseFrames(drafts.frames)[0]?.left, 'entering a filter is a plain update')
   t.notOk(parseFrames(open.frames)[0]?.left, 'still matching is a plain update')
-  t.equal(calls(), 2, 'two views (plain and left), each encoded once')
+  t.equal(counted.encodings, 2, 'two views (plain and left), each encoded once')
 })
 
 t.test('leaving the guard-forced part of a filter sends only the id', async (t) => {

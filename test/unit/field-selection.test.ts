@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fieldSelection, parseFields, selectionChanged, type FieldSelection } from '../../src/access/field-selection.js'
+import { fieldSelection, parseFields, type FieldSelection } from '../../src/access/field-selection.js'
 import { createProjector } from '../../src/access/projection.js'
 import { fanOutChange } from '../../src/hub/fanout.js'
 import type { ChangeEvent } from '../../src/hub/history.js'
@@ -40,13 +40,6 @@ t.test('fields input is checked', async (t) => {
   t.match(parseFields(['constructor']), { error: /not allowed/ })
   t.match(parseFields(['$where']), { error: /not allowed/ })
   t.match(parseFields(Array.from({ length: 65 }, (_, i) => `f${i}`)), { error: /more than 64/ })
-})
-
-t.test('selectionChanged compares the values at the selected paths only', async (t) => {
-  const fields = fieldSelection(['title', 'meta'])
-  t.equal(selectionChanged(fields, { id: '1', title: 'a', meta: { k: [1] } }, { id: '1', title: 'a', meta: { k: [1] }, body: 'x' }), false)
-  t.equal(selectionChanged(fields, { id: '1', title: 'a', meta: { k: [1] } }, { id: '1', title: 'a', meta: { k: [2] } }), true)
-  t.equal(selectionChanged(fields, { id: '1' }, { id: '1', title: 'a' }), true, 'a field that appears')
 })
 
 t.test('fan-out: encoded once per distinct field set; a connection gets the union of its subscriptions\' sets', async (t) => {
