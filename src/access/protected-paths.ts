@@ -43,15 +43,28 @@ export function valuesAt (record: unknown, path: string): unknown[] {
 }
 
 /**
- * The first protected path a write touches, or null: `data` (what the client sent) names it at
- * all, even with the value already stored (otherwise "same value accepted, other value refused"
- * answers guesses), or the stored values differ between `before` and `after` (replacing a parent
- * object or array erases them). `before` is `{}` for an insert.
+ * Whether replacing the value at `replaced` can change `path`: one is at or below the other. A
+ * number in `replaced` may be an array index (protected paths leave indexes out) or an object key.
  */
-export function protectedPathWritten (data: unknown, before: unknown, after: unknown, paths: readonly string[]): string | null {
+function onOneLine (replaced: readonly string[], i: number, path: readonly string[], j: number): boolean {
+  if (i === replaced.length || j === path.length) return true
+  if (replaced[i] === path[j] && onOneLine(replaced, i + 1, path, j + 1)) return true
+  return INDEX.test(replaced[i] as string) && onOneLine(replaced, i + 1, path, j)
+}
+
+/**
+ * The first protected path a write touches, or null, judged on the request's shape and the
+ * protected paths alone, never on the stored record (whether a hidden value exists there must
+ * not change the answer): `data` names it at all, even with the value already stored (otherwise
+ * "same value accepted, other value refused" answers guesses), or the write replaces a value
+ * that could hold it, present or not (`replaced`: the paths the write sets wholesale, as s3db
+ * merges it; none for an insert).
+ */
+export function protectedPathWritten (data: unknown, replaced: ReadonlyArray<readonly string[]>, paths: readonly string[]): string | null {
   for (const path of paths) {
     if (valuesAt(data, path).length > 0) return path
-    if (JSON.stringify(valuesAt(before, path)) !== JSON.stringify(valuesAt(after, path))) return path
+    const segments = path.split('.')
+    if (replaced.some((r) => onOneLine(r, 0, segments, 0))) return path
   }
   return null
 }

@@ -122,6 +122,23 @@ export function mergeUpdate (existing: RecordData, data: RecordData): RecordData
   return merged
 }
 
+/**
+ * The paths an `update(id, data)` sets wholesale, as mergeUpdate merges: each key of a top-level
+ * object (the object itself is merged), every other top-level key. Whatever was stored at such a
+ * path is gone after the write, whatever it held.
+ */
+export function replacedPaths (data: RecordData): string[][] {
+  const paths: string[][] = []
+  for (const [key, value] of Object.entries(data)) {
+    if (isPlainObject(value)) {
+      for (const inner of Object.keys(value)) paths.push([key, inner])
+    } else {
+      paths.push([key])
+    }
+  }
+  return paths
+}
+
 function storedLeaf (value: unknown): unknown {
   if (Array.isArray(value)) return JSON.parse(JSON.stringify(value)) as unknown
   if (typeof value !== 'string') return value

@@ -14,7 +14,7 @@ import { isNotFound } from '../../util/not-found.js'
 import { protectedPathWritten } from '../../access/protected-paths.js'
 import { requireKeySegment } from '../../records/key-safety.js'
 import { requireSafePartitionValues } from '../../records/list.js'
-import { attributeTree, checkWriteData, mergeUpdate, storedView } from '../../records/write-shape.js'
+import { attributeTree, checkWriteData, mergeUpdate, replacedPaths, storedView } from '../../records/write-shape.js'
 import { versionOf, versionsOf } from '../../records/version.js'
 import { requireSurvivesStorage, storedForm, type StoredForm } from '../../records/stored-form.js'
 
@@ -108,9 +108,13 @@ async function writerForcedFilter (ctx: RequestContext, resource: ResolvedResour
   return forced.impossible ? { ...compiled, impossible: true } : compiled
 }
 
-/** `protected` fields are server-only: a write that sets, changes or removes one is refused. */
-function requireNoServerOnlyWrite (resource: ResolvedResource, data: RecordData, before: RecordData, after: RecordData): void {
-  const path = protectedPathWritten(data, before, after, resource.serverOnlyFields)
+/**
+ * `protected` fields are server-only: a write that names one, or (an update) replaces a value
+ * that could hold one, is refused; judged on the request alone, so the answer never depends on
+ * whether the hidden value is stored.
+ */
+function requireNoServerOnlyWrite (resource: ResolvedResource, data: RecordData, replaced: ReadonlyArray<readonly string[]>): void {
+  const path = protectedPathWritten(data, replaced, resource.serverOnlyFields)
   if (path !== null) throw new ProtocolError(ErrorCodes.FORBIDDEN, `Field "${path}" is protected and cannot be written`, { field: `/data/${path.replace(/\./g, '/')}` })
 }
 
@@ -137,7 +141,7 @@ export async function handleInsert (ctx: RequestContext, message: InsertMessage)
 /** One insert, judged and written (`insert` and every item of `insertMany`); the projected record. */
 export async function insertOne (ctx: RequestContext, resource: ResolvedResource, input: RecordData): Promise<RecordData> {
   const data = checkWriteData(attributeTree(resource.resource), input, { allowId: true })
-  requireNoServerOnlyWrite(resource, data, {}, data)
+  requireNoServerOnlyWrite(resource, data, [])
   // What the client sent, before `create` may set fields (a tenant id, an owner) on the data.
   const sent = structuredClone(data)
   await requireAllowed(resource, 'create', ctx.log, ctx.connection.user, data)
@@ -161,7 +165,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
       requireVersion(resource, existing, message.ifVersion)
     }
     const merged = mergeUpdate(existing, data)
-    requireNoServerOnlyWrite(resource, data, existing, merged)
+    requireNoServerOnlyWrite(resource, data, replacedPaths(data))
     await requireWritable(ctx, resource, data, merged, 'Update would move the record outside what you may see')
     requireOpen(ctx)
     requireHeld(held)
