@@ -1,7 +1,8 @@
 /**
  * Demo server for `npm start`: Fastify on one port with REST routes under /api, the realtime
- * WebSocket at /ws and a page at /, backed by an embedded s3db (memory://, or file://$DATA_DIR so
- * data survives restarts).
+ * WebSocket at /ws, the live inspector at /realtime/inspector and a page at /, backed by an
+ * embedded s3db (memory://, or file://$DATA_DIR so data survives restarts). Who may see and do
+ * what (personas, team guards, protected fields) is in demo-access.ts.
  */
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,6 +10,7 @@ import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Database } from 's3db.js'
 import s3dbRealtime, { installGracefulShutdown } from 's3db-realtime'
+import { CHANNEL_GUARDS, createTasks, PERSONAS, personaUser, TASKS_CONFIG } from './demo-access.js'
 
 type Db = InstanceType<typeof Database>
 
@@ -33,6 +35,7 @@ export async function createDatabase (dataDir = process.env.DATA_DIR): Promise<D
       timestamps: true
     } as Parameters<Db['createResource']>[0])
   }
+  await createTasks(db)
   return db
 }
 
@@ -89,14 +92,33 @@ function registerRestRoutes (app: FastifyInstance, db: Db): void {
 }
 
 /**
- * The demo trusts whatever name the page picks: enough to show presence. A real app would look
- * at its own session or OAuth token here and return that user.
+ * Demo sign-in: the page names a persona (`{persona: 'bob'}`) and gets a one-time ticket for that
+ * persona's user, whose role and teams come from PERSONAS. A real app would look at its own
+ * session or OAuth token here; what matters is that the role is decided on the server.
  */
-function demoUser (request: FastifyRequest): { id: string, name: string } | null {
-  const body = request.body as { id?: unknown, name?: unknown } | undefined
-  const valid = (v: unknown, max: number): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= max
-  if (body === undefined || !valid(body.id, 64) || !valid(body.name, 40)) return null
-  return { id: `demo-${body.id}`, name: body.name.trim() }
+function demoUser (request: FastifyRequest): ReturnType<typeof personaUser> {
+  const body = request.body as { persona?: unknown } | undefined
+  return personaUser(body?.persona)
+}
+
+/**
+ * Routes only the demo page needs: the personas to pick from, and a button that makes the
+ * server push RESYNC_REQUIRED to one connection, the notice it sends after dropping frames for a
+ * slow reader (backpressure policy 'drop'), so the page can show the client resuming.
+ */
+function registerDemoRoutes (app: FastifyInstance): void {
+  app.get('/api/personas', async () => PERSONAS)
+  app.post<{ Body: { clientId?: unknown } }>('/api/demo/resync', async (request, reply) => {
+    const clientId = request.body?.clientId
+    if (typeof clientId !== 'string' || clientId.length > 100) return await reply.code(400).send({ error: 'clientId required' })
+    const sent = app.realtime.sendToClient(clientId, {
+      type: 'error',
+      code: 'RESYNC_REQUIRED',
+      message: 'Demo: the server cannot prove this connection missed nothing (as after dropping frames for a slow reader); resume or list again',
+      details: { reason: 'demo' }
+    })
+    return await reply.code(sent ? 202 : 404).send({ sent })
+  })
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
@@ -114,14 +136,16 @@ export async function buildServer (db: Db): Promise<FastifyInstance> {
   await app.register(s3dbRealtime, {
     database: db,
     path: '/ws',
-    resources: { messages: true, users: { protected: PROTECTED.users } },
-    // Demo sign-in for presence: POST /ws/ticket {id, name} -> one-time ticket for the socket.
+    resources: { messages: true, users: { protected: PROTECTED.users }, tasks: TASKS_CONFIG },
+    // Demo sign-in: POST /ws/ticket {persona} -> one-time ticket for that persona's user.
     tickets: { route: { authenticate: demoUser } },
+    channels: { guards: CHANNEL_GUARDS },
     // The live inspector at /realtime/inspector (docs/operations.md#inspector): users with role
     // 'admin', or anyone browsing from this machine (the demo has no operator accounts).
     inspector: { authorize: (request) => LOOPBACK.has(request.ip) }
   })
   registerRestRoutes(app, db)
+  registerDemoRoutes(app)
   await registerStatic(app)
   return app
 }
