@@ -65,7 +65,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
   // The protocol as data (src/protocol/messages.ts): handlers reach what they need through ctx.services.
   const dispatcher = new Dispatcher(hub, options, {
     messages: MESSAGES,
-    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay, locks: cluster.recordLocks, inspector: inspector.feed },
+    services: { channels, auth: upgrade.auth, stream, history: cluster.history, relay: cluster.relay, locks: cluster.recordLocks, inspector: inspector.feed, messageRate: upgrade.messageRate },
     preHandlers: [...upgrade.preHandlers, ...cluster.preHandlers],
     disabled: [...(channelOptions.enabled ? [] : ['channels'] as const), ...(inspector.feed === null ? ['inspector'] as const : [])]
   })

@@ -77,6 +77,8 @@ export async function prepareReplay (
   if (request.epoch === undefined && source !== null && !(await source.trustsSeqWithoutEpoch(name))) {
     throw resync(stream, name, 'The numbering changed, so a since without its epoch is ambiguous; list again (and send epoch with since)')
   }
+  // A single instance never reached that seq: it restarted (and counts again), or the seq is not its own.
+  if (source === null && since > stream.lastSeq(name)) throw resync(stream, name, 'That seq is beyond this server\'s last one (it restarted, or the seq is not from this server); list again')
   // A seq an instance gave a change while cut off (see ALONE_SEQ_BASE): no other numbering has it.
   if (since > stream.lastSeq(name) && since > ALONE_SEQ_BASE) throw resync(stream, name, 'That seq was given while an instance was cut off from the cluster; list again')
   // Another instance may already have shown the client seqs this one has not delivered yet.

@@ -32,6 +32,12 @@ export interface Services {
   readonly inspector?: InspectorPort | null
   /** Socket writes to one record take turns (clustered: across instances too, see cluster/record-lock.ts). */
   readonly locks: RecordLocks
+  /**
+   * Charges one more request to the socket's message rate limit, throwing RATE_LIMIT_EXCEEDED
+   * over it: each batch item after the first counts like a frame of its own. Absent or null
+   * when `rateLimit` is off.
+   */
+  readonly messageRate?: ((connection: Connection) => void) | null
 }
 
 /** What every message handler receives besides the validated message. */

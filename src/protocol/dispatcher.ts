@@ -57,18 +57,36 @@ function tooDeep (value: unknown): boolean {
   return false
 }
 
+/** A frame refused before dispatch, with the requestId to echo when it could be read safely. */
+class RefusedFrame {
+  constructor (readonly error: ProtocolError, readonly requestId: RequestId) {}
+}
+
+/**
+ * The requestId of a frame refused for a forbidden key: parsed again with those keys removed
+ * (never merged anywhere), so the client can match the error to its request.
+ */
+function requestIdDespiteForbiddenKey (text: string): RequestId {
+  try {
+    const stripped: unknown = sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' })
+    return isPlainObject(stripped) ? readRequestId(stripped) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The frame as a JSON object, or why it is refused. */
-function parseFrame (text: string): Record<string, unknown> | ProtocolError {
+function parseFrame (text: string): Record<string, unknown> | RefusedFrame {
   let parsed: unknown
   try {
     parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (error) {
     const pollution = error instanceof SyntaxError && /prototype|constructor/i.test(error.message)
     return pollution
-      ? new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message contains a forbidden key (__proto__ or constructor)')
-      : new ProtocolError(ErrorCodes.INVALID_JSON, 'Message is not valid JSON')
+      ? new RefusedFrame(new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message contains a forbidden key (__proto__ or constructor)'), requestIdDespiteForbiddenKey(text))
+      : new RefusedFrame(new ProtocolError(ErrorCodes.INVALID_JSON, 'Message is not valid JSON'), undefined)
   }
-  if (!isPlainObject(parsed)) return new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message must be a JSON object', { field: '/' })
+  if (!isPlainObject(parsed)) return new RefusedFrame(new ProtocolError(ErrorCodes.INVALID_REQUEST, 'Message must be a JSON object', { field: '/' }), undefined)
   return parsed
 }
 
@@ -197,9 +215,9 @@ export class Dispatcher {
     await this.dispatch(connection, parseFrame(text))
   }
 
-  private async dispatch (connection: Connection, parsed: Record<string, unknown> | ProtocolError): Promise<void> {
-    const message = parsed instanceof ProtocolError ? null : parsed
-    const requestId = message === null ? undefined : readRequestId(message)
+  private async dispatch (connection: Connection, parsed: Record<string, unknown> | RefusedFrame): Promise<void> {
+    const message = parsed instanceof RefusedFrame ? null : parsed
+    const requestId = parsed instanceof RefusedFrame ? parsed.requestId : readRequestId(parsed)
     try {
       const type = message?.type
       // Pre-handlers (rate limits, metrics) see every frame, junk and unparsable ones included,
@@ -207,7 +225,7 @@ export class Dispatcher {
       // labels bounded.
       const label = message === null ? 'invalid' : typeof type === 'string' && this.routes.has(type) ? type : 'unknown'
       for (const pre of this.preHandlers) pre(connection, label)
-      if (message === null) throw parsed
+      if (message === null) throw (parsed as RefusedFrame).error
       const route = this.route(message, type)
       connection.log.debug({ type, requestId }, 'realtime: message')
       const ctx: RequestContext = {

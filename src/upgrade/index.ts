@@ -41,6 +41,8 @@ export interface UpgradeSetup {
    * (frames refused for want of auth still count against the limit).
    */
   readonly preHandlers: ReadonlyArray<(connection: Connection, type: string) => void>
+  /** Charges one more request to a socket's message rate (batch items); null when `rateLimit` is off. */
+  readonly messageRate: ((connection: Connection) => void) | null
   /** Clustered: tickets issued on any instance can be redeemed on any other (once). */
   shareTickets: (bus: Stash) => void
   /** Issues `?ticket=` tickets (`app.realtime.issueTicket`). */
@@ -103,6 +105,7 @@ export async function setupUpgrade (
       failures: new AuthFailures()
     },
     preHandlers: [...(limiter !== null ? [limiter.check] : []), ...(gate !== null ? [gate.check] : [])],
+    messageRate: limiter === null ? null : limiter.check,
     shareTickets (bus) {
       store.share(bus, log)
     }

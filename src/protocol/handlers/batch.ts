@@ -20,6 +20,15 @@ function itemError (ctx: RequestContext, error: unknown): { code: ProtocolError[
   return { code: protocolError.code, message: protocolError.message, ...(protocolError.details === undefined ? {} : { details: protocolError.details }) }
 }
 
+/**
+ * Each item after the first counts toward the socket's message rate limit like a frame of its
+ * own (the frame itself was counted on arrival): over it, the item answers RATE_LIMIT_EXCEEDED
+ * and is not written.
+ */
+function chargeItem (ctx: RequestContext, index: number): void {
+  if (index > 0) ctx.services.messageRate?.(ctx.connection)
+}
+
 /** The socket closed mid-batch: stop, nobody is left to answer. */
 function closed (ctx: RequestContext): boolean {
   return ctx.connection.closed
@@ -28,9 +37,10 @@ function closed (ctx: RequestContext): boolean {
 export async function handleInsertMany (ctx: RequestContext, message: InsertManyMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
   const results: InsertedItem[] = []
-  for (const data of message.data) {
+  for (const [index, data] of message.data.entries()) {
     if (closed(ctx)) return
     try {
+      chargeItem(ctx, index)
       results.push({ ok: true, data: await insertOne(ctx, resource, data) })
     } catch (error) {
       results.push({ ok: false, error: itemError(ctx, error) })
@@ -42,9 +52,10 @@ export async function handleInsertMany (ctx: RequestContext, message: InsertMany
 export async function handleDeleteMany (ctx: RequestContext, message: DeleteManyMessage): Promise<void> {
   const resource = accessible(ctx, message.resource)
   const results: DeletedItem[] = []
-  for (const id of message.ids) {
+  for (const [index, id] of message.ids.entries()) {
     if (closed(ctx)) return
     try {
+      chargeItem(ctx, index)
       await deleteOne(ctx, resource, id)
       results.push({ ok: true, id })
     } catch (error) {

@@ -18,9 +18,18 @@ function sameEvents (a: ReadonlySet<ChangeType>, b: ReadonlySet<ChangeType>): bo
   return a.size === b.size && [...a].every((e) => b.has(e))
 }
 
+/** Longest dot path a client filter may name: the same bound as a `fields` path (client-schemas.ts). */
+export const MAX_FILTER_PATH_LENGTH = 256
+
 export function parseFilter (input: unknown): Filter {
   const normalized = normalizeFilter(input)
   if ('error' in normalized) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, normalized.error, { field: normalized.field })
+  for (const path of Object.keys(normalized.filter)) {
+    // The path itself is not echoed whole: it may be most of a frame.
+    if (path.length > MAX_FILTER_PATH_LENGTH) {
+      throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `filter path "${path.slice(0, 32)}…" is longer than ${MAX_FILTER_PATH_LENGTH} characters`, { field: '/filter' })
+    }
+  }
   return normalized.filter
 }
 
