@@ -65,6 +65,18 @@ t.test('numbers s3db cannot store exactly are refused on insert, update and inse
   t.equal((rows.find((r) => r.id === id)?.limits as { daily?: number }).daily, 0.000001)
 })
 
+t.test('forced filters are judged on the round-tripped record: a numeric string s3db converts', async (t) => {
+  const { db, alice } = await accountsApp(t)
+  for (const orgId of ['0', ' 0 ', '0.0']) {
+    const reply = await alice.request({ type: 'insert', resource: 'accounts', data: { orgId, name: 'converted' } })
+    t.match(reply, { type: 'error', code: 'FORBIDDEN' }, `orgId ${JSON.stringify(orgId)} would be stored as 0`)
+  }
+  const ok = await alice.request({ type: 'insert', resource: 'accounts', data: { orgId: '12', name: 'converted' } })
+  t.equal(ok.type, 'inserted', 'a numeric string s3db converts to an allowed number is fine')
+  t.match(await alice.request({ type: 'update', resource: 'accounts', id: ok.data.id, data: { orgId: '0' } }), { code: 'FORBIDDEN' }, 'update too')
+  t.same((await stored(db)).map((r) => r.orgId), [12], 'nothing stored with orgId 0')
+})
+
 t.test('string-array elements s3db would rewrite are refused', async (t) => {
   const { db, alice } = await accountsApp(t)
   for (const tags of [['null'], ['{"x":1}'], ['[1]'], ['']]) {
