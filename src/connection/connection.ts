@@ -5,6 +5,7 @@ import type { ChangeType, Filter, RealtimeUser } from '../types.js'
 import type { CompiledFilter } from '../access/filter.js'
 import type { FieldSelection } from '../access/field-selection.js'
 import { encode, encodeMessage, type ServerFrame } from '../wire/frames.js'
+import { sendText } from './prepared-frame.js'
 
 const OPEN = 1
 const CLOSED = 3
@@ -97,7 +98,7 @@ export class Connection {
       if (this.socket.bufferedAmount + frame.length > hooks.maxBufferedBytes) return hooks.overflow(this, frame)
       hooks.sent(this, frame)
     }
-    this.socket.send(frame)
+    sendText(this.socket, frame)
     this.counters.messagesSent++
     return true
   }
@@ -118,7 +119,7 @@ export class Connection {
    */
   sendUnbounded (frame: string): boolean {
     if (this.closed || this.socket.readyState !== OPEN) return false
-    this.socket.send(frame)
+    sendText(this.socket, frame)
     this.counters.messagesSent++
     return true
   }
