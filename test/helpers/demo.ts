@@ -8,7 +8,7 @@ export const SCREENSHOT_DIR = join(ROOT, 'test-output')
 
 /** What the demo's test hooks expose (examples/public/app.js sets window.demo). */
 export interface DemoWindow {
-  demo: { wire: { entries: Array<{ direction: string, frame: Record<string, unknown> | null, text: string }> } }
+  demo: { wire: { entries: Array<{ n: number, direction: string, frame: Record<string, unknown> | null, text: string }> } }
 }
 
 /**
