@@ -46,8 +46,7 @@ function keyOf (fields: Fields): string {
  * changed key a dot path cannot name, the whole record is sent instead.
  */
 export class UpdateDiffs {
-  private before: RecordData | undefined
-  private after: RecordData | undefined
+  private projected: [RecordData, RecordData] | undefined
   private readonly byFields = new Map<string, RecordChanges | null>()
   private readonly sameByFields = new Map<string, boolean>()
 
@@ -55,28 +54,26 @@ export class UpdateDiffs {
 
   /** Whether the record, as this field set sees it (projected, then selected), is exactly as it was. */
   unchanged (fields: Fields): boolean {
-    const key = keyOf(fields)
-    let same = this.sameByFields.get(key)
-    if (same === undefined) {
-      this.before ??= this.project(this.event.before as RecordData)
-      this.after ??= this.project(this.event.after as RecordData)
-      same = fields === WHOLE ? sameJson(this.before, this.after) : sameJson(fields.select(this.before), fields.select(this.after))
-      this.sameByFields.set(key, same)
-    }
-    return same
+    return once(this.sameByFields, keyOf(fields), () => sameJson(...this.views(fields)))
   }
 
   changes (fields: Fields): RecordChanges | null {
-    const key = keyOf(fields)
-    let changes = this.byFields.get(key)
-    if (changes === undefined) {
-      this.before ??= this.project(this.event.before as RecordData)
-      this.after ??= this.project(this.event.after as RecordData)
-      changes = fields === WHOLE ? diffRecords(this.before, this.after) : diffRecords(fields.select(this.before), fields.select(this.after))
-      this.byFields.set(key, changes)
-    }
-    return changes
+    return once(this.byFields, keyOf(fields), () => diffRecords(...this.views(fields)))
   }
+
+  /** Before and after as `fields` sees them; each projected once per change. */
+  private views (fields: Fields): [RecordData, RecordData] {
+    const [before, after] = this.projected ??= [this.project(this.event.before as RecordData), this.project(this.event.after as RecordData)]
+    return fields === WHOLE ? [before, after] : [fields.select(before), fields.select(after)]
+  }
+}
+
+/** The value cached under `key`, computed on first use. */
+function once<T> (cache: Map<string, T>, key: string, compute: () => T): T {
+  if (cache.has(key)) return cache.get(key) as T
+  const value = compute()
+  cache.set(key, value)
+  return value
 }
 
 /** An update of a record that matched the subscription before it. */
