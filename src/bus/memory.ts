@@ -114,6 +114,11 @@ export class MemoryBroker {
     this.stashed.set(key, { wire: JSON.stringify(value ?? null), expiresAt: now + ttlMs })
   }
 
+  stashedKeys (prefix: string, limit: number): string[] {
+    const now = Date.now()
+    return [...this.stashed].filter(([key, entry]) => key.startsWith(prefix) && entry.expiresAt > now).slice(0, limit).map(([key]) => key)
+  }
+
   take (key: string): unknown {
     const entry = this.stashed.get(key)
     this.stashed.delete(key)
@@ -189,6 +194,11 @@ export class MemoryBus implements Bus {
   async take (key: string): Promise<unknown> {
     this.assertOpen()
     return this.broker.take(key)
+  }
+
+  async stashedKeys (prefix: string, limit: number): Promise<string[]> {
+    this.assertOpen()
+    return this.broker.stashedKeys(prefix, limit)
   }
 
   async lock (key: string, ttlMs: number): Promise<string | null> {

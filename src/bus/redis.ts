@@ -179,6 +179,19 @@ export class RedisBus implements Bus {
     await this.client.set(this.key('stash', key), JSON.stringify(value ?? null), 'PX', ttlMs)
   }
 
+  async stashedKeys (prefix: string, limit: number): Promise<string[]> {
+    const namespace = this.key('stash', '')
+    const pattern = escapeGlob(namespace + prefix) + '*'
+    const keys = new Set<string>() // SCAN may return a key twice
+    let cursor = '0'
+    do {
+      const [next, batch] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = next
+      for (const key of batch) if (keys.size < limit) keys.add(key.slice(namespace.length))
+    } while (cursor !== '0' && keys.size < limit)
+    return [...keys]
+  }
+
   async take (key: string): Promise<unknown> {
     const full = this.key('stash', key)
     // GET + DEL in one transaction: of two nodes taking at once, one gets the value.
@@ -325,6 +338,11 @@ export class RedisBus implements Bus {
 
 function logHead (epoch: string, seq: number | string, renumbered: number): LogHead {
   return renumbered === 1 ? { epoch, lastSeq: Number(seq), renumbered: true } : { epoch, lastSeq: Number(seq) }
+}
+
+/** `text` matched literally by a Redis glob pattern (a prefix may contain `*`, `?`, `[`). */
+function escapeGlob (text: string): string {
+  return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`)
 }
 
 function notSent (cause?: unknown): AppendRefusedError {

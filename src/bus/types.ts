@@ -122,6 +122,16 @@ export interface Stash {
 }
 
 /**
+ * Lists what is stashed under a key prefix. Optional on a caller's own Bus: liveness uses it when
+ * a node starts, to find nodes of earlier runs that died with nobody left to notice (without it,
+ * such a death is announced only if some node that heard the dead one is still running).
+ */
+export interface StashListing {
+  /** Keys (as given to `stash`) starting with `prefix` that are still stashed, at most `limit`. */
+  stashedKeys (prefix: string, limit: number): Promise<string[]>
+}
+
+/**
  * Short exclusive leases any node can take (one record's socket writes, across instances).
  * Optional on a caller's own Bus: without it, record writes take turns per instance only.
  */
@@ -148,7 +158,7 @@ export interface BusHealth {
  * they use (tickets: `Stash`; channels: `PubSub & BusHealth`; numbering: `ChangeLog & BusHealth`;
  * record writes: `Locks & BusHealth`).
  */
-export interface Bus extends PubSub, ChangeLog, Stash, BusHealth, Partial<Locks> {
+export interface Bus extends PubSub, ChangeLog, Stash, BusHealth, Partial<Locks>, Partial<StashListing> {
   readonly kind: 'memory' | 'redis'
   /** Connects (a no-op for the memory bus). Called once by the plugin before use. */
   start (): Promise<void>

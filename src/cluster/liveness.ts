@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { watchHealth, type BusHealth, type BusLogger, type Envelope, type PubSub, type Stash, type Unsubscribe } from '../bus/types.js'
+import { watchHealth, type BusHealth, type BusLogger, type Envelope, type PubSub, type Stash, type StashListing, type Unsubscribe } from '../bus/types.js'
 import type { Connection } from '../connection/connection.js'
 import { CloseCodes, ErrorCodes, ProtocolError } from '../errors.js'
 
@@ -24,6 +24,9 @@ const CHECKS_PER_LEASE = 4
  * leases; only a bus that stays unreachable for everyone longer than this loses it.
  */
 const TOKEN_TTL_MS = 24 * 60 * 60 * 1000
+/** Most tokens of earlier runs a starting node looks at (a cluster has far fewer nodes). */
+const LISTED_TOKENS = 10_000
+const TOKEN_PREFIX = 'node:'
 
 interface NodeMessage {
   /** `hello`: alive, and just started (everyone answers `alive`, so it learns them at once). */
@@ -39,7 +42,7 @@ interface Peer {
 }
 
 /** The bus roles liveness uses. */
-export type LivenessBus = PubSub & Stash & BusHealth
+export type LivenessBus = PubSub & Stash & BusHealth & Partial<StashListing>
 
 export interface LivenessOptions {
   /** Heartbeat period, ms (the `presenceLease` option; at least 1 s is used). */
@@ -51,7 +54,14 @@ export interface LivenessOptions {
   log: BusLogger
 }
 
-const tokenKey = (nodeId: string, incarnation: string): string => `node:${nodeId}:${incarnation}`
+const tokenKey = (nodeId: string, incarnation: string): string => `${TOKEN_PREFIX}${nodeId}:${incarnation}`
+
+/** The node a token key names (the incarnation is a UUID: the node id is what comes before its colon). */
+function parseTokenKey (key: string): { nodeId: string, incarnation: string } | null {
+  const colon = key.lastIndexOf(':')
+  if (!key.startsWith(TOKEN_PREFIX) || colon <= TOKEN_PREFIX.length) return null
+  return { nodeId: key.slice(TOKEN_PREFIX.length, colon), incarnation: key.slice(colon + 1) }
+}
 
 function isNodeMessage (payload: unknown): payload is NodeMessage {
   const message = payload as Partial<NodeMessage> | null
@@ -109,6 +119,7 @@ export class NodeLiveness {
   async start (): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(NODES_TOPIC, (envelope) => { this.onMessage(envelope) })
     await this.bus.stash(this.token, { nodeId: this.bus.nodeId }, TOKEN_TTL_MS)
+    await this.adoptEarlierTokens()
     this.lastHeardSelf = Date.now()
     await this.bus.publish(NODES_TOPIC, this.message('hello'))
     this.timers.push(setInterval(() => { this.heartbeat() }, this.lease), setInterval(() => { this.check() }, this.lease / CHECKS_PER_LEASE))
@@ -139,6 +150,31 @@ export class NodeLiveness {
       }
     }
     if (unsubscribe) await this.unsubscribe?.().catch((error: unknown) => { this.options.log.warn({ err: error }, 'realtime cluster: unsubscribe failed') })
+  }
+
+  /**
+   * A node that died without a goodbye while no other node was running (the only instance,
+   * killed and started again; every node restarted at once) is known to nobody, yet its token
+   * is still on the bus, and writes it made to the store may never have been numbered. Every
+   * token found at start counts as a peer just heard: a live node speaks within a lease, a dead
+   * one is claimed after 3 like any silent peer (so clients that resume meanwhile are told).
+   */
+  private async adoptEarlierTokens (): Promise<void> {
+    if (this.bus.stashedKeys === undefined) return
+    let keys: string[]
+    try {
+      keys = await this.bus.stashedKeys(TOKEN_PREFIX, LISTED_TOKENS)
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'realtime cluster: could not list the nodes of earlier runs; a node that died alone may go unannounced')
+      return
+    }
+    const now = Date.now()
+    for (const key of keys) {
+      const node = parseTokenKey(key)
+      if (node === null || (node.nodeId === this.bus.nodeId && node.incarnation === this.incarnation)) continue
+      const peerKey = `${node.nodeId}\n${node.incarnation}`
+      if (!this.peers.has(peerKey)) this.peers.set(peerKey, { ...node, lastHeard: now })
+    }
   }
 
   private message (kind: NodeMessage['kind']): NodeMessage {

@@ -159,6 +159,20 @@ function contract (name: string, make: Factory): void {
       t.equal(await b.take('short'), null, 'expired')
     })
 
+    t.test('stashedKeys lists what is still stashed under a prefix (matched literally), at most limit', async (t) => {
+      const [a, b] = await make(t, 5)
+      await a.stash('node:x:1', 1, 10_000)
+      await b.stash('node:y*:2', 2, 10_000)
+      await a.stash('nodes', 3, 10_000)
+      await a.stash('node:gone:3', 4, 1)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      t.same((await b.stashedKeys!('node:', 100)).sort(), ['node:x:1', 'node:y*:2'], 'every node sees the live keys of the prefix')
+      t.same(await a.stashedKeys!('node:y*', 100), ['node:y*:2'], 'glob characters in the prefix are literal')
+      t.equal((await a.stashedKeys!('node:', 1)).length, 1, 'bounded by limit')
+      await b.take('node:x:1')
+      t.same(await a.stashedKeys!('node:', 100), ['node:y*:2'], 'a taken key is gone')
+    })
+
     t.test('lock: one holder per key across nodes; unlock needs the token; a lease ends by itself', async (t) => {
       const [a, b] = await make(t, 5)
       const lock = async (bus: Bus, key: string, ttl: number): Promise<string | null> => await bus.lock!(key, ttl)
