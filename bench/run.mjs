@@ -46,7 +46,12 @@ for (let r = 0; r < CONFIG.runs; r++) {
   const run = {}
   for (const system of SYSTEMS) {
     log(`run ${r + 1}/${CONFIG.runs}: ${system}`)
-    run[system] = await runSystem(system, CONFIG, log)
+    run[system] = await runSystem(system, CONFIG, log, r)
+    // raw ws's pre-framed variant ran in the same process on the same sockets: its own column.
+    if (run[system].framed !== undefined) {
+      run.rawFramed = run[system].framed
+      delete run[system].framed
+    }
   }
   log(`run ${r + 1}/${CONFIG.runs}: cluster (2 instances + redis-server)`)
   run.cluster = await runCluster(CONFIG, log)

@@ -1,7 +1,8 @@
 // One system under test in its own process, driven over IPC by run.mjs.
 // Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime] [--compression]
 import v8 from 'node:v8'
-import { createBenchDatabase, eventRecord, freePort, ipcServe, now, tick } from './lib/common.mjs'
+import { createBenchDatabase, eventRecord, freePort, ipcServe, now, percentiles, sleep, tick } from './lib/common.mjs'
+import { runCrudInProcess } from './lib/crud.mjs'
 import { startRaw } from './servers/raw.mjs'
 import { startRealtime } from './servers/realtime.mjs'
 import { startBundled } from './servers/bundled.mjs'
@@ -35,16 +36,58 @@ ipcServe({
    * Fires events (`{resource, channel, n}`), yielding to the event loop between them so socket
    * writes flush, and reports the server CPU (user+system) the whole loop used.
    */
-  fire: async ({ events }) => {
+  fire: async ({ events, framed = false }) => {
     const cpu = process.cpuUsage()
     const start = now()
     for (const e of events) {
-      server.fire(e.resource, eventRecord(e.n, e.channel))
+      server.fire(e.resource, eventRecord(e.n, e.channel), framed)
       await tick()
     }
     const used = process.cpuUsage(cpu)
     return { cpuMicros: used.user + used.system, wallMs: now() - start }
   },
+  /**
+   * Clustered s3db-realtime (scenario f), closed loop like `fire` on a single instance: each event
+   * is fired once this instance has delivered the previous one to its own sockets (after the
+   * Redis append), observed through the `events` counter of `getMetrics()` (a number read, no
+   * extra socket or listener). Polled on a 0 ms timer, so the process sleeps while it waits
+   * instead of spinning the event loop against Redis and the other instance on the same cores.
+   */
+  firePaced: async ({ events }) => {
+    const cpu = process.cpuUsage()
+    const start = now()
+    let stalls = 0
+    for (const e of events) {
+      const before = server.deliveredEvents()
+      server.fire(e.resource, eventRecord(e.n, e.channel))
+      const deadline = now() + 10_000
+      await tick()
+      while (server.deliveredEvents() === before) {
+        if (now() > deadline) { stalls++; break }
+        await sleep(0)
+      }
+    }
+    const used = process.cpuUsage(cpu)
+    return { cpuMicros: used.user + used.system, wallMs: now() - start, stalls }
+  },
+  /**
+   * The storage's own insert latency (the floor under write-to-screen): sequential
+   * \`resource.insert\` calls timed here, same record shape as (d), a channel nobody subscribes
+   * to, the same gap between writes as (d).
+   */
+  insertTimings: async ({ resource, count, gapMs, firstN }) => {
+    const times = []
+    for (let k = 0; k < count; k++) {
+      const record = eventRecord(firstN + k, 'probe')
+      const t0 = now()
+      await db.resources[resource].insert(record)
+      times.push(now() - t0)
+      await sleep(gapMs)
+    }
+    return percentiles(times)
+  },
+  /** (e) baseline: the same s3db calls as the socket's get/insert, made here, same concurrency. */
+  crudInProcess: (params) => runCrudInProcess(db, params),
   /** Server CPU (user+system µs) so far, to bracket work that continues after `fire` returns. */
   cpu: () => {
     const used = process.cpuUsage()

@@ -6,9 +6,10 @@ import { CONTENT, now, signToken } from './common.mjs'
 
 const newRecord = () => ({ content: CONTENT, channel: 'crud', n: -1, t0: 0 })
 
-async function socketWorkers ({ url, concurrency }) {
+/** `urls` (scenario f) spreads the workers over several instances, round robin. */
+async function socketWorkers ({ url, urls = [url], concurrency }) {
   const conns = []
-  for (let i = 0; i < concurrency; i++) conns.push(await BenchConnection.open(url, await signToken(`crud-${i}`), () => {}))
+  for (let i = 0; i < concurrency; i++) conns.push(await BenchConnection.open(urls[i % urls.length], await signToken(`crud-${i}`), () => {}))
   const call = (conn, op, id) => conn.request(op === 'get'
     ? { type: 'get', resource: 'messages', id }
     : { type: 'insert', resource: 'messages', data: newRecord() })
@@ -45,9 +46,35 @@ function restWorkers ({ restUrl, concurrency }) {
   }
 }
 
+/**
+ * The baseline: the same s3db methods the socket's get/insert end in, called in the server
+ * process on its own db (for s3db-realtime, through the plugin's write watch and change capture,
+ * as any write of the application is), so the socket-vs-in-process gap is the protocol's cost.
+ */
+function inProcessWorkers (db, { concurrency }) {
+  const resource = db.resources.messages
+  const call = async (op, id) => op === 'get' ? resource.get(id) : resource.insert(newRecord())
+  return {
+    workers: Array.from({ length: concurrency }, () => async (op, id) => {
+      try { return (await call(op, id))?.id !== undefined } catch { return false }
+    }),
+    seedId: async () => (await call('insert')).id,
+    close: () => {}
+  }
+}
+
 /** Returns ops/s for `op` ('get' | 'insert') with `mode` ('socket' | 'rest'). */
-export async function runCrud ({ mode, op, url, restUrl, concurrency, durationMs, maxOps }) {
-  const pool = mode === 'socket' ? await socketWorkers({ url, concurrency }) : restWorkers({ restUrl, concurrency })
+export async function runCrud ({ mode, op, url, urls, restUrl, concurrency, durationMs, maxOps }) {
+  const pool = mode === 'socket' ? await socketWorkers({ url, urls, concurrency }) : restWorkers({ restUrl, concurrency })
+  return measure(pool, op, durationMs, maxOps)
+}
+
+/** ops/s for `op` called in this process on `db` (server.mjs, scenario e's baseline). */
+export function runCrudInProcess (db, { op, concurrency, durationMs, maxOps }) {
+  return measure(inProcessWorkers(db, { concurrency }), op, durationMs, maxOps)
+}
+
+async function measure (pool, op, durationMs, maxOps) {
   try {
     const id = await pool.seedId()
     let ops = 0

@@ -55,7 +55,13 @@ async function authProbe (url) {
   }
 }
 
-export async function runSystem (system, config, log) {
+/**
+ * One system, one run. For raw ws, (b) and (c) are measured twice on the same sockets, once with
+ * `ws.send(string)` per socket and once pre-framed (one frame per event, written to every
+ * socket); the second set is returned as `out.framed` (the "raw ws, pre-framed" column). Which
+ * of the two goes first alternates with `runIndex`, so neither always gets the warmer process.
+ */
+export async function runSystem (system, config, log, runIndex = 0) {
   // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server process to bench/results/prof/.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../results/prof/', import.meta.url).pathname}`, `--cpu-prof-name=${system}-${Date.now()}.cpuprofile`] : []
   const server = await spawnProc('server.mjs', [system], ['--expose-gc', ...profile])
@@ -67,6 +73,28 @@ export async function runSystem (system, config, log) {
     for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) out.failures.push(`${system} ${name}: ${r[key]} ${key}${noticeText(r)}`)
   }
   const fire = (events) => server.rpc('fire', { events })
+  const fireFramed = (events) => server.rpc('fire', { events, framed: true })
+  const framed = system === 'raw' ? { system: 'rawFramed', scenarios: {}, failures: [] } : null
+  if (framed !== null) out.framed = framed
+  const checkFramed = (name, r) => {
+    for (const key of ['lost', 'duplicated', 'misrouted']) if (r[key] !== 0) framed.failures.push(`raw pre-framed ${name}: ${r[key]} ${key}${noticeText(r)}`)
+  }
+  /** Runs `measure(fire)` for the system and, for raw ws, `measure(fireFramed)` too, in alternating order. */
+  const both = async (name, measure) => {
+    const order = framed !== null && runIndex % 2 === 1 ? ['framed', 'naive'] : ['naive', 'framed']
+    for (const variant of order) {
+      if (variant === 'naive') {
+        const r = await measure(fire)
+        check(name, r)
+        out.scenarios[name] = r
+      } else if (framed !== null) {
+        log('raw: the same, pre-framed')
+        const r = await measure(fireFramed)
+        checkFramed(name, r)
+        framed.scenarios[name] = r
+      }
+    }
+  }
   /** (c2): every open connection on `ranged` with its channel AND a range; events reach ch-0's 100. */
   const rangeScenario = async (size) => {
     const subscribed = await Promise.all(clients.map((c) => c.rpc('subscribeRanged')))
@@ -100,10 +128,9 @@ export async function runSystem (system, config, log) {
     await openTo(100)
     // Warm-up (same events, not measured) so the first measured loop is not paying for JIT.
     check('warm-up', await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000))
+    if (framed !== null) checkFramed('warm-up', await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fireFramed, 60_000))
     log(`${system}: selective fan-out, 100 subscribers`)
-    const small = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
-    check('selective@100', small)
-    out.scenarios.selective100 = small
+    await both('selective100', (how) => deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), how, 60_000))
     // (c2) the same with range filters ({channel, n: {$gte, $lt}}), s3db-realtime only (the
     // others have no operators). Subscribed before the memory baseline, so (a) is unchanged.
     const ranges = system === 'realtime'
@@ -125,9 +152,7 @@ export async function runSystem (system, config, log) {
     log(`${system}: selective fan-out, ${max} subscribers`)
     // Same recipients as the 100-subscriber case (ch-0: 1% of 10k), so the CPU ratio isolates
     // what the extra non-matching subscribers cost.
-    const large = await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000)
-    check(`selective@${max}`, large)
-    out.scenarios.selectiveMax = large
+    await both('selectiveMax', (how) => deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), how, 60_000))
     if (ranges) await rangeScenario(max)
 
     // (d) write-to-screen with `max` connected: socket insert, then a direct db insert.
@@ -149,16 +174,31 @@ export async function runSystem (system, config, log) {
     if (!probe) {
       check('write-to-screen socket', wtsSocket)
       check('write-to-screen db', wtsDb)
+      // Publish-to-screen: the same records, recipients and pacing as (d), published with no
+      // db write (raw ws calls its publish function; s3db-realtime gets s3db's announcement).
+      log(`${system}: publish-to-screen (no db write), then the storage's own insert latency`)
+      const pubScreen = await deliver(clients, writeEvents(), async (events) => {
+        for (const e of events) {
+          await server.rpc('fire', { events: [e] })
+          await sleep(config.writeGapMs)
+        }
+      }, timeout)
+      check('publish-to-screen', pubScreen)
+      out.scenarios.pubScreen = pubScreen
+      // The storage's own insert latency in this process: 3x the writes of (d) for a steadier p99.
+      out.insertOwn = await server.rpc('insertTimings', { resource: 'messages', count: writes * 3, gapMs: config.writeGapMs, firstN: 50_000_000 + n })
+      n += writes * 3
     }
 
     // (b) full fan-out: every connection also subscribes to `feed` without a filter.
     log(`${system}: full fan-out to ${max}`)
     const feed = await Promise.all(clients.map((c) => c.rpc('subscribeFeed')))
     if (feed.some((f) => f.failures > 0)) out.failures.push(`${system}: feed subscribe failures`)
-    const full = await deliver(clients, makeEvents(config.fanoutEvents, 'feed', () => 'feed'), fire, 120_000)
-    check('full fan-out', full)
-    full.deliveriesPerSec = full.received / ((full.lastAt - full.startedAt) / 1000)
-    out.scenarios.full = full
+    await both('full', async (how) => {
+      const full = await deliver(clients, makeEvents(config.fanoutEvents, 'feed', () => 'feed'), how, 120_000)
+      full.deliveriesPerSec = full.received / ((full.lastAt - full.startedAt) / 1000)
+      return full
+    })
 
     // (e) CRUD over the socket vs REST on the same server.
     if (system !== 'raw') {
@@ -167,6 +207,10 @@ export async function runSystem (system, config, log) {
         for (const mode of info.restUrl === null ? ['socket'] : ['socket', 'rest']) {
           log(`${system}: crud ${op} over ${mode}`)
           out.crud[`${op}-${mode}`] = await clients[1].rpc('crud', { mode, op, url: info.url, restUrl: info.restUrl, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps })
+        }
+        if (system === 'realtime') {
+          log(`${system}: crud ${op} in-process (the same s3db call, no socket)`)
+          out.crud[`${op}-inprocess`] = await server.rpc('crudInProcess', { op, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps })
         }
       }
     }

@@ -1,6 +1,6 @@
 // A dependency-free grouped bar chart in SVG: one panel per metric family, one bar colour per
 // system, value labels on the bars.
-const COLORS = { raw: '#6b7280', realtime: '#2563eb', bundled: '#d97706' }
+const COLORS = { raw: '#6b7280', rawFramed: '#10b981', realtime: '#2563eb', bundled: '#d97706' }
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 function fmt (v) {
@@ -42,7 +42,7 @@ export function chartSvg (panels, labels) {
   const legendH = 30
   const body = panels.map((p, i) => panel({ ...p, y: legendH + i * height, width, height })).join('\n')
   const legend = Object.entries(labels).map(([system, label], i) =>
-    `<rect x="${20 + i * 230}" y="8" width="12" height="12" fill="${COLORS[system]}"/><text x="${38 + i * 230}" y="18" font-size="12">${esc(label)}</text>`).join('\n')
+    `<rect x="${20 + i * 185}" y="8" width="12" height="12" fill="${COLORS[system]}"/><text x="${38 + i * 185}" y="18" font-size="12">${esc(label)}</text>`).join('\n')
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendH + panels.length * height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${legend}

@@ -44,6 +44,8 @@ export async function startRealtime ({ db, port, redis, compression = false }) {
     authConfigured,
     fire: (resource, record) => { db.resources[resource].emitSync('inserted', record) },
     connections: () => app.realtime.getServerInfo().clients,
+    /** Changes this instance has delivered to its own sockets (the scenario (f) pacing signal). */
+    deliveredEvents: () => app.realtime.getMetrics().events,
     close: async () => { await app.close() }
   }
 }
