@@ -54,6 +54,18 @@ export const InvalidOptionError = createError<[string]>(
   TypeError
 )
 
+/**
+ * A write to a realtime resource refused before it reached the store: this instance (or
+ * `attachPublisher` worker) has been cut off from the cluster bus long enough that the others are
+ * about to presume it dead and announce what it wrote; a write made now could never be
+ * announced. Retry once it is back (its readiness check says when).
+ */
+export const CutOffError = createError(
+  'S3DB_REALTIME_CUT_OFF',
+  'This instance is cut off from the cluster bus; the write was not made (try again later)',
+  503
+)
+
 /** Thrown at `register` when a configured resource does not exist in the database. */
 export const UnknownResourceError = createError<[string]>(
   'S3DB_REALTIME_UNKNOWN_RESOURCE',

@@ -7,7 +7,7 @@ export default s3dbRealtime
 export { s3dbRealtime }
 
 export { WebSocketPlugin, NotRunningError, type WebSocketPluginOptions } from './compat/websocket-plugin.js'
-export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResourceError, type ErrorCode } from './errors.js'
+export { ErrorCodes, CloseCodes, ProtocolError, InvalidOptionError, UnknownResourceError, CutOffError, type ErrorCode } from './errors.js'
 export { installGracefulShutdown, detachExitingSignalHandlers, type GracefulShutdownOptions } from './observability/shutdown.js'
 export type { HealthOptions, MetricsOptions, BackpressureOptions, BackpressurePolicy, CompressionOptions } from './options/operations.js'
 export type { ReadinessCheck, ReadinessAnswer, CheckResult, ReadinessReport } from './observability/readiness.js'

@@ -73,7 +73,7 @@ export const realtimePlugin: FastifyPluginAsync<RealtimeOptions> = async (fastif
     connection.log.debug('realtime: no pong within heartbeatTimeout; terminating')
     connection.socket.terminate()
   })
-  const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled)
+  const bridge = new ResourceBridge(options.resources, cluster.sink, log, cluster.settled, cluster.admitWrite)
   const realtime = new Realtime({ options, hub, stream, state, events, relay: cluster.relay, channels, tickets: upgrade.tickets, readiness, busHealthy: cluster.busHealthy, inspect: inspector.inspect })
 
   // Shutdown, in this order: stop taking upgrades and frames; let the frames already running

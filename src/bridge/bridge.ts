@@ -35,12 +35,14 @@ export class ResourceBridge {
   /**
    * @param settled when given (clustered), every write of a resource resolves only once the
    *   changes of that resource started so far are numbered (see holdWritesUntilNumbered).
+   * @param admit when given (clustered), runs before every write and throws to refuse it.
    */
   constructor (
     private readonly resources: ReadonlyMap<string, ResolvedResource>,
     private readonly sink: (change: RawChange) => void,
     private readonly log: FastifyBaseLogger,
-    private readonly settled: ((resource: string) => Promise<void>) | null = null
+    private readonly settled: ((resource: string) => Promise<void>) | null = null,
+    private readonly admit: (() => void) | null = null
   ) {}
 
   attach (): void {
@@ -49,7 +51,8 @@ export class ResourceBridge {
       const { settled } = this
       this.detachers.push(watchWrites(resource, {
         settled: settled === null ? null : async () => { await settled(name) },
-        writes: this.writes
+        writes: this.writes,
+        admit: this.admit
       }))
     }
   }

@@ -73,6 +73,8 @@ export interface WriteWatch {
   readonly settled: (() => Promise<void>) | null
   /** Counts the write until its change is captured (and numbered, when `settled` is given). */
   readonly writes: WritesInFlight | null
+  /** Throws to refuse a write before it reaches the store (a node cut off from the cluster). */
+  readonly admit?: (() => void) | null
 }
 
 /**
@@ -86,11 +88,13 @@ export function watchWrites (resource: ResourceLike, watch: WriteWatch): () => v
   // Dropped on undo, so a wrapper left in place under someone else's keeps nothing alive.
   let wait: (() => Promise<void>) | null = watch.settled
   let writes: WritesInFlight | null = watch.writes
+  let admit: (() => void) | null = watch.admit ?? null
   for (const name of WRITE_METHODS) {
     const original = target[name]
     if (typeof original !== 'function') continue
     const wasOwn = Object.prototype.hasOwnProperty.call(target, name)
     const wrapped: Method = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      admit?.()
       const end = writes?.start() ?? null
       try {
         return await (original as Method).apply(this, args)
@@ -120,6 +124,7 @@ export function watchWrites (resource: ResourceLike, watch: WriteWatch): () => v
   return () => {
     wait = null
     writes = null
+    admit = null
     for (const step of undo) step()
   }
 }

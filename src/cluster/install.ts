@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Locks, Stash } from '../bus/types.js'
+import { CutOffError } from '../errors.js'
 import { localOnly, type ChannelService, type ChannelTransport } from '../channels/service.js'
 import type { PresenceStore } from '../channels/presence-store.js'
 import type { ChangeStream, RawChange } from '../hub/change-stream.js'
@@ -32,6 +33,11 @@ export interface ClusterHandle {
   readonly sink: (change: RawChange) => void
   /** Clustered: resolves once the resource's changes captured so far are numbered (null alone). */
   readonly settled: ((resource: string) => Promise<void>) | null
+  /**
+   * Runs before every write to a realtime resource, whoever makes it (socket, REST route, job):
+   * throws CutOffError while this instance is fenced off the cluster (null alone).
+   */
+  readonly admitWrite: (() => void) | null
   /** Repeats public-API calls and publishes on the other instances. */
   readonly relay: Relay
   /** Where `since` reads beyond this instance's memory (null alone). */
@@ -72,6 +78,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
     return {
       sink: (change) => { stream.publish(change) },
       settled: null,
+      admitWrite: null,
       relay: noRelay,
       history: null,
       busHealthy: () => true,
@@ -124,6 +131,7 @@ export async function installCluster (base: ClusterBase, cluster: ResolvedCluste
   return {
     sink: (change) => { coordinator.publishChange(change) },
     settled: async (resource) => { await coordinator.settled(resource) },
+    admitWrite: () => { if (fence.active) throw new CutOffError() },
     relay: coordinator,
     history: coordinator,
     busHealthy: inStep,

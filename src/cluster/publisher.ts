@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ResourceBridge } from '../bridge/bridge.js'
+import { CutOffError } from '../errors.js'
 import { watchHealth, type BusLogger, type ChangeLog, type PubSub } from '../bus/types.js'
 import type { RawChange } from '../hub/change-stream.js'
 import { resolvePublisherOptions, type PublisherOptions } from '../options/publisher.js'
@@ -77,7 +78,10 @@ export async function attachPublisher (database: DatabaseLike, options: Publishe
     })
   }
   // The worker's writes resolve once numbered, like an instance's (see holdWritesUntilNumbered).
-  const bridge = new ResourceBridge(resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) })
+  // Cut off for 2 leases, the worker is about to be presumed dead and its writes announced as
+  // lost: a write made from then on could never be announced, so it is refused instead.
+  const admit = (): void => { if (liveness.deaf) throw new CutOffError() }
+  const bridge = new ResourceBridge(resources, sink, bridgeLogger(log), async (resource) => { await numbering.settled(resource) }, admit)
   bridge.attach()
 
   let closing: Promise<void> | null = null
