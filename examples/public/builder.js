@@ -109,7 +109,7 @@ export class Builder {
     await this.stop()
     const resource = $('#b-resource').value
     const filter = buildFilter(resource, this.conditions())
-    const events = [...document.querySelectorAll('#b-events-pick input:checked')].map((box) => box.value)
+    const events = [...document.querySelectorAll('#b-events-pick input[name="event"]:checked')].map((box) => box.value)
     const delta = $('#b-delta').checked
     this.records.clear()
     $('#b-sent').textContent = JSON.stringify(filter)

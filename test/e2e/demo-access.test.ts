@@ -36,6 +36,18 @@ t.test('the demo shows guards, protected fields, operator filters, refusals, pri
   await bob.waitForFunction(() => document.querySelector('#b-count')?.textContent === '2')
   await bob.waitForSelector(`${taskRow('Review pricing page')} td.priority:text-is("1")`)
 
+  // A delta subscription in the builder: the client hands the page whole records. (The socket's
+  // frame stays whole here: the tasks table's subscription on the same socket asked for records.)
+  await bob.check('#b-delta')
+  await bob.click('#builder button[type="submit"]')
+  await bob.waitForSelector('#b-events li[data-event="snapshot"]')
+  await ada.click(`${taskRow('Fix flaky upload test')} button.edit`)
+  await ada.selectOption('#editor-status', 'doing')
+  await ada.click('#editor button[type="submit"]')
+  await bob.waitForSelector('#b-rows li:text-is("Fix flaky upload test · red · p4 · doing")')
+  t.match(await wireText(bob), /"delta":true/, 'the builder subscribed with delta: true')
+  await bob.uncheck('#b-delta')
+
   // A filter that contradicts the guard is reported as matching nothing.
   await bob.click('#b-presets button:has-text("team = blue")')
   await bob.click('#builder button[type="submit"]')
