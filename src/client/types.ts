@@ -237,7 +237,7 @@ export interface UpdateOptions {
  * single write would have answered (`code` as in RealtimeError, e.g. FORBIDDEN, VALIDATION_ERROR).
  */
 export type BatchResult<T> =
-  | { ok: true, data: T }
+  | { ok: true, data: T, version: string }
   | { ok: false, error: { code: string, message: string, details?: unknown } }
 
 /** One id's outcome in `deleteMany`. */

@@ -193,7 +193,7 @@ export const ServerSchemas = {
     requestId,
     resource,
     results: Type.Array(Type.Union([
-      Type.Object({ ok: Type.Literal(true), data: record }, { additionalProperties: false }),
+      Type.Object({ ok: Type.Literal(true), data: record, version }, { additionalProperties: false }),
       Type.Object({ ok: Type.Literal(false), error: itemError }, { additionalProperties: false })
     ]))
   }),

@@ -44,6 +44,8 @@ t.test('insertMany: every item judged as a single insert, one result per item, i
   t.same(stored, ['ok1', 'ok2'], 'refused items were not written')
   const events = [await watcher.waitType('event'), await watcher.waitType('event')]
   t.same(events.map((e) => e.data.name), ['ok1', 'ok2'], 'each written item is an ordinary insert event')
+  const read = await ws.request({ type: 'get', resource: 'users', id: reply.results[0].data.id })
+  t.equal(reply.results[0].version, read.version, 'each written item carries its version, as a get gives it')
 })
 
 t.test('deleteMany: per-id results; a record outside the forced filter looks absent', async (t) => {

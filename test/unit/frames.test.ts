@@ -48,7 +48,7 @@ const built: Array<[string, frames.ServerFrame]> = [
   ['inserted', frames.insertedFrame('posts', { id: 'p1' }, 'v1')],
   ['updated', frames.updatedFrame('posts', { id: 'p1' }, 'v2')],
   ['deleted', frames.deletedFrame('posts', 'p1')],
-  ['insertedMany', frames.insertedManyFrame('posts', [{ ok: true, data: { id: 'p1' } }, { ok: false, error: { code: 'FORBIDDEN', message: 'Access denied' } }])],
+  ['insertedMany', frames.insertedManyFrame('posts', [{ ok: true, data: { id: 'p1' }, version: 'v1' }, { ok: false, error: { code: 'FORBIDDEN', message: 'Access denied' } }])],
   ['deletedMany', frames.deletedManyFrame('posts', [{ ok: true, id: 'p1' }, { ok: false, id: 'p2', error: { code: 'NOT_FOUND', message: 'Record not found' } }])],
   ['event', frames.changeEventFrame({ event: 'insert', resource: 'posts', data: { id: 'p1' }, timestamp: TIME, seq: 5, version: 'v1' })],
   ['event (left)', frames.changeEventFrame({ event: 'update', resource: 'posts', data: { id: 'p1' }, timestamp: TIME, seq: 6, left: true })],

@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.js'
 import { toProtocolError } from '../errors.js'
 import type { DeleteManyMessage, InsertManyMessage } from '../../wire/client-schemas.js'
 import { deletedManyFrame, insertedManyFrame, type DeletedItem, type InsertedItem } from '../../wire/frames.js'
+import { versionOf } from '../../records/version.js'
 import { accessible, deleteOne, insertOne } from './records.js'
 
 /*
@@ -41,7 +42,8 @@ export async function handleInsertMany (ctx: RequestContext, message: InsertMany
     if (closed(ctx)) return
     try {
       chargeItem(ctx, index)
-      results.push({ ok: true, data: await insertOne(ctx, resource, data) })
+      const record = await insertOne(ctx, resource, data)
+      results.push({ ok: true, data: record, version: versionOf(resource.project, record) })
     } catch (error) {
       results.push({ ok: false, error: itemError(ctx, error) })
     }
