@@ -162,7 +162,7 @@ ${results.failures.length === 0 ? 'Delivery integrity: **no lost, duplicated or 
 - (e) CRUD: ${config.crudConcurrency} concurrent sequential workers for ${config.crudMs} ms, \`get\` by id and
   \`insert\`, over the socket protocol, over REST routes (\`GET/POST /rest/messages\`) on the same
   Fastify server (keep-alive agent), and in-process (the same s3db calls made in the server
-  process: the baseline). The bundled plugin has no REST; raw ws is skipped.
+  process: the baseline). The bundled plugin has no REST nor in-process row; raw ws has no REST.
 - (f) two s3db-realtime instances joined by a real \`redis-server\` (the \`redis\` option), clients
   alternating between them, every event fired on instance A: see the (f) section.
 - (g) s3db-realtime without and with \`compression: true\`, clients offering permessage-deflate
@@ -191,7 +191,12 @@ ${table(agg, [['deliveries/s', 'fullDps', 0], ['latency p50 ms', 'full_p50'], ['
 
 Server CPU (user+system, whole fire loop) per event with 100 subscribers (all matching) and with
 ${top} subscribers over ${Math.ceil(top / 100)} filter values (1% match); both loops send to the same 100 sockets,
-so the ratio is what the extra non-matching subscribers cost. A warm-up loop runs first.
+so the ratio is what the extra non-matching subscribers cost. A warm-up loop runs first; then
+each size is measured in 3 loops of ${config.events} events, each after a forced full GC in the server, and
+the median loop's CPU is reported (a loop is ~100 ms of CPU at the full size and a major GC of
+a ${top}-socket heap takes tens of ms: one landing in one loop and not the other is enough to
+move the ratio by the ~0.2 the single-loop measure varied by between runs). The CPU of every
+loop is kept in the results JSON (\`loopCpuMicros\`).
 
 ${table(agg, [['CPU µs/event, 100 subscribers', 'cpu100', 1], [`CPU µs/event, ${top} subscribers`, 'cpuMax', 1], [`latency p50 ms @${top}`, 'selP50'], [`latency p99 ms @${top}`, 'selP99']])}
 
@@ -236,9 +241,12 @@ protocol, over REST on the same Fastify server, and **in-process**: the same s3d
 (\`resource.get(id)\` / \`resource.insert(record)\`) called in the server process on its own db, the
 baseline for "our protocol overhead". In-process writes still pass through the plugin's write
 watch and change capture (as every write of the application does), so the socket-vs-in-process
-gap is the protocol's cost: framing, parsing, validation, authorization, the reply.
+gap is the protocol's cost: framing, parsing, validation, authorization, the reply. Raw ws's
+hand-rolled \`get\`/\`insert\` handlers (parse, call, stringify the reply, nothing else) show
+what any socket round trip costs on this box next to an in-process call: the informational
+"raw ws" rows of the targets.
 
-${table(agg, [['get over socket', 'crud_get-socket', 0], ['get in-process', 'crud_get-inprocess', 0], ['get over REST', 'crud_get-rest', 0], ['insert over socket', 'crud_insert-socket', 0], ['insert in-process', 'crud_insert-inprocess', 0], ['insert over REST', 'crud_insert-rest', 0]], ['realtime', 'bundled'])}
+${table(agg, [['get over socket', 'crud_get-socket', 0], ['get in-process', 'crud_get-inprocess', 0], ['get over REST', 'crud_get-rest', 0], ['insert over socket', 'crud_insert-socket', 0], ['insert in-process', 'crud_insert-inprocess', 0], ['insert over REST', 'crud_insert-rest', 0]], NOT_FRAMED)}
 
 ## (f) Two instances over Redis (${top} connections, half on each)
 

@@ -1,11 +1,19 @@
 // One system under test in its own process, driven over IPC by run.mjs.
 // Usage: node --expose-gc bench/server.mjs <raw|realtime|bundled> [redis://… for realtime] [--compression]
+import fs from 'node:fs'
+import { Session } from 'node:inspector'
+import { dirname } from 'node:path'
 import v8 from 'node:v8'
 import { createBenchDatabase, eventRecord, freePort, ipcServe, now, percentiles, sleep, tick } from './lib/common.mjs'
 import { runCrudInProcess } from './lib/crud.mjs'
 import { startRaw } from './servers/raw.mjs'
 import { startRealtime } from './servers/realtime.mjs'
 import { startBundled } from './servers/bundled.mjs'
+
+let inspector = null
+const post = (method, params = {}) => new Promise((resolve, reject) => {
+  inspector.post(method, params, (error, result) => { if (error) reject(error); else resolve(result) })
+})
 
 const STARTERS = { raw: startRaw, realtime: startRealtime, bundled: startBundled }
 const system = process.argv[2]
@@ -88,6 +96,11 @@ ipcServe({
   },
   /** (e) baseline: the same s3db calls as the socket's get/insert, made here, same concurrency. */
   crudInProcess: (params) => runCrudInProcess(db, params),
+  /** Full collections before a measured loop (scenario c), so no loop inherits another's garbage. */
+  collectGarbage: async () => {
+    await memory()
+    return true
+  },
   /** Server CPU (user+system µs) so far, to bracket work that continues after `fire` returns. */
   cpu: () => {
     const used = process.cpuUsage()
@@ -99,6 +112,22 @@ ipcServe({
     // The floor has no bridge: a hand-rolled server publishes right after its own write.
     server.afterDbWrite?.(resource, record)
     return true
+  },
+  /** BENCH_CPU_PROF: a V8 CPU profile of one scenario (started and stopped around it). */
+  profileStart: async () => {
+    inspector ??= new Session()
+    inspector.connect()
+    await post('Profiler.enable')
+    await post('Profiler.setSamplingInterval', { interval: 200 })
+    await post('Profiler.start')
+    return true
+  },
+  profileStop: async ({ path }) => {
+    const { profile } = await post('Profiler.stop')
+    inspector.disconnect()
+    fs.mkdirSync(dirname(path), { recursive: true })
+    fs.writeFileSync(path, JSON.stringify(profile))
+    return path
   },
   /** For profiling (bench/profile.mjs): a heap snapshot after full collections. */
   snapshot: async ({ path }) => {

@@ -116,6 +116,10 @@ export function evaluateTargets (results) {
     // (e)
     { group: 'e', name: `CRUD get: socket ops/s / the same s3db call in-process (${results.config.crudConcurrency} concurrent)`, goal: '>= 0.9x', ok: (v) => v >= 0.9, unit: 'x', value: per((m) => ratio(m.realtime['crud_get-socket'], m.realtime['crud_get-inprocess'])) },
     { group: 'e', name: `CRUD insert: socket ops/s / the same s3db call in-process (${results.config.crudConcurrency} concurrent)`, goal: '>= 0.9x', ok: (v) => v >= 0.9, unit: 'x', value: per((m) => ratio(m.realtime['crud_insert-socket'], m.realtime['crud_insert-inprocess'])) },
+    { group: 'e', name: 'CRUD get, raw ws: socket ops/s / in-process (what a socket round trip costs the floor)', goal: '—', unit: 'x', value: per((m) => ratio(m.raw['crud_get-socket'], m.raw['crud_get-inprocess'])) },
+    { group: 'e', name: 'CRUD insert, raw ws: socket ops/s / in-process', goal: '—', unit: 'x', value: per((m) => ratio(m.raw['crud_insert-socket'], m.raw['crud_insert-inprocess'])) },
+    { group: 'e', name: 'CRUD get over the socket: s3db-realtime / raw ws', goal: '—', unit: 'x', value: per((m) => ratio(m.realtime['crud_get-socket'], m.raw['crud_get-socket'])) },
+    { group: 'e', name: 'CRUD insert over the socket: s3db-realtime / raw ws', goal: '—', unit: 'x', value: per((m) => ratio(m.realtime['crud_insert-socket'], m.raw['crud_insert-socket'])) },
     { group: 'e', name: 'CRUD get: socket ops/s / REST ops/s (same server)', goal: '>= 1x', ok: (v) => v >= 1, unit: 'x', value: per((m) => ratio(m.realtime['crud_get-socket'], m.realtime['crud_get-rest'])) },
     { group: 'e', name: 'CRUD insert: socket ops/s / REST ops/s (same server)', goal: '>= 1x', ok: (v) => v >= 1, unit: 'x', value: per((m) => ratio(m.realtime['crud_insert-socket'], m.realtime['crud_insert-rest'])) },
     // (f)

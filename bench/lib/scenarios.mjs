@@ -55,6 +55,9 @@ async function authProbe (url) {
   }
 }
 
+/** Measured selective loops per size (c); the median loop's CPU is reported. */
+const SELECTIVE_LOOPS = 3
+
 /**
  * One system, one run. For raw ws, (b) and (c) are measured twice on the same sockets, once with
  * `ws.send(string)` per socket and once pre-framed (one frame per event, written to every
@@ -62,9 +65,19 @@ async function authProbe (url) {
  * of the two goes first alternates with `runIndex`, so neither always gets the warmer process.
  */
 export async function runSystem (system, config, log, runIndex = 0) {
-  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server process to bench/results/prof/.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../results/prof/', import.meta.url).pathname}`, `--cpu-prof-name=${system}-${Date.now()}.cpuprofile`] : []
-  const server = await spawnProc('server.mjs', [system], ['--expose-gc', ...profile])
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of the server process per scenario, to
+  // bench/results/prof/<system>-<scenario>-<time>.cpuprofile (read them with bench/cpu-top.mjs).
+  const server = await spawnProc('server.mjs', [system], ['--expose-gc'])
+  const profiled = async (name, work) => {
+    if (!process.env.BENCH_CPU_PROF) return work()
+    await server.rpc('profileStart')
+    try {
+      return await work()
+    } finally {
+      const dir = new URL('../results/prof/', import.meta.url).pathname
+      await server.rpc('profileStop', { path: `${dir}${system}-${name}-${Date.now()}.cpuprofile` })
+    }
+  }
   const clients = [await spawnProc('client.mjs'), await spawnProc('client.mjs')]
   const out = { system, scenarios: {}, memory: {}, failures: [] }
   let n = 1
@@ -94,6 +107,26 @@ export async function runSystem (system, config, log, runIndex = 0) {
         framed.scenarios[name] = r
       }
     }
+  }
+  /**
+   * (c): SELECTIVE_LOOPS fire loops of `config.events` events to ch-0's 100 subscribers, each
+   * after a forced full GC in the server, so a major collection left over from opening sockets
+   * (or due anyway) does not land in one loop and not another: a loop is ~100 ms of CPU and one
+   * major GC of a 10k-socket heap is tens of ms. CPU/event is the median loop's; its latency is
+   * reported; delivery counts are summed over all loops.
+   */
+  const selectiveLoops = async (how) => {
+    const loops = []
+    for (let k = 0; k < SELECTIVE_LOOPS; k++) {
+      await server.rpc('collectGarbage')
+      loops.push(await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), how, 60_000))
+    }
+    const byCpu = [...loops].sort((a, b) => a.triggered.cpuMicros - b.triggered.cpuMicros)
+    const result = { ...byCpu[Math.floor(byCpu.length / 2)], loopCpuMicros: loops.map((l) => l.triggered.cpuMicros) }
+    for (const key of ['expected', 'received', 'lost', 'duplicated', 'misrouted']) result[key] = loops.reduce((sum, l) => sum + l[key], 0)
+    result.notices = {}
+    for (const l of loops) for (const [code, count] of Object.entries(l.notices)) result.notices[code] = (result.notices[code] ?? 0) + count
+    return result
   }
   /** (c2): every open connection on `ranged` with its channel AND a range; events reach ch-0's 100. */
   const rangeScenario = async (size) => {
@@ -130,7 +163,7 @@ export async function runSystem (system, config, log, runIndex = 0) {
     check('warm-up', await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fire, 60_000))
     if (framed !== null) checkFramed('warm-up', await deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), fireFramed, 60_000))
     log(`${system}: selective fan-out, 100 subscribers`)
-    await both('selective100', (how) => deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), how, 60_000))
+    await both('selective100', (how) => selectiveLoops(how))
     // (c2) the same with range filters ({channel, n: {$gte, $lt}}), s3db-realtime only (the
     // others have no operators). Subscribed before the memory baseline, so (a) is unchanged.
     const ranges = system === 'realtime'
@@ -152,7 +185,7 @@ export async function runSystem (system, config, log, runIndex = 0) {
     log(`${system}: selective fan-out, ${max} subscribers`)
     // Same recipients as the 100-subscriber case (ch-0: 1% of 10k), so the CPU ratio isolates
     // what the extra non-matching subscribers cost.
-    await both('selectiveMax', (how) => deliver(clients, makeEvents(config.events, 'messages', () => channelOf(0)), how, 60_000))
+    await both('selectiveMax', (how) => profiled(`selective-${how === fire ? 'send' : 'framed'}`, () => selectiveLoops(how)))
     if (ranges) await rangeScenario(max)
 
     // (d) write-to-screen with `max` connected: socket insert, then a direct db insert.
@@ -195,23 +228,22 @@ export async function runSystem (system, config, log, runIndex = 0) {
     const feed = await Promise.all(clients.map((c) => c.rpc('subscribeFeed')))
     if (feed.some((f) => f.failures > 0)) out.failures.push(`${system}: feed subscribe failures`)
     await both('full', async (how) => {
-      const full = await deliver(clients, makeEvents(config.fanoutEvents, 'feed', () => 'feed'), how, 120_000)
+      const full = await profiled(`full-${how === fire ? 'send' : 'framed'}`, () => deliver(clients, makeEvents(config.fanoutEvents, 'feed', () => 'feed'), how, 120_000))
       full.deliveriesPerSec = full.received / ((full.lastAt - full.startedAt) / 1000)
       return full
     })
 
-    // (e) CRUD over the socket vs REST on the same server.
-    if (system !== 'raw') {
-      out.crud = {}
-      for (const op of ['get', 'insert']) {
-        for (const mode of info.restUrl === null ? ['socket'] : ['socket', 'rest']) {
-          log(`${system}: crud ${op} over ${mode}`)
-          out.crud[`${op}-${mode}`] = await clients[1].rpc('crud', { mode, op, url: info.url, restUrl: info.restUrl, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps })
-        }
-        if (system === 'realtime') {
-          log(`${system}: crud ${op} in-process (the same s3db call, no socket)`)
-          out.crud[`${op}-inprocess`] = await server.rpc('crudInProcess', { op, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps })
-        }
+    // (e) CRUD over the socket vs REST on the same server, and the same s3db calls in-process.
+    // Raw ws's hand-rolled get/insert handlers are the floor for the socket path.
+    out.crud = {}
+    for (const op of ['get', 'insert']) {
+      for (const mode of info.restUrl === null ? ['socket'] : ['socket', 'rest']) {
+        log(`${system}: crud ${op} over ${mode}`)
+        out.crud[`${op}-${mode}`] = await profiled(`crud-${op}-${mode}`, () => clients[1].rpc('crud', { mode, op, url: info.url, restUrl: info.restUrl, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps }))
+      }
+      if (system !== 'bundled') {
+        log(`${system}: crud ${op} in-process (the same s3db call, no socket)`)
+        out.crud[`${op}-inprocess`] = await profiled(`crud-${op}-inprocess`, () => server.rpc('crudInProcess', { op, concurrency: config.crudConcurrency, durationMs: config.crudMs, maxOps: config.crudMaxOps }))
       }
     }
   } catch (error) {
