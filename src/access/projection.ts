@@ -9,6 +9,16 @@ function isInternalKey (key: string): boolean {
   return key.startsWith('_') || key.startsWith('$')
 }
 
+/**
+ * s3db 19.5.10 with `timestamps: true` leaves its own bookkeeping in records: `update` returns
+ * and announces `metadata: {updatedAt}`, and a read adds `metadata_updatedat` (in an event's
+ * `$after`, an older value than `updatedAt`). Unless the resource declares such a field, it is
+ * s3db's, and never sent (so a reply, an event and a read of one state agree).
+ */
+function isTimestampArtifact (key: string, declared: ReadonlySet<string>): boolean {
+  return (key === 'metadata' || key.startsWith('metadata_')) && !declared.has(key)
+}
+
 
 /** An array under a protected path: each element loses the same protected leaves. */
 function copyArrayWithout (values: readonly unknown[], tree: PathTree): unknown[] {
@@ -23,10 +33,10 @@ function copyArrayWithout (values: readonly unknown[], tree: PathTree): unknown[
  * objects (and the objects inside arrays) on a protected path are copied, never mutated, with
  * their protected leaves removed.
  */
-function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean): RecordData {
+function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean, declared: ReadonlySet<string> | null = null): RecordData {
   const out: RecordData = {}
   for (const key of Object.keys(value)) {
-    if (topLevel && isInternalKey(key)) continue
+    if (topLevel && (isInternalKey(key) || (declared !== null && isTimestampArtifact(key, declared)))) continue
     const rule = tree[key]
     if (rule === true) continue
     const inner = value[key]
@@ -37,7 +47,11 @@ function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean): Rec
   return out
 }
 
-export function createProjector (protectedPaths: readonly string[]): Projector {
+/**
+ * @param declared the resource's declared top-level attributes, when it keeps s3db's timestamp
+ *   bookkeeping (see isTimestampArtifact); null: nothing is dropped for that reason.
+ */
+export function createProjector (protectedPaths: readonly string[], declared: ReadonlySet<string> | null = null): Projector {
   const tree = buildPathTree(protectedPaths)
-  return (record) => copyWithout(record, tree, true)
+  return (record) => copyWithout(record, tree, true, declared)
 }

@@ -71,7 +71,7 @@ export function resolveResource (name: string, config: unknown, database: Databa
   }
   const publishAuth = options.publishAuth ?? DEFAULTS.resource.publishAuth
   if (publishAuth !== null && typeof publishAuth !== 'function') stringList(publishAuth, `resources.${name}.publishAuth`)
-  const project = createProjector(protectedFields)
+  const project = createProjector(protectedFields, new Set(Object.keys(resource.attributes ?? resource.config?.attributes ?? {})))
   // Versions (`ifVersion`) are fingerprints of the record as seen through this projection.
   defineVersioner(resource, project)
   return {

@@ -67,3 +67,9 @@ t.test('field names of Object.prototype are ordinary fields', async (t) => {
   t.same(project(record), { id: '1', constructor: { open: 2 }, valueOf: { a: 1 } })
   t.notOk(Object.prototype.hasOwnProperty.call(Object, 'secret'), 'building the path tree did not write to the global Object')
 })
+
+t.test("s3db's timestamp bookkeeping (metadata, metadata_updatedat) is dropped unless the resource declares it", async (t) => {
+  const record = { id: '1', title: 'a', updatedAt: 'T2', metadata: { updatedAt: 'T2' }, metadata_updatedat: 'T1' }
+  t.same(createProjector([], new Set(['title', 'updatedAt']))(record), { id: '1', title: 'a', updatedAt: 'T2' })
+  t.same(createProjector([], new Set(['title', 'metadata']))(record), { id: '1', title: 'a', updatedAt: 'T2', metadata: { updatedAt: 'T2' } }, 'a declared metadata field is data')
+})
