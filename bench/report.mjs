@@ -167,6 +167,8 @@ ${results.failures.length === 0 ? 'Delivery integrity: **no lost, duplicated or 
   alternating between them, every event fired on instance A: see the (f) section.
 - (g) s3db-realtime without and with \`compression: true\`, clients offering permessage-deflate
   both times: see the compression section.
+- The three servers run in a different order in each run (rotating), so none always gets the
+  freshest box.
 - Every delivery is checked by the clients: an event a connection did not subscribe to is
   misrouted, a repeat is a duplicate, an expected event never seen is lost; any non-zero count
   fails the run (exit code 1).
@@ -298,11 +300,31 @@ ${integrity(results)}
 
 \`node bench/heap-diff.mjs <system> [N]\` diffs two heap snapshots of a server process (objects new
 after opening N sockets, by type and retainer chain); \`BENCH_CPU_PROF=1 npm run bench:quick\`
-writes V8 CPU profiles of the server processes to bench/results/prof/, and
-\`node bench/cpu-top.mjs <file>\` lists their hottest functions. In the CPU profiles the fan-out
-cost is dominated by \`writev\` (one syscall per recipient, as for raw ws) and CRUD by s3db itself
-(unmapping, metadata decoding), which bounds how much the socket can gain over REST. What they showed, and what
-changed (3,000 idle subscribed JWT sockets, heap+external per connection, loaded 2-core machine):
+writes one V8 CPU profile of the server process per scenario ((b), (c)'s first loop at the full
+size, each (e) operation and mode) to bench/results/prof/, and \`node bench/cpu-top.mjs <file> [N]
+[dist/]\` lists the hottest functions (self time; \`dist/\` keeps this package's own).
+
+What the profiles showed for issue 16 (5,000 connections, one loaded 2-core run; shares are of
+the server process's profile):
+
+- Fan-out, (b) and (c): \`writev\` (one syscall per recipient) is 75% of (b) and the largest
+  non-GC item of (c), as for raw ws. Of our own code, \`fanOutChange\` and its per-subscription
+  callback (src/hub/fanout.ts) are ~7% of (b) in self time, about twice raw ws's publish loop:
+  a \`Map\` entry and a \`{match, fields, delta}\` object per recipient before any frame is sent,
+  plus ws's \`bufferedAmount\` getter read per recipient for the backpressure check (~3%). In (c)
+  the event's version fingerprint (src/records/version.ts \`recordVersion\`: \`canonicalJson\` +
+  a crypto hash, via \`eventVersion\`) is ~2.5% of the profile, more than half of the fan-out's
+  own CPU outside the socket writes.
+- CRUD, (e): a socket \`get\` spends ~25% in the reply's \`writev\`; of ours, \`versionOf\` (the same
+  fingerprint, computed per read) is ~9%, more than parsing and dispatch together (~4%), then the
+  projection copy (~4%) and the forced-filter check (~2.5%). A socket \`insert\` adds the
+  stored-form round trip (\`storedForm\`, ~4%), \`versionOf\` again (~3.5%) and \`requireWritable\`
+  (~3%). An in-process call pays none of these nor the two socket writes, which is most of the
+  gap to the in-process baseline; raw ws's hand-rolled handlers show the socket round trip
+  alone.
+
+Earlier memory work, and what changed (3,000 idle subscribed JWT sockets, heap+external per
+connection, loaded 2-core machine):
 
 | change | s3db-realtime KB/conn |
 |---|---|
