@@ -1,4 +1,5 @@
-import WebSocket from 'ws'
+import * as ws from 'ws'
+import type { WebSocket } from 'ws'
 
 /*
  * Text frames built once and written as they are to every socket that gets them.
@@ -19,10 +20,14 @@ interface SenderInternals {
   _extensions?: Record<string, unknown>
 }
 
-/** ws's frame builder, not in its type declarations: `Sender.frame(data, options)` -> [header, data]. */
-const { Sender } = WebSocket as unknown as {
+/**
+ * ws's frame builder: `Sender.frame(data, options)` -> [header, data]. A named export of ws's ESM
+ * entry, not in its type declarations (the default export only has `.Sender` once something has
+ * loaded ws as CommonJS).
+ */
+const Sender = (ws as unknown as {
   Sender: { frame: (data: Buffer, options: { fin: boolean, rsv1: boolean, opcode: number, mask: boolean, readOnly: boolean }) => Buffer[] }
-}
+}).Sender
 
 const TEXT = 1
 const OPTIONS = { fin: true, rsv1: false, opcode: TEXT, mask: false, readOnly: false }
