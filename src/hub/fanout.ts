@@ -33,7 +33,14 @@ type Fields = FieldSelection | typeof WHOLE
  * changed (every subscription it gets the update through asked for deltas and already holds the
  * record: it stayed in their filters).
  */
-interface Recipient { match: Match, fields: Fields, delta: boolean }
+interface Recipient { readonly match: Match, readonly fields: Fields, readonly delta: boolean }
+
+/** The usual recipient (whole record, no delta), shared: fan-out allocates nothing per recipient for it. */
+const PLAIN_WHOLE: Recipient = Object.freeze({ match: 'plain', fields: WHOLE, delta: false })
+
+function plain (fields: Fields, delta: boolean): Recipient {
+  return fields === WHOLE && !delta ? PLAIN_WHOLE : { match: 'plain', fields, delta }
+}
 
 function keyOf (fields: Fields): string {
   return fields === WHOLE ? '' : fields.key
@@ -160,7 +167,7 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
   if (event.type === 'reset') {
     index.forEach((subscription) => {
       subscription.matched++
-      recipients.set(subscription.connection, { match: 'plain', fields: WHOLE, delta: false })
+      recipients.set(subscription.connection, PLAIN_WHOLE)
     })
   } else {
     const type = event.type
@@ -179,7 +186,7 @@ export function fanOutChange (event: ChangeEvent, index: SubscriptionIndex, proj
       const fields = known?.match === 'plain' ? widen(known.fields, subscription.fields) : subscription.fields ?? WHOLE
       // An update entering the filter is sent whole: the subscriber does not hold the record.
       const delta = subscription.delta === true && staysIn(event, subscription) && (known?.delta ?? true)
-      recipients.set(subscription.connection, { match: 'plain', fields, delta })
+      recipients.set(subscription.connection, plain(fields, delta))
     })
     if (type === 'update' && event.before !== null) {
       stats.candidates += index.forEachMatch(event.before, (subscription) => {
