@@ -5,6 +5,7 @@ import { isPlainObject } from '../util/paths.js'
 import { andFilters, compileFilter, normalizeFilter } from './filter.js'
 import { FILTER_LIMITS } from './filter-operators.js'
 import type { ResolvedResource, ResourceGuards, ResourceTable } from './resource.js'
+import { protectedPathReached } from './protected-paths.js'
 
 /** The configured resource, or RESOURCE_NOT_FOUND (unknown and disabled look the same). */
 export function requireResource (options: ResourceTable, name: string): ResolvedResource {
@@ -60,6 +61,13 @@ export async function runGuard<K extends keyof ResourceGuards> (
       log.warn({ resource: resource.name, guard: name, problem: normalized.error }, 'realtime: guard returned an invalid filter; request denied')
       throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
     }
+    const encrypted = encryptedPathIn(normalized.filter, resource.encryptedFields)
+    if (encrypted !== null) {
+      // Fail closed: s3db hands this attribute out as ciphertext on some paths (an update's
+      // event), where a filter on it would match what it should not.
+      log.error({ resource: resource.name, guard: name, path: encrypted }, 'realtime: a guard filter reaches an s3db `secret` attribute, which cannot be matched reliably; request denied')
+      throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
+    }
     return normalized.filter
   }
   throw new ProtocolError(ErrorCodes.FORBIDDEN, 'Access denied')
@@ -92,4 +100,13 @@ export async function listForcedFilter (
 ): Promise<Filter | null> {
   const result = await runGuard(resource, 'list', log, user, { filter })
   return result === true ? null : result as Filter
+}
+
+/** A filter path that reaches an encrypted attribute, or holds one inside it (its parent object); or null. */
+function encryptedPathIn (filter: Filter, encrypted: readonly string[]): string | null {
+  if (encrypted.length === 0) return null
+  for (const path of Object.keys(filter)) {
+    if (protectedPathReached(path, encrypted) !== null || encrypted.some((e) => e.startsWith(`${path}.`))) return path
+  }
+  return null
 }

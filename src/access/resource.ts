@@ -31,8 +31,12 @@ export interface ResolvedResource {
   readonly roles: readonly string[] | null
   /** Everything projected away: `protected` plus `writeOnly`. */
   readonly protectedFields: readonly string[]
-  /** Protected fields clients may not write: `protected` minus `writeOnly`. */
+  /** Protected fields clients may not write: `protected` minus `writeOnly`, plus `secret` attributes. */
   readonly serverOnlyFields: readonly string[]
+  /** s3db `secret` attributes (also protected and server-only): no filter may reach them, a guard's neither. */
+  readonly encryptedFields: readonly string[]
+  /** s3db `json` attributes: a JSON string where a write path hands one out is read back as its value. */
+  readonly jsonFields: readonly string[]
   readonly clientIds: boolean
   readonly events: ReadonlySet<ChangeType>
   readonly guard: ResourceGuards

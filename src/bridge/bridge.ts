@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawChange } from '../hub/change-stream.js'
 import type { ResolvedResource } from '../access/resource.js'
 import type { RecordData, ResourceLike } from '../types.js'
+import { withJsonParsed } from '../records/attribute-types.js'
 import { watchWrites, WritesInFlight } from './write-barrier.js'
 
 type Listener = (...args: any[]) => void
@@ -140,6 +141,10 @@ export class ResourceBridge {
       this.emit({ resource: name, type: 'reset', id: null, before: null, after: null })
     })
 
+    // An after-hook sees `json` attributes as the JSON text s3db stores; a read returns the value.
+    const jsonFields = this.resources.get(name)?.jsonFields ?? []
+    const asRead = (record: RecordData): RecordData => withJsonParsed(record, jsonFields)
+
     // replace: read the old record first so subscribers see before/after (and `left`).
     const pendingReplace: Pending = new Map()
     this.hook(resource, 'beforeReplace', async (ctx: { id: string }) => {
@@ -149,7 +154,7 @@ export class ResourceBridge {
     this.hook(resource, 'afterReplace', (record: RecordData) => {
       const id = recordId(record) ?? ''
       const before = takeFrom(pendingReplace, id)
-      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: record })
+      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: asRead(record) })
       return record
     })
 
@@ -164,7 +169,7 @@ export class ResourceBridge {
       const id = recordId(record) ?? ''
       if (!pendingPatch.has(id)) return record
       const before = takeFrom(pendingPatch, id)
-      this.emitInTurn({ resource: name, type: 'update', id, before, after: { ...record, id } })
+      this.emitInTurn({ resource: name, type: 'update', id, before, after: asRead({ ...record, id }) })
       return record
     })
   }

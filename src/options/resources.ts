@@ -1,3 +1,4 @@
+import { attributesOfType } from '../records/attribute-types.js'
 import { createProjector } from '../access/projection.js'
 import { defineVersioner } from '../records/version.js'
 import type { GuardResult, PublishAuth, ResolvedResource, ResourceGuards } from '../access/resource.js'
@@ -56,6 +57,11 @@ export function resolveResource (name: string, config: unknown, database: Databa
   const roles = options.auth === undefined ? DEFAULTS.resource.auth : stringList(options.auth, `resources.${name}.auth`)
   const serverOnlyFields = options.protected === undefined ? [...DEFAULTS.resource.protected] : stringList(options.protected, `resources.${name}.protected`)
   const writeOnly = options.writeOnly === undefined ? [...DEFAULTS.resource.writeOnly] : stringList(options.writeOnly, `resources.${name}.writeOnly`)
+  // s3db `secret` attributes: encrypted at rest, and handed out as ciphertext by some write paths
+  // (update's result and event), so no payload or filter could treat them consistently: they
+  // never travel over the socket, either way.
+  const encryptedFields = attributesOfType(resource, 'secret')
+  serverOnlyFields.push(...encryptedFields.filter((path) => !serverOnlyFields.includes(path)))
   const protectedFields = [...new Set([...serverOnlyFields, ...writeOnly])]
   const clientIds = options.clientIds ?? DEFAULTS.resource.clientIds
   if (typeof clientIds !== 'boolean') fail(`resources.${name}.clientIds must be a boolean`)
@@ -79,7 +85,9 @@ export function resolveResource (name: string, config: unknown, database: Databa
     resource,
     roles,
     protectedFields,
-    serverOnlyFields: serverOnlyFields.filter((path) => !writeOnly.includes(path)),
+    serverOnlyFields: serverOnlyFields.filter((path) => !writeOnly.includes(path) || encryptedFields.includes(path)),
+    encryptedFields,
+    jsonFields: attributesOfType(resource, 'json'),
     clientIds,
     events: new Set(events as ChangeType[]),
     guard: guard as ResourceGuards,

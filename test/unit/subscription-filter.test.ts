@@ -16,6 +16,8 @@ function resource (guard: ResolvedResource['guard'] = {}, roles: string[] | null
     roles,
     protectedFields: [],
     serverOnlyFields: [],
+    encryptedFields: [],
+    jsonFields: [],
     clientIds: false,
     events: new Set(['insert', 'update', 'delete']),
     guard,

@@ -1,0 +1,59 @@
+import type { ResourceLike } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+
+/*
+ * Declared attributes of a given s3db type, as dot paths: `secret` ones (encrypted at rest) and
+ * `json` ones, whose values s3db hands out in a different form on some write paths than a read
+ * returns (ciphertext in `update`'s result and `updated` event; a JSON string in what `replace`'s
+ * after-hook sees).
+ */
+
+/** The type of one attribute definition: 'secret|required' -> 'secret', {type: 'json'} -> 'json'. */
+function typeOf (def: unknown): string | null {
+  if (typeof def === 'string') return def.split('|')[0]?.trim() ?? null
+  if (isPlainObject(def) && typeof def.type === 'string') return def.type.split('|')[0]?.trim() ?? null
+  return null
+}
+
+function collect (attributes: Record<string, unknown>, type: string, prefix: string, out: string[]): void {
+  for (const [key, def] of Object.entries(attributes)) {
+    if (key.includes('$$')) continue
+    if (typeOf(def) === type) out.push(prefix + key)
+    else if (isPlainObject(def)) {
+      const nested = def.type === 'object' && isPlainObject(def.props) ? def.props : typeof def.type === 'string' ? null : def
+      if (nested !== null) collect(nested, type, `${prefix}${key}.`, out)
+    }
+  }
+}
+
+/** Dot paths of the resource's attributes declared with `type`. */
+export function attributesOfType (resource: ResourceLike, type: 'secret' | 'json'): string[] {
+  const attributes = resource.attributes ?? resource.config?.attributes
+  const out: string[] = []
+  if (isPlainObject(attributes)) collect(attributes, type, '', out)
+  return out
+}
+
+/**
+ * `record` with the JSON strings at `paths` (s3db `json` attributes) parsed, as a read returns
+ * them; `record` itself when there is nothing to parse. A string that is not JSON stays as it is.
+ */
+export function withJsonParsed (record: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  let out = record
+  for (const path of paths) {
+    const segments = path.split('.')
+    const parent = segments.slice(0, -1).reduce<unknown>((at, key) => isPlainObject(at) ? at[key] : undefined, out)
+    const last = segments[segments.length - 1] as string
+    if (!isPlainObject(parent) || typeof parent[last] !== 'string') continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(parent[last])
+    } catch {
+      continue
+    }
+    if (out === record) out = structuredClone(record)
+    const target = segments.slice(0, -1).reduce<Record<string, unknown>>((at, key) => at[key] as Record<string, unknown>, out)
+    target[last] = parsed
+  }
+  return out
+}
