@@ -33,7 +33,7 @@ export interface ResolvedResource {
   readonly protectedFields: readonly string[]
   /** Protected fields clients may not write: `protected` minus `writeOnly`, plus `secret` attributes. */
   readonly serverOnlyFields: readonly string[]
-  /** s3db `secret` attributes (also protected and server-only): no filter may reach them, a guard's neither. */
+  /** s3db `secret*` and `password` attributes (also protected and server-only): no filter may reach them, a guard's neither. */
   readonly encryptedFields: readonly string[]
   /** s3db `json` attributes: a JSON string where a write path hands one out is read back as its value. */
   readonly jsonFields: readonly string[]

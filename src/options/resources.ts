@@ -57,10 +57,10 @@ export function resolveResource (name: string, config: unknown, database: Databa
   const roles = options.auth === undefined ? DEFAULTS.resource.auth : stringList(options.auth, `resources.${name}.auth`)
   const serverOnlyFields = options.protected === undefined ? [...DEFAULTS.resource.protected] : stringList(options.protected, `resources.${name}.protected`)
   const writeOnly = options.writeOnly === undefined ? [...DEFAULTS.resource.writeOnly] : stringList(options.writeOnly, `resources.${name}.writeOnly`)
-  // s3db `secret` attributes: encrypted at rest, and handed out as ciphertext by some write paths
-  // (update's result and event), so no payload or filter could treat them consistently: they
-  // never travel over the socket, either way.
-  const encryptedFields = attributesOfType(resource, 'secret')
+  // s3db `secret*` attributes (encrypted at rest, handed out as ciphertext by some write paths:
+  // update's result and event) and `password` ones (bcrypt hashes): no payload or filter could
+  // treat them consistently or safely, so they never travel over the socket, either way.
+  const encryptedFields = attributesOfType(resource, 'sealed')
   serverOnlyFields.push(...encryptedFields.filter((path) => !serverOnlyFields.includes(path)))
   const protectedFields = [...new Set([...serverOnlyFields, ...writeOnly])]
   const clientIds = options.clientIds ?? DEFAULTS.resource.clientIds

@@ -15,22 +15,35 @@ function typeOf (def: unknown): string | null {
   return null
 }
 
-function collect (attributes: Record<string, unknown>, type: string, prefix: string, out: string[]): void {
+/** The kinds of attribute s3db hands out differently (see the top of this file). */
+export type SpecialKind = 'json' | 'sealed'
+
+/**
+ * `sealed`: encrypted (`secret`, `secretAny`, `secretNumber`) or hashed (`password`, bcrypt):
+ * what a client could get of them is ciphertext or a hash to crack offline, never the value.
+ */
+function kindOf (type: string | null): SpecialKind | null {
+  if (type === null) return null
+  if (type === 'json') return 'json'
+  return type.startsWith('secret') || type === 'password' ? 'sealed' : null
+}
+
+function collect (attributes: Record<string, unknown>, kind: SpecialKind, prefix: string, out: string[]): void {
   for (const [key, def] of Object.entries(attributes)) {
     if (key.includes('$$')) continue
-    if (typeOf(def) === type) out.push(prefix + key)
+    if (kindOf(typeOf(def)) === kind) out.push(prefix + key)
     else if (isPlainObject(def)) {
       const nested = def.type === 'object' && isPlainObject(def.props) ? def.props : typeof def.type === 'string' ? null : def
-      if (nested !== null) collect(nested, type, `${prefix}${key}.`, out)
+      if (nested !== null) collect(nested, kind, `${prefix}${key}.`, out)
     }
   }
 }
 
-/** Dot paths of the resource's attributes declared with `type`. */
-export function attributesOfType (resource: ResourceLike, type: 'secret' | 'json'): string[] {
+/** Dot paths of the resource's attributes of `kind`. */
+export function attributesOfType (resource: ResourceLike, kind: SpecialKind): string[] {
   const attributes = resource.attributes ?? resource.config?.attributes
   const out: string[] = []
-  if (isPlainObject(attributes)) collect(attributes, type, '', out)
+  if (isPlainObject(attributes)) collect(attributes, kind, '', out)
   return out
 }
 

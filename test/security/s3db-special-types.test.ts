@@ -11,7 +11,7 @@ import { createDatabase, type Db } from '../helpers/db.js'
 async function database (t: Parameters<typeof createDatabase>[0]): Promise<Db> {
   const db = await createDatabase(t, { resources: false })
   await db.createResource({ name: 'files', attributes: { name: 'string', doc: 'json', extra: 'json|optional' } } as Parameters<Db['createResource']>[0])
-  await db.createResource({ name: 'vault', attributes: { body: 'string', clearance: 'secret' } } as Parameters<Db['createResource']>[0])
+  await db.createResource({ name: 'vault', attributes: { body: 'string', clearance: 'secret', pin: 'secretNumber|optional' } } as Parameters<Db['createResource']>[0])
   return db
 }
 
@@ -37,7 +37,7 @@ t.test('json attributes after an app-side replace: forced filters and protected 
 t.test('secret attributes never travel and no guard filter may reach them', async (t) => {
   const db = await database(t)
   const { client } = await buildApp(t, { resources: { vault: true } }, { db })
-  await db.resources.vault!.insert({ id: 'v1', body: 'b1', clearance: 'restricted' })
+  await db.resources.vault!.insert({ id: 'v1', body: 'b1', clearance: 'restricted', pin: 1234 })
   const ws = await client()
   await ws.request({ type: 'subscribe', resource: 'vault' })
   const read = await ws.request({ type: 'get', resource: 'vault', id: 'v1' })
@@ -52,6 +52,7 @@ t.test('secret attributes never travel and no guard filter may reach them', asyn
   t.equal(next.type, 'updated', 'so the conditional-edit loop works')
   t.match(await ws.request({ type: 'update', resource: 'vault', id: 'v1', data: { clearance: 'x' } }), { code: 'FORBIDDEN' }, 'clients may not write it')
   t.match(await ws.request({ type: 'list', resource: 'vault', filter: { clearance: 'restricted' } }), { code: 'FORBIDDEN' }, 'nor filter on it')
+  t.match(await ws.request({ type: 'list', resource: 'vault', filter: { pin: { $exists: true } } }), { code: 'FORBIDDEN' }, 'nor on a secretNumber')
 })
 
 t.test('a guard forcing a filter on a secret attribute fails closed', async (t) => {

@@ -136,3 +136,10 @@ t.test('storedView copies arrays, so the view cannot alias the record', async (t
   t.not(view.list, record.list)
   t.not((view.list as unknown[])[0], record.list[0])
 })
+
+t.test('attributesOfType: json and sealed (secret*, password) attributes, nested too', async (t) => {
+  const { attributesOfType } = await import('../../src/records/attribute-types.js')
+  const resource = resourceWithAttributes({ a: 'json', b: 'secret|required', c: { type: 'secretNumber' }, d: 'password', e: 'string', n: { inner: 'secretAny', deep: { doc: 'json|optional' } } })
+  t.same(attributesOfType(resource, 'json'), ['a', 'n.deep.doc'])
+  t.same(attributesOfType(resource, 'sealed'), ['b', 'c', 'd', 'n.inner'])
+})
