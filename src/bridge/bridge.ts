@@ -141,9 +141,14 @@ export class ResourceBridge {
       this.emit({ resource: name, type: 'reset', id: null, before: null, after: null })
     })
 
-    // An after-hook sees `json` attributes as the JSON text s3db stores; a read returns the value.
+    // An after-hook sees the record as the app passed it, not as s3db stored it (decimals, money,
+    // embeddings and geo not yet rounded; `json` attributes as JSON text): filters and projections
+    // must judge what a read returns, so the stored record is read back, inside the write (s3db
+    // awaits its hooks), before the change is queued. Gone meanwhile: the hook's record, its JSON
+    // read as values.
     const jsonFields = this.resources.get(name)?.jsonFields ?? []
-    const asRead = (record: RecordData): RecordData => withJsonParsed(record, jsonFields)
+    const asRead = async (id: string, record: RecordData): Promise<RecordData> =>
+      (await readOrNull(resource, id)) ?? withJsonParsed(record, jsonFields)
 
     // replace: read the old record first so subscribers see before/after (and `left`).
     const pendingReplace: Pending = new Map()
@@ -151,10 +156,11 @@ export class ResourceBridge {
       remember(pendingReplace, ctx.id, await readOrNull(resource, ctx.id))
       return ctx
     })
-    this.hook(resource, 'afterReplace', (record: RecordData) => {
+    this.hook(resource, 'afterReplace', async (record: RecordData) => {
       const id = recordId(record) ?? ''
       const before = takeFrom(pendingReplace, id)
-      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after: asRead(record) })
+      const after = await asRead(id, record)
+      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after })
       return record
     })
 
@@ -165,11 +171,12 @@ export class ResourceBridge {
       if (byCopy) remember(pendingPatch, ctx.id, await readOrNull(resource, ctx.id))
       return ctx
     })
-    this.hook(resource, 'afterPatch', (record: RecordData) => {
+    this.hook(resource, 'afterPatch', async (record: RecordData) => {
       const id = recordId(record) ?? ''
       if (!pendingPatch.has(id)) return record
       const before = takeFrom(pendingPatch, id)
-      this.emitInTurn({ resource: name, type: 'update', id, before, after: asRead({ ...record, id }) })
+      const after = await asRead(id, { ...record, id })
+      this.emitInTurn({ resource: name, type: 'update', id, before, after })
       return record
     })
   }

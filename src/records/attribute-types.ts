@@ -28,10 +28,36 @@ function kindOf (type: string | null): SpecialKind | null {
   return type.startsWith('secret') || type === 'password' ? 'sealed' : null
 }
 
+/**
+ * The kind of one definition. An array is sealed when its items are, or hold a sealed field
+ * ('array|items:secret', {type: 'array', items: 'secret'}, items that are objects with one): s3db
+ * encrypts each element, and the array as a whole is then the sealed value.
+ */
+function kindOfDefinition (def: unknown): SpecialKind | null {
+  const own = kindOf(typeOf(def))
+  if (own !== null) return own
+  if (typeof def === 'string') {
+    const items = def.split('|').map((part) => part.trim()).find((part) => part.startsWith('items:'))
+    return items !== undefined && kindOf(items.slice('items:'.length)) === 'sealed' ? 'sealed' : null
+  }
+  if (isPlainObject(def) && def.type === 'array' && def.items !== undefined) {
+    return kindOfDefinition(def.items) === 'sealed' || holdsSealed(def.items) ? 'sealed' : null
+  }
+  return null
+}
+
+/** An object definition (long form or nested) with a sealed field anywhere inside. */
+function holdsSealed (def: unknown): boolean {
+  if (!isPlainObject(def)) return false
+  const fields = def.type === 'object' && isPlainObject(def.props) ? def.props : typeof def.type === 'string' ? null : def
+  if (fields === null) return false
+  return Object.values(fields).some((inner) => kindOfDefinition(inner) === 'sealed' || holdsSealed(inner))
+}
+
 function collect (attributes: Record<string, unknown>, kind: SpecialKind, prefix: string, out: string[]): void {
   for (const [key, def] of Object.entries(attributes)) {
     if (key.includes('$$')) continue
-    if (kindOf(typeOf(def)) === kind) out.push(prefix + key)
+    if (kindOfDefinition(def) === kind) out.push(prefix + key)
     else if (isPlainObject(def)) {
       const nested = def.type === 'object' && isPlainObject(def.props) ? def.props : typeof def.type === 'string' ? null : def
       if (nested !== null) collect(nested, kind, `${prefix}${key}.`, out)

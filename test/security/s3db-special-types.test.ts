@@ -65,3 +65,21 @@ t.test('a guard forcing a filter on a secret attribute fails closed', async (t) 
   t.match(await ws.request({ type: 'list', resource: 'vault' }), { code: 'FORBIDDEN' })
   t.match(await ws.request({ type: 'get', resource: 'vault', id: 'v1' }), { type: 'error' })
 })
+
+t.test('an app-side replace is judged on the stored record: values s3db rounds (decimal) and arrays of secrets', async (t) => {
+  const db = await createDatabase(t, { resources: false })
+  await db.createResource({ name: 'cases', attributes: { title: 'string', risk: 'decimal:1', codes: 'array|items:secret|optional' } } as Parameters<Db['createResource']>[0])
+  const guard = { list: () => ({ risk: { $lt: 0.5 } }) }
+  const { client } = await buildApp(t, { resources: { cases: { guard } } }, { db })
+  const ws = await client()
+  await ws.request({ type: 'subscribe', resource: 'cases' })
+  const cases = db.resources.cases!
+  await cases.replace('k1', { title: 'HIGH RISK', risk: 0.46 }) // stored as 0.5: outside the guard
+  await cases.replace('k2', { title: 'low', risk: 0.2, codes: ['RC-1111'] })
+  const event = await ws.waitType('event')
+  t.equal(event.data.id, 'k2', 'the record stored outside the forced filter never arrives')
+  t.equal(event.data.codes, undefined, 'an array of secrets is sealed whole')
+  const read = await ws.request({ type: 'get', resource: 'cases', id: 'k2' })
+  t.equal(event.version, read.version, 'the event and a read give one version')
+  t.match(await ws.request({ type: 'list', resource: 'cases', filter: { 'codes.0': 'RC-1111' } }), { code: 'FORBIDDEN' }, 'no filter reaches it')
+})

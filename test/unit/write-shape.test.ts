@@ -142,4 +142,6 @@ t.test('attributesOfType: json and sealed (secret*, password) attributes, nested
   const resource = resourceWithAttributes({ a: 'json', b: 'secret|required', c: { type: 'secretNumber' }, d: 'password', e: 'string', n: { inner: 'secretAny', deep: { doc: 'json|optional' } } })
   t.same(attributesOfType(resource, 'json'), ['a', 'n.deep.doc'])
   t.same(attributesOfType(resource, 'sealed'), ['b', 'c', 'd', 'n.inner'])
+  const arrays = resourceWithAttributes({ codes: 'array|items:secret', keys: { type: 'array', items: 'secretAny' }, rows: { type: 'array', items: { type: 'object', props: { code: 'secret', label: 'string' } } }, tags: 'array|items:string' })
+  t.same(attributesOfType(arrays, 'sealed'), ['codes', 'keys', 'rows'], 'arrays of sealed values, or of objects holding one, are sealed whole')
 })
