@@ -35,8 +35,6 @@ export interface ResolvedResource {
   readonly serverOnlyFields: readonly string[]
   /** s3db `secret*` and `password` attributes (also protected and server-only): no filter may reach them, a guard's neither. */
   readonly encryptedFields: readonly string[]
-  /** s3db `json` attributes: a JSON string where a write path hands one out is read back as its value. */
-  readonly jsonFields: readonly string[]
   readonly clientIds: boolean
   readonly events: ReadonlySet<ChangeType>
   readonly guard: ResourceGuards

@@ -2,7 +2,6 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawChange } from '../hub/change-stream.js'
 import type { ResolvedResource } from '../access/resource.js'
 import type { RecordData, ResourceLike } from '../types.js'
-import { withJsonParsed } from '../records/attribute-types.js'
 import { watchWrites, WritesInFlight } from './write-barrier.js'
 
 type Listener = (...args: any[]) => void
@@ -144,11 +143,19 @@ export class ResourceBridge {
     // An after-hook sees the record as the app passed it, not as s3db stored it (decimals, money,
     // embeddings and geo not yet rounded; `json` attributes as JSON text): filters and projections
     // must judge what a read returns, so the stored record is read back, inside the write (s3db
-    // awaits its hooks), before the change is queued. Gone meanwhile: the hook's record, its JSON
-    // read as values.
-    const jsonFields = this.resources.get(name)?.jsonFields ?? []
-    const asRead = async (id: string, record: RecordData): Promise<RecordData> =>
-      (await readOrNull(resource, id)) ?? withJsonParsed(record, jsonFields)
+    // awaits its hooks), before the change is queued; never the hook's record. Deleted meanwhile:
+    // nothing to announce (the delete's own event says where the record went). Unreadable: the
+    // change cannot be described, so subscribers are told to re-list (a `reset`).
+    const emitStored = async (type: 'insert' | 'update', id: string, before: RecordData | null): Promise<void> => {
+      const stored = await readBack(resource, id)
+      if (stored === null) return
+      if (stored === undefined) {
+        this.log.warn({ resource: name, id }, 'realtime: could not read back a replaced record; subscribers are told to re-list')
+        this.emitInTurn({ resource: name, type: 'reset', id: null, before: null, after: null })
+        return
+      }
+      this.emitInTurn({ resource: name, type, id, before, after: stored })
+    }
 
     // replace: read the old record first so subscribers see before/after (and `left`).
     const pendingReplace: Pending = new Map()
@@ -159,8 +166,7 @@ export class ResourceBridge {
     this.hook(resource, 'afterReplace', async (record: RecordData) => {
       const id = recordId(record) ?? ''
       const before = takeFrom(pendingReplace, id)
-      const after = await asRead(id, record)
-      this.emitInTurn({ resource: name, type: before === null ? 'insert' : 'update', id, before, after })
+      await emitStored(before === null ? 'insert' : 'update', id, before)
       return record
     })
 
@@ -175,8 +181,7 @@ export class ResourceBridge {
       const id = recordId(record) ?? ''
       if (!pendingPatch.has(id)) return record
       const before = takeFrom(pendingPatch, id)
-      const after = await asRead(id, { ...record, id })
-      this.emitInTurn({ resource: name, type: 'update', id, before, after })
+      await emitStored('update', id, before)
       return record
     })
   }
@@ -202,6 +207,16 @@ function takeFrom (pending: Pending, id: string): RecordData | null {
   const before = queue?.shift()?.before ?? null
   if (queue !== undefined && queue.length === 0) pending.delete(id)
   return before
+}
+
+/** The record as stored: null when there is none, undefined when it could not be read. */
+async function readBack (resource: ResourceLike, id: string): Promise<RecordData | null | undefined> {
+  const reader = resource as ResourceLike & { getOrNull?: (id: string) => Promise<RecordData | null> }
+  try {
+    return typeof reader.getOrNull === 'function' ? await reader.getOrNull(id) : await resource.get(id)
+  } catch {
+    return undefined
+  }
 }
 
 async function readOrNull (resource: ResourceLike, id: string): Promise<RecordData | null> {

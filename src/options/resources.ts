@@ -1,4 +1,4 @@
-import { attributesOfType } from '../records/attribute-types.js'
+import { sealedAttributes } from '../records/attribute-types.js'
 import { createProjector } from '../access/projection.js'
 import { defineVersioner } from '../records/version.js'
 import type { GuardResult, PublishAuth, ResolvedResource, ResourceGuards } from '../access/resource.js'
@@ -60,9 +60,9 @@ export function resolveResource (name: string, config: unknown, database: Databa
   // s3db `secret*` attributes (encrypted at rest, handed out as ciphertext by some write paths:
   // update's result and event) and `password` ones (bcrypt hashes): no payload or filter could
   // treat them consistently or safely, so they never travel over the socket, either way.
-  const encryptedFields = attributesOfType(resource, 'sealed')
-  serverOnlyFields.push(...encryptedFields.filter((path) => !serverOnlyFields.includes(path)))
-  const protectedFields = [...new Set([...serverOnlyFields, ...writeOnly])]
+  const encryptedFields = withFlattenedNames(sealedAttributes(resource))
+  serverOnlyFields.push(...withFlattenedNames(serverOnlyFields), ...encryptedFields)
+  const protectedFields = [...new Set([...serverOnlyFields, ...withFlattenedNames(writeOnly)])]
   const clientIds = options.clientIds ?? DEFAULTS.resource.clientIds
   if (typeof clientIds !== 'boolean') fail(`resources.${name}.clientIds must be a boolean`)
   const events = options.events === undefined ? [...CHANGE_TYPES] : stringList(options.events, `resources.${name}.events`)
@@ -85,13 +85,23 @@ export function resolveResource (name: string, config: unknown, database: Databa
     resource,
     roles,
     protectedFields,
-    serverOnlyFields: serverOnlyFields.filter((path) => !writeOnly.includes(path) || encryptedFields.includes(path)),
+    serverOnlyFields: [...new Set(serverOnlyFields)].filter((path) => !writeOnly.includes(path) || encryptedFields.includes(path)),
     encryptedFields,
-    jsonFields: attributesOfType(resource, 'json'),
     clientIds,
     events: new Set(events as ChangeType[]),
     guard: guard as ResourceGuards,
     publishAuth: publishAuth as PublishAuth | null,
     project
   }
+}
+
+/**
+ * `paths` and, for each nested one, the name s3db 19.5.10 gives it in records when the parent is
+ * declared in long form (`{type: 'object', props: {pin: …}}` comes back as `profile_pin`: segments
+ * joined by `_`, lowercased), so a protected or sealed path is removed under both names.
+ */
+function withFlattenedNames (paths: readonly string[]): string[] {
+  const out = new Set(paths)
+  for (const path of paths) if (path.includes('.')) out.add(path.split('.').join('_').toLowerCase())
+  return [...out]
 }

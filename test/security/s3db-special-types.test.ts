@@ -83,3 +83,47 @@ t.test('an app-side replace is judged on the stored record: values s3db rounds (
   t.equal(event.version, read.version, 'the event and a read give one version')
   t.match(await ws.request({ type: 'list', resource: 'cases', filter: { 'codes.0': 'RC-1111' } }), { code: 'FORBIDDEN' }, 'no filter reaches it')
 })
+
+t.test("long-form objects: s3db flattens their fields (profile_pin), protected and sealed under that name too", async (t) => {
+  const db = await createDatabase(t, { resources: false })
+  await db.createResource({
+    name: 'people',
+    attributes: { name: 'string', profile: { type: 'object', optional: true, props: { pin: 'secret|optional', salary: 'number|optional', nick: 'string|optional' } } }
+  } as Parameters<Db['createResource']>[0])
+  const { client } = await buildApp(t, { resources: { people: { protected: ['profile.salary'] } } }, { db })
+  const ws = await client()
+  await ws.request({ type: 'subscribe', resource: 'people' })
+  await db.resources.people!.insert({ id: 'p1', name: 'Ann', profile: { pin: 'PIN-4321', salary: 9000, nick: 'a' } })
+  const event = await ws.waitType('event')
+  const read = await ws.request({ type: 'get', resource: 'people', id: 'p1' })
+  for (const record of [event.data, read.data]) {
+    t.notOk(JSON.stringify(record).includes('PIN-4321'), 'the secret never leaves')
+    t.notOk(JSON.stringify(record).includes('9000'), 'the protected field never leaves')
+  }
+  t.match(await ws.request({ type: 'list', resource: 'people', filter: { profile_pin: { $exists: true } } }), { code: 'FORBIDDEN' }, 'no filter reaches the flattened name')
+})
+
+t.test('a replace whose record is deleted before it is read back announces nothing of the unread state', async (t) => {
+  const db = await createDatabase(t, { resources: false })
+  await db.createResource({ name: 'cases', attributes: { title: 'string', risk: 'decimal:1' } } as Parameters<Db['createResource']>[0])
+  const { client } = await buildApp(t, { resources: { cases: { guard: { list: () => ({ risk: { $lt: 0.5 } }) } } } }, { db })
+  const ws = await client()
+  await ws.request({ type: 'subscribe', resource: 'cases' })
+  const cases = db.resources.cases!
+  await cases.insert({ id: 'k', title: 'low', risk: 0.1 })
+  // The delete lands while the replace's after-hook reads the record back (getOrNull).
+  const original = cases.getOrNull.bind(cases)
+  let readBack = false
+  cases.getOrNull = async (id: string) => { readBack = true; await cases.delete(id); return await original(id) }
+  await cases.replace('k', { title: 'HIGH RISK', risk: 0.46 })
+  cases.getOrNull = original
+  t.ok(readBack, 'the replace was read back')
+  await cases.insert({ id: 'after', title: 'marker', risk: 0.2 })
+  const seen: Array<Record<string, any>> = []
+  for (;;) {
+    const event = await ws.waitType('event')
+    seen.push(event)
+    if (event.data?.id === 'after') break
+  }
+  t.notOk(JSON.stringify(seen).includes('HIGH RISK'), 'the replaced state, stored outside the filter, is never sent')
+})

@@ -17,7 +17,6 @@ function resource (guard: ResolvedResource['guard'] = {}, roles: string[] | null
     protectedFields: [],
     serverOnlyFields: [],
     encryptedFields: [],
-    jsonFields: [],
     clientIds: false,
     events: new Set(['insert', 'update', 'delete']),
     guard,

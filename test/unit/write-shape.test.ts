@@ -137,11 +137,10 @@ t.test('storedView copies arrays, so the view cannot alias the record', async (t
   t.not((view.list as unknown[])[0], record.list[0])
 })
 
-t.test('attributesOfType: json and sealed (secret*, password) attributes, nested too', async (t) => {
-  const { attributesOfType } = await import('../../src/records/attribute-types.js')
+t.test('sealedAttributes: secret* and password attributes, nested too', async (t) => {
+  const { sealedAttributes } = await import('../../src/records/attribute-types.js')
   const resource = resourceWithAttributes({ a: 'json', b: 'secret|required', c: { type: 'secretNumber' }, d: 'password', e: 'string', n: { inner: 'secretAny', deep: { doc: 'json|optional' } } })
-  t.same(attributesOfType(resource, 'json'), ['a', 'n.deep.doc'])
-  t.same(attributesOfType(resource, 'sealed'), ['b', 'c', 'd', 'n.inner'])
+  t.same(sealedAttributes(resource), ['b', 'c', 'd', 'n.inner'])
   const arrays = resourceWithAttributes({ codes: 'array|items:secret', keys: { type: 'array', items: 'secretAny' }, rows: { type: 'array', items: { type: 'object', props: { code: 'secret', label: 'string' } } }, tags: 'array|items:string' })
-  t.same(attributesOfType(arrays, 'sealed'), ['codes', 'keys', 'rows'], 'arrays of sealed values, or of objects holding one, are sealed whole')
+  t.same(sealedAttributes(arrays), ['codes', 'keys', 'rows'], 'arrays of sealed values, or of objects holding one, are sealed whole')
 })
