@@ -160,7 +160,7 @@ export class ResourceBridge {
     // replace: read the old record first so subscribers see before/after (and `left`).
     const pendingReplace: Pending = new Map()
     this.hook(resource, 'beforeReplace', async (ctx: { id: string }) => {
-      remember(pendingReplace, ctx.id, await readOrNull(resource, ctx.id))
+      remember(pendingReplace, ctx.id, (await readBack(resource, ctx.id)) ?? null)
       return ctx
     })
     this.hook(resource, 'afterReplace', async (record: RecordData) => {
@@ -174,7 +174,7 @@ export class ResourceBridge {
     const pendingPatch: Pending = new Map()
     this.hook(resource, 'beforePatch', async (ctx: { id: string, fields: Record<string, unknown> }) => {
       const byCopy = COPY_PATCH_BEHAVIORS.has(resource.behavior ?? '') && !Object.keys(ctx.fields ?? {}).some((k) => k.includes('.'))
-      if (byCopy) remember(pendingPatch, ctx.id, await readOrNull(resource, ctx.id))
+      if (byCopy) remember(pendingPatch, ctx.id, (await readBack(resource, ctx.id)) ?? null)
       return ctx
     })
     this.hook(resource, 'afterPatch', async (record: RecordData) => {
@@ -216,13 +216,5 @@ async function readBack (resource: ResourceLike, id: string): Promise<RecordData
     return typeof reader.getOrNull === 'function' ? await reader.getOrNull(id) : await resource.get(id)
   } catch {
     return undefined
-  }
-}
-
-async function readOrNull (resource: ResourceLike, id: string): Promise<RecordData | null> {
-  try {
-    return await resource.get(id)
-  } catch {
-    return null // not there yet: the write creates it
   }
 }
