@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { busClock } from './types.js'
 
 /**
@@ -13,11 +12,12 @@ export class RedisClock {
   /** Redis time minus `busClock()`, ms; null until first measured. */
   private offset: number | null = null
 
-  constructor (private readonly client: Redis) {}
+  /** `readTime`: one round trip to the Redis whose clock this is (TIME: seconds, microseconds). */
+  constructor (private readonly readTime: () => Promise<Array<string | number>>) {}
 
-  /** Reads Redis' clock (one TIME round trip). */
+  /** Reads Redis' clock (one round trip). */
   async measure (): Promise<void> {
-    const [seconds, micros] = await this.client.time()
+    const [seconds, micros] = await this.readTime()
     this.observe(seconds ?? 0, micros ?? 0)
   }
 

@@ -79,3 +79,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `
+
+/**
+ * PUBLISH on a Redis Cluster, sent to the shard that owns KEYS[1] (the topic's hash tag): a
+ * plain PUBLISH goes to any node, so two messages of one topic could take different paths
+ * through the cluster and arrive out of order. KEYS: a key of the topic. ARGV: channel, message.
+ */
+export const PUBLISH_SCRIPT = `
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`

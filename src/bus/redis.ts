@@ -1,16 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { RedisClock } from './redis-clock.js'
-import { APPEND_SCRIPT, READ_SCRIPT, UNLOCK_SCRIPT } from './redis-scripts.js'
+import { redisKeys, type RedisKeys } from './redis-keys.js'
+import { APPEND_SCRIPT, PUBLISH_SCRIPT, READ_SCRIPT, UNLOCK_SCRIPT } from './redis-scripts.js'
 import { APPEND_ID_TTL_MS, AppendRefusedError, safeDeliver, silentLogger, type AppendOptions, type Bus, type BusLogger, type Envelope, type EnvelopeHandler, type LogHead, type LogRead, type Unsubscribe } from './types.js'
+
+/** A connection to one Redis, or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster
 
 export interface RedisBusOptions {
   /** A redis:// URL; the bus creates (and later closes) its two connections. */
   url?: string
-  /** A caller-owned ioredis client for commands; never closed by the bus. */
-  client?: Redis
+  /**
+   * Seed nodes of a Redis Cluster (redis:// URLs or { host, port }); the bus creates (and later
+   * closes) two cluster connections and spreads resources' logs over the shards.
+   */
+  nodes?: ClusterNode[]
+  /** A caller-owned ioredis client (Redis or Cluster) for commands; never closed by the bus. */
+  client?: RedisClient
   /** A caller-owned client for SUBSCRIBE; when absent the bus duplicates `client` (and closes the copy). */
-  subscriber?: Redis
+  subscriber?: RedisClient
   /** Prefix of every key and channel, so several apps can share one Redis. @default 's3db-realtime' */
   prefix?: string
   nodeId?: string
@@ -30,8 +39,10 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 const APPEND_SHA = sha1(APPEND_SCRIPT)
 const READ_SHA = sha1(READ_SCRIPT)
 const UNLOCK_SHA = sha1(UNLOCK_SCRIPT)
-/** How ioredis refuses a command it did not send (no connection, offline queue off). */
-const NOT_SENT = "Stream isn't writeable"
+const PUBLISH_SHA = sha1(PUBLISH_SCRIPT)
+/** How ioredis refuses a command it did not send (no connection, offline queue off): one Redis, a cluster. */
+const NOT_SENT = ["Stream isn't writeable", "Cluster isn't ready"]
+const TIME_SCRIPT = "return redis.call('TIME')"
 /** Pause before re-subscribing again after a failed attempt on a live connection, ms. */
 const RESUBSCRIBE_RETRY_MS = 1000
 
@@ -42,10 +53,13 @@ const RESUBSCRIBE_RETRY_MS = 1000
 export class RedisBus implements Bus {
   readonly kind = 'redis'
   readonly nodeId: string
-  private readonly client: Redis
-  private readonly subscriber: Redis
-  private readonly owned: Redis[] = []
-  private readonly prefix: string
+  private readonly client: RedisClient
+  private readonly subscriber: RedisClient
+  private readonly owned: RedisClient[] = []
+  private readonly keys: RedisKeys
+  private readonly seedNodes: ClusterNode[] | undefined
+  /** Sharded: topics already in the registry (see `RedisKeys.topics`). */
+  private readonly registered = new Set<string>()
   private readonly historySize: number
   private readonly log: BusLogger
   private readonly handlers = new Map<string, Set<EnvelopeHandler>>()
@@ -61,12 +75,13 @@ export class RedisBus implements Bus {
   private subscriptionsActive = false
   private subscribeRound = 0
   private resubscribeTimer: NodeJS.Timeout | null = null
-  /** Append deadlines in Redis time. */
+  /** Append deadlines in Redis time (sharded: one clock per topic, read on its shard). */
   private readonly clock: RedisClock
+  private readonly topicClocks = new Map<string, RedisClock>()
 
   constructor (options: RedisBusOptions) {
     this.nodeId = options.nodeId ?? randomUUID()
-    this.prefix = options.prefix ?? 's3db-realtime'
+    this.seedNodes = options.nodes
     this.historySize = options.historySize ?? 1000
     this.log = options.log ?? silentLogger
     // Our own connections fail fast while Redis is away instead of queueing: the caller then
@@ -77,16 +92,23 @@ export class RedisBus implements Bus {
     } else if (options.url !== undefined) {
       this.client = new Redis(options.url, ours)
       this.owned.push(this.client)
+    } else if (options.nodes !== undefined && options.nodes.length > 0) {
+      this.client = new Cluster(options.nodes, clusterOptions(ours))
+      this.owned.push(this.client)
     } else {
-      throw new TypeError('RedisBus needs a url or a client')
+      throw new TypeError('RedisBus needs a url, cluster nodes or a client')
     }
     if (options.subscriber !== undefined) {
       this.subscriber = options.subscriber
     } else {
-      this.subscriber = this.client.duplicate({ ...ours, enableOfflineQueue: true })
+      const client = this.client
+      this.subscriber = client instanceof Cluster
+        ? client.duplicate([], { ...clusterOptions(ours), enableOfflineQueue: true })
+        : client.duplicate({ ...ours, enableOfflineQueue: true })
       this.owned.push(this.subscriber)
     }
-    this.clock = new RedisClock(this.client)
+    this.keys = redisKeys(options.prefix ?? 's3db-realtime', this.client.isCluster)
+    this.clock = new RedisClock(async () => await this.client.time())
     this.watchSubscriptions()
     this.watch(this.client)
     this.watch(this.subscriber)
@@ -100,12 +122,12 @@ export class RedisBus implements Bus {
       await Promise.all([connect(this.client), connect(this.subscriber)])
     } catch (error) {
       // Fail fast at startup with a message that says what was being reached.
-      const options = this.client.options
-      throw new Error(`s3db-realtime: cannot reach Redis at ${options.host ?? '?'}:${String(options.port ?? '?')}: ${(error as Error).message}`, { cause: error })
+      throw new Error(`s3db-realtime: cannot reach Redis at ${describe(this.client, this.seedNodes)}: ${(error as Error).message}`, { cause: error })
     }
-    // Loaded up front so the first append is one round trip (EVALSHA still falls back to EVAL
-    // after a Redis restart).
-    await Promise.all([this.client.script('LOAD', APPEND_SCRIPT), this.client.script('LOAD', READ_SCRIPT)])
+    // Loaded up front (on every primary of a cluster) so the first append is one round trip
+    // (EVALSHA still falls back to EVAL after a Redis restart or on a new primary).
+    const servers = this.client instanceof Cluster ? this.client.nodes('master') : [this.client]
+    await Promise.all(servers.flatMap((server) => [server.script('LOAD', APPEND_SCRIPT), server.script('LOAD', READ_SCRIPT)]))
     // Measured now so the first append needs no extra round trip; a slow reply is no reason to
     // fail the start (the first append with a deadline measures it then).
     await this.clock.measure().catch((error: unknown) => { this.log.warn({ err: error }, 'realtime bus: could not read the Redis clock yet') })
@@ -115,7 +137,8 @@ export class RedisBus implements Bus {
 
   async publish (topic: string, payload: unknown): Promise<void> {
     const envelope: Envelope = { origin: this.nodeId, topic, payload: payload ?? null }
-    await this.client.publish(this.channel(topic), JSON.stringify(envelope))
+    if (this.keys.sharded) await this.script(PUBLISH_SHA, PUBLISH_SCRIPT, [this.keys.seq(topic), this.channel(topic), JSON.stringify(envelope)], 1)
+    else await this.client.publish(this.channel(topic), JSON.stringify(envelope))
   }
 
   async subscribe (topic: string, handler: EnvelopeHandler): Promise<Unsubscribe> {
@@ -137,25 +160,28 @@ export class RedisBus implements Bus {
 
   async append (topic: string, payload: unknown, options?: AppendOptions): Promise<Envelope> {
     if (this.client.status !== 'ready' && this.client.options.enableOfflineQueue === false) throw notSent()
+    const clock = this.clockOf(topic)
     let deadline = ''
     try {
-      if (options?.deadline !== undefined) deadline = String(await this.clock.toRedis(options.deadline))
+      if (options?.deadline !== undefined) deadline = String(await clock.toRedis(options.deadline))
+      await this.register(topic)
     } catch (error) {
-      throw notSent(error) // the clock could not be read: the append itself was never sent
+      throw notSent(error) // the clock (or the registry) could not be reached: the append itself was never sent
     }
+    const keys = this.keys
     const args = [
-      this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('appended', options?.id ?? randomUUID()), this.key('renumbered'),
+      keys.epoch(topic), keys.seq(topic), keys.log(topic), keys.appended(topic, options?.id ?? randomUUID()), keys.renumbered(topic),
       randomUUID(), String(this.historySize), JSON.stringify(this.nodeId), JSON.stringify(topic),
-      JSON.stringify(payload ?? null), this.channel(topic), String(APPEND_ID_TTL_MS), deadline
+      JSON.stringify(payload ?? null), keys.channel(topic), String(APPEND_ID_TTL_MS), deadline
     ]
     let reply: ScriptReply
     try {
       reply = await this.script<ScriptReply>(APPEND_SHA, APPEND_SCRIPT, args, 5)
     } catch (error) {
-      throw error instanceof Error && error.message.startsWith(NOT_SENT) ? notSent(error) : error
+      throw error instanceof Error && NOT_SENT.some((text) => error.message.startsWith(text)) ? notSent(error) : error
     }
     const [seq, epoch, seconds, micros] = reply
-    this.clock.observe(seconds, micros)
+    clock.observe(seconds, micros)
     if (Number(seq) === 0) throw new AppendRefusedError('deadline', 'the append reached Redis after its deadline; no entry was made')
     return { origin: this.nodeId, topic, payload: payload ?? null, seq: Number(seq), epoch }
   }
@@ -171,29 +197,34 @@ export class RedisBus implements Bus {
   }
 
   async head (topic: string): Promise<LogHead> {
+    await this.register(topic)
     const [epoch, seq, , renumbered] = await this.read(topic, '')
     return logHead(epoch, seq, renumbered)
   }
 
   async stash (key: string, value: unknown, ttlMs: number): Promise<void> {
-    await this.client.set(this.key('stash', key), JSON.stringify(value ?? null), 'PX', ttlMs)
+    await this.client.set(this.keys.stash(key), JSON.stringify(value ?? null), 'PX', ttlMs)
   }
 
   async stashedKeys (prefix: string, limit: number): Promise<string[]> {
-    const namespace = this.key('stash', '')
+    const namespace = this.keys.stash('')
     const pattern = escapeGlob(namespace + prefix) + '*'
     const keys = new Set<string>() // SCAN may return a key twice
-    let cursor = '0'
-    do {
-      const [next, batch] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      for (const key of batch) if (keys.size < limit) keys.add(key.slice(namespace.length))
-    } while (cursor !== '0' && keys.size < limit)
+    // A cluster's keys are spread over its primaries: each one is scanned.
+    const servers = this.client instanceof Cluster ? this.client.nodes('master') : [this.client]
+    for (const server of servers) {
+      let cursor = '0'
+      do {
+        const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        cursor = next
+        for (const key of batch) if (keys.size < limit) keys.add(key.slice(namespace.length))
+      } while (cursor !== '0' && keys.size < limit)
+    }
     return [...keys]
   }
 
   async take (key: string): Promise<unknown> {
-    const full = this.key('stash', key)
+    const full = this.keys.stash(key)
     // GET + DEL in one transaction: of two nodes taking at once, one gets the value.
     const replies = await this.client.multi().get(full).del(full).exec()
     const [error, raw] = replies?.[0] ?? [null, null]
@@ -203,20 +234,24 @@ export class RedisBus implements Bus {
 
   async lock (key: string, ttlMs: number): Promise<string | null> {
     const token = randomUUID()
-    const reply = await this.client.set(this.key('lock', key), token, 'PX', ttlMs, 'NX')
+    const reply = await this.client.set(this.keys.lock(key), token, 'PX', ttlMs, 'NX')
     return reply === 'OK' ? token : null
   }
 
   async unlock (key: string, token: string): Promise<void> {
-    await this.script<number>(UNLOCK_SHA, UNLOCK_SCRIPT, [this.key('lock', key), token], 1)
+    await this.script<number>(UNLOCK_SHA, UNLOCK_SCRIPT, [this.keys.lock(key), token], 1)
   }
 
   async rotateEpoch (): Promise<string> {
     const epoch = randomUUID()
-    // One transaction: no reader sees the new epoch without the mark that numbering was replaced.
-    const replies = await this.client.multi().set(this.key('epoch'), epoch).set(this.key('renumbered'), '1').exec()
-    const failed = replies?.find(([error]) => error !== null)
-    if (failed !== undefined) throw failed[0] as Error
+    // One transaction per epoch key: no reader sees the new epoch without the mark that
+    // numbering was replaced. Sharded, every topic has its own; all get the same new one.
+    const topics = this.keys.sharded ? new Set([...this.registered, ...await this.client.smembers(this.keys.topics)]) : ['']
+    for (const topic of topics) {
+      const replies = await this.client.multi().set(this.keys.epoch(topic), epoch).set(this.keys.renumbered(topic), '1').exec()
+      const failed = replies?.find(([error]) => error !== null)
+      if (failed !== undefined) throw failed[0] as Error
+    }
     return epoch
   }
 
@@ -244,7 +279,30 @@ export class RedisBus implements Bus {
   }
 
   private async read (topic: string, fromId: string): Promise<ReadReply> {
-    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [this.key('epoch'), this.key('seq', topic), this.key('log', topic), this.key('renumbered'), randomUUID(), fromId], 4)
+    const keys = this.keys
+    return await this.script<ReadReply>(READ_SHA, READ_SCRIPT, [keys.epoch(topic), keys.seq(topic), keys.log(topic), keys.renumbered(topic), randomUUID(), fromId], 4)
+  }
+
+  /**
+   * Sharded: names `topic` in the registry (once per process) so a rotation finds its epoch.
+   * Every node reads each resource's head when it starts, so every topic is in before use.
+   */
+  private async register (topic: string): Promise<void> {
+    if (!this.keys.sharded || this.registered.has(topic)) return
+    await this.client.sadd(this.keys.topics, topic)
+    this.registered.add(topic)
+  }
+
+  /** The clock of the Redis that runs `topic`'s appends (sharded: its shard's, read there). */
+  private clockOf (topic: string): RedisClock {
+    if (!this.keys.sharded) return this.clock
+    let clock = this.topicClocks.get(topic)
+    if (clock === undefined) {
+      const key = this.keys.seq(topic)
+      clock = new RedisClock(async () => await this.client.eval(TIME_SCRIPT, 1, key) as string[])
+      this.topicClocks.set(topic, clock)
+    }
+    return clock
   }
 
   /** EVALSHA, loading the script on NOSCRIPT (first use, or after Redis restarted). */
@@ -309,7 +367,7 @@ export class RedisBus implements Bus {
     this.updateHealth()
   }
 
-  private watch (client: Redis): void {
+  private watch (client: RedisClient): void {
     const update = (): void => { this.updateHealth() }
     const onError = (error: Error): void => { this.log.warn({ err: error }, 'realtime bus: redis connection error') }
     for (const event of ['ready', 'close', 'end', 'reconnecting']) client.on(event, update)
@@ -327,12 +385,8 @@ export class RedisBus implements Bus {
     for (const listener of [...this.healthListeners]) listener(healthy)
   }
 
-  private key (kind: string, topic?: string): string {
-    return topic === undefined ? `${this.prefix}:${kind}` : `${this.prefix}:${kind}:${topic}`
-  }
-
   private channel (topic: string): string {
-    return `${this.prefix}:bus:${topic}`
+    return this.keys.channel(topic)
   }
 }
 
@@ -349,7 +403,21 @@ function notSent (cause?: unknown): AppendRefusedError {
   return new AppendRefusedError('not-sent', 'Redis is not connected; the append was not sent', cause)
 }
 
-async function connect (client: Redis): Promise<void> {
+/**
+ * A cluster connection with the same fail-fast stance as ours to one Redis: commands are refused
+ * while the cluster is not ready (the shard connections themselves connect on first use).
+ */
+function clusterOptions (ours: RedisOptions): ClusterOptions {
+  const { enableOfflineQueue, lazyConnect, ...perNode } = ours
+  return { enableOfflineQueue, lazyConnect, redisOptions: perNode }
+}
+
+function describe (client: RedisClient, nodes: ClusterNode[] | undefined): string {
+  if (client instanceof Cluster) return `the Redis Cluster ${nodes === undefined ? '(caller\'s client)' : JSON.stringify(nodes)}`
+  return `${client.options.host ?? '?'}:${String(client.options.port ?? '?')}`
+}
+
+async function connect (client: RedisClient): Promise<void> {
   if (client.status === 'ready') return
   if (client.status === 'wait') {
     await client.connect()
@@ -369,7 +437,7 @@ async function connect (client: Redis): Promise<void> {
   })
 }
 
-async function quit (client: Redis): Promise<void> {
+async function quit (client: RedisClient): Promise<void> {
   if (client.status === 'end' || client.status === 'wait') {
     client.disconnect()
     return

@@ -49,8 +49,8 @@ export class ClusterCoordinator implements Relay, HistorySource {
   private diverged = false
   /** Changes delivered without the bus so far (a recovery only clears what it saw). */
   private aloneCount = 0
-  /** The cluster epoch this node took at start (null before). */
-  private firstEpoch: string | null = null
+  /** The cluster epoch of each resource this node took at start. */
+  private readonly firstEpochs = new Map<string, string>()
   /** Set once this node's numbering left the one it started with (another epoch, or alone). */
   private numberingChanged = false
   private readonly headCheck: HeadCheck
@@ -188,12 +188,13 @@ export class ClusterCoordinator implements Relay, HistorySource {
 
   /** Takes the cluster's numbering for `resource`; `notify` tells its subscribers to re-list. */
   private adopt (resource: string, head: LogHead, notify: boolean): void {
-    if (this.firstEpoch === null) this.firstEpoch = head.epoch
-    else if (head.epoch !== this.firstEpoch) this.numberingChanged = true
+    const first = this.firstEpochs.get(resource)
+    if (first === undefined) this.firstEpochs.set(resource, head.epoch)
+    else if (head.epoch !== first) this.numberingChanged = true
     const previous = this.epochs.get(resource)
     if (previous !== undefined && previous !== head.epoch) this.retire(previous)
     this.epochs.set(resource, head.epoch)
-    this.stream.setEpoch(head.epoch)
+    this.stream.setResourceEpoch(resource, head.epoch)
     this.stream.reset(resource, head.lastSeq)
     this.sequencer.reset(resource, head.lastSeq)
     if (notify) this.notifyResync(resource)
@@ -208,7 +209,7 @@ export class ClusterCoordinator implements Relay, HistorySource {
 
   /** Subscribers of `resource` may have missed events: tell each connection once. */
   private notifyResync (resource: string): void {
-    this.hub.sendToSubscribers(resource, encode(resourceResyncFrame(resource, this.stream.epoch, this.stream.lastSeq(resource))))
+    this.hub.sendToSubscribers(resource, encode(resourceResyncFrame(resource, this.stream.epochOf(resource), this.stream.lastSeq(resource))))
   }
 
   /** A hole stayed open: read it from the log; if the log lost it too, resync the resource. */
@@ -225,7 +226,7 @@ export class ClusterCoordinator implements Relay, HistorySource {
     }
     if (this.sequencer.expected(resource) !== from) return
     const next = this.sequencer.firstPending(resource)
-    if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.stream.epoch, lastSeq: next - 1 }, true)
+    if (next !== null) this.adopt(resource, { epoch: this.epochs.get(resource) ?? this.stream.epochOf(resource), lastSeq: next - 1 }, true)
   }
 
   /**
@@ -340,9 +341,10 @@ export class ClusterCoordinator implements Relay, HistorySource {
    * replaced its numbering (an instance started after a rotation did not see the one before).
    */
   async trustsSeqWithoutEpoch (resource: string): Promise<boolean> {
-    if (this.numberingChanged || this.diverged || this.firstEpoch === null) return false
+    const first = this.firstEpochs.get(resource)
+    if (this.numberingChanged || this.diverged || first === undefined) return false
     const head = await this.bus.head(changeTopic(resource)).catch(() => null)
-    return head !== null && head.renumbered !== true && head.epoch === this.firstEpoch && !this.numberingChanged
+    return head !== null && head.renumbered !== true && head.epoch === first && !this.numberingChanged
   }
 
   /** `since` beyond this instance's memory: the cluster log of `resource`. */

@@ -33,7 +33,15 @@ export interface ChangeStreamSignals {
  * it is the only path from a change to the local hub's fan-out.
  */
 export class ChangeStream {
-  private currentEpoch: string = randomUUID()
+  /** The numbering of every resource that has none of its own (see `epochOf`). */
+  private sharedEpoch: string = randomUUID()
+  /** The last numbering taken, for display (`epoch`). */
+  private latestEpoch: string = this.sharedEpoch
+  /**
+   * Resources whose numbering was adopted one by one (clustered: each resource's log has its own
+   * epoch on a Redis Cluster, where every resource's log lives on its own shard).
+   */
+  private readonly resourceEpochs = new Map<string, string>()
   private readonly seqs = new Map<string, number>()
   private readonly histories = new Map<string, ResourceHistory>()
   readonly signals: Signals<ChangeStreamSignals>
@@ -49,14 +57,30 @@ export class ChangeStream {
     })
   }
 
-  /** Identifies this numbering: a `since` from another epoch cannot be resumed. */
+  /**
+   * The numbering taken last, for display (info, inspector). Alone, or on one Redis, it is every
+   * resource's; replies name the resource's own (`epochOf`).
+   */
   get epoch (): string {
-    return this.currentEpoch
+    return this.latestEpoch
   }
 
-  /** Adopts another numbering (the cluster's, or a node-local one while cut off). */
+  /** Identifies `resource`'s numbering: a `since` from another epoch cannot be resumed. */
+  epochOf (resource: string): string {
+    return this.resourceEpochs.get(resource) ?? this.sharedEpoch
+  }
+
+  /** Puts every resource under one new numbering (a node-local one while cut off). */
   setEpoch (epoch: string): void {
-    this.currentEpoch = epoch
+    this.resourceEpochs.clear()
+    this.sharedEpoch = epoch
+    this.latestEpoch = epoch
+  }
+
+  /** Adopts the cluster's numbering of one resource. */
+  setResourceEpoch (resource: string, epoch: string): void {
+    this.resourceEpochs.set(resource, epoch)
+    this.latestEpoch = epoch
   }
 
   lastSeq (resource: string): number {

@@ -54,7 +54,7 @@ export interface ReplayRequest {
 const CATCH_UP_WAIT = 2000
 
 function resync (stream: ChangeStream, resource: string, message: string): ProtocolError {
-  return new ProtocolError(ErrorCodes.RESYNC_REQUIRED, message, { epoch: stream.epoch, seq: stream.lastSeq(resource) })
+  return new ProtocolError(ErrorCodes.RESYNC_REQUIRED, message, { epoch: stream.epochOf(resource), seq: stream.lastSeq(resource) })
 }
 
 /**
@@ -71,7 +71,7 @@ export async function prepareReplay (
   }
   const since = request.since
   if (since === undefined) return () => ({ missed: [], reply: {} })
-  const epoch = stream.epoch
+  const epoch = stream.epochOf(name)
   if (request.epoch !== undefined && request.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again')
   // A bare seq is read in this instance's numbering: only safe while that cannot be ambiguous.
   if (request.epoch === undefined && source !== null && !(await source.trustsSeqWithoutEpoch(name))) {
@@ -83,7 +83,7 @@ export async function prepareReplay (
   if (since > stream.lastSeq(name) && since > ALONE_SEQ_BASE) throw resync(stream, name, 'That seq was given while an instance was cut off from the cluster; list again')
   // Another instance may already have shown the client seqs this one has not delivered yet.
   if (source !== null && since > stream.lastSeq(name)) await waitForSeq(stream, name, since)
-  const sameEpoch = (): void => { if (stream.epoch !== epoch) throw resync(stream, name, 'History epoch changed; list again') }
+  const sameEpoch = (): void => { if (stream.epochOf(name) !== epoch) throw resync(stream, name, 'History epoch changed; list again') }
   if (source === null || stream.historySince(name, since) !== null) {
     return () => {
       sameEpoch()
@@ -96,7 +96,7 @@ export async function prepareReplay (
   const read = await source.readLog(name, since).catch(() => null)
   return () => {
     sameEpoch()
-    if (read === null || read.entries === null || read.epoch !== stream.epoch) throw resync(stream, name, 'Events since that seq are no longer in history; list again')
+    if (read === null || read.entries === null || read.epoch !== stream.epochOf(name)) throw resync(stream, name, 'Events since that seq are no longer in history; list again')
     const delivered = stream.lastSeq(name)
     // Log entries this instance has not delivered yet arrive live; later local ones come from memory.
     const fromLog = read.entries.filter((event) => event.seq <= delivered)
@@ -116,11 +116,11 @@ async function prepareSnapshot (stream: ChangeStream, resource: ResolvedResource
   const name = resource.name
   // In turn (snapshot-queue.ts): the position is read when this listing's turn comes.
   const { epoch, seq, page } = await snapshotQueue(stream).run(async () => {
-    const at = { epoch: stream.epoch, seq: stream.lastSeq(name) }
+    const at = { epoch: stream.epochOf(name), seq: stream.lastSeq(name) }
     return { ...at, page: await listPage(resource.resource, filter, { limit, cursor: null }) }
   })
   return () => {
-    const missed = stream.epoch === epoch ? stream.historySince(name, seq) : null
+    const missed = stream.epochOf(name) === epoch ? stream.historySince(name, seq) : null
     if (missed === null) throw resync(stream, name, 'Too many changes during the snapshot; subscribe again')
     const data = page.records.map((record: RecordData) => resource.project(record))
     return { missed, reply: { snapshot: { seq, epoch, data, versions: versionsOf(resource.project, page.records), cursor: page.cursor } } }

@@ -1,17 +1,22 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Bus } from '../bus/types.js'
 import { isPlainObject } from '../util/paths.js'
 import { DEFAULTS } from './defaults.js'
 import { fail, onlyKeys, positiveInteger } from './validate.js'
 
-/** `redis` option: a URL, a caller-owned ioredis client, or the object form. */
-export type RedisOption = string | Redis | {
+/** `redis` option: a URL, a caller-owned ioredis client (Redis or Cluster), or the object form. */
+export type RedisOption = string | Redis | Cluster | {
   /** redis:// or rediss:// URL; the plugin creates and closes its connections. */
   url?: string
-  /** Caller-owned ioredis client for commands (never closed by the plugin). */
-  client?: Redis
+  /**
+   * Seed nodes of a Redis Cluster (redis:// URLs); the plugin creates and closes its cluster
+   * connections, and each resource's log lives on the shard its hash tag maps to.
+   */
+  nodes?: string[]
+  /** Caller-owned ioredis client (Redis or Cluster) for commands (never closed by the plugin). */
+  client?: Redis | Cluster
   /** Caller-owned client for SUBSCRIBE. Without it: a duplicate of `client`, closed by the plugin. */
-  subscriber?: Redis
+  subscriber?: Redis | Cluster
   /** Prefix of every Redis key and channel. @default 's3db-realtime' */
   prefix?: string
   /** Per-command timeout on connections the plugin creates, ms. @default 2000 */
@@ -32,8 +37,9 @@ export interface ClusterOptions {
 /** The Redis connection to open (the cluster module builds the RedisBus from it). */
 export interface RedisConnection {
   readonly url?: string
-  readonly client?: Redis
-  readonly subscriber?: Redis
+  readonly nodes?: string[]
+  readonly client?: Redis | Cluster
+  readonly subscriber?: Redis | Cluster
   readonly prefix: string
   readonly commandTimeout: number
 }
@@ -52,10 +58,22 @@ export interface ResolvedCluster {
 export const CLUSTER_KEYS = ['redis', 'bus', 'nodeId'] as const
 
 const BUS_METHODS = ['start', 'publish', 'subscribe', 'append', 'readLog', 'head', 'stash', 'take', 'rotateEpoch', 'healthy', 'onHealthChange', 'close'] as const
-const REDIS_KEYS = ['url', 'client', 'subscriber', 'prefix', 'commandTimeout', 'presenceLease']
+const REDIS_KEYS = ['url', 'nodes', 'client', 'subscriber', 'prefix', 'commandTimeout', 'presenceLease']
 
-function isRedisClient (value: unknown): value is Redis {
+/** At most this many seed nodes (a cluster finds the rest itself). */
+const MAX_SEED_NODES = 100
+
+function isRedisClient (value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as Redis).duplicate === 'function' && typeof (value as Redis).evalsha === 'function'
+}
+
+function seedNodes (nodes: unknown): string[] {
+  if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > MAX_SEED_NODES) fail(`redis.nodes must be a non-empty array of at most ${MAX_SEED_NODES} redis:// URLs`)
+  // rediss:// is refused: ioredis does not take TLS from a cluster seed URL (pass your own Cluster as client).
+  return nodes.map((node, i) => {
+    if (typeof node !== 'string' || !/^redis:\/\/[^/?#]+$/.test(node)) fail(`redis.nodes[${i}] must be a redis://host:port URL (for TLS, pass your own ioredis Cluster as redis.client)`)
+    return node
+  })
 }
 
 function isBus (value: unknown): value is Bus {
@@ -73,11 +91,15 @@ function redisConnection (redis: unknown): { connection: RedisConnection, presen
   const plain = { prefix: defaults.prefix, commandTimeout: defaults.commandTimeout }
   if (typeof redis === 'string') return { connection: { ...plain, url: validUrl(redis, 'redis') }, presenceLease: defaults.presenceLease }
   if (isRedisClient(redis)) return { connection: { ...plain, client: redis }, presenceLease: defaults.presenceLease }
-  if (!isPlainObject(redis)) fail('redis must be a URL, an ioredis client, or { url | client, subscriber?, prefix?, commandTimeout? }')
+  if (!isPlainObject(redis)) fail('redis must be a URL, an ioredis client, or { url | nodes | client, subscriber?, prefix?, commandTimeout? }')
   onlyKeys(redis, 'redis', REDIS_KEYS)
-  if ((redis.url === undefined) === (redis.client === undefined)) fail('redis needs exactly one of url or client')
+  if ([redis.url, redis.nodes, redis.client].filter((given) => given !== undefined).length !== 1) fail('redis needs exactly one of url, nodes or client')
   if (redis.client !== undefined && !isRedisClient(redis.client)) fail('redis.client must be an ioredis client')
   if (redis.subscriber !== undefined && !isRedisClient(redis.subscriber)) fail('redis.subscriber must be an ioredis client')
+  if (redis.subscriber !== undefined) {
+    const clustered = redis.nodes !== undefined || (redis.client as Redis | Cluster | undefined)?.isCluster === true
+    if ((redis.subscriber as Redis | Cluster).isCluster !== clustered) fail('redis.subscriber must be a Cluster exactly when the commands go to a Redis Cluster')
+  }
   if (redis.prefix !== undefined && (typeof redis.prefix !== 'string' || redis.prefix === '' || redis.prefix.length > 100)) {
     fail('redis.prefix must be a non-empty string of at most 100 characters')
   }
@@ -88,8 +110,9 @@ function redisConnection (redis: unknown): { connection: RedisConnection, presen
       prefix: (redis.prefix as string | undefined) ?? defaults.prefix,
       commandTimeout,
       ...(redis.url !== undefined ? { url: validUrl(redis.url, 'redis.url') } : {}),
-      ...(redis.client !== undefined ? { client: redis.client as Redis } : {}),
-      ...(redis.subscriber !== undefined ? { subscriber: redis.subscriber as Redis } : {})
+      ...(redis.nodes !== undefined ? { nodes: seedNodes(redis.nodes) } : {}),
+      ...(redis.client !== undefined ? { client: redis.client as Redis | Cluster } : {}),
+      ...(redis.subscriber !== undefined ? { subscriber: redis.subscriber as Redis | Cluster } : {})
     },
     presenceLease
   }

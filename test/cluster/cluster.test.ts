@@ -4,19 +4,19 @@ import { MemoryBroker, MemoryBus } from '../../src/bus/memory.js'
 import { buildApp } from '../helpers/app.js'
 import type { Message, TestClient } from '../helpers/client.js'
 import { createDatabase } from '../helpers/db.js'
-import { startRedis } from '../helpers/redis.js'
+import { REDIS_KINDS, startRedisTarget } from '../helpers/redis-target.js'
 import { until } from '../helpers/wait.js'
 import { twoNodes } from '../helpers/cluster.js'
 import { partsOf } from '../helpers/hub.js'
 
 const events = (client: TestClient): Message[] => client.received.filter((m) => m.type === 'event')
 
-for (const kind of ['redis', 'memory'] as const) {
+for (const kind of [...REDIS_KINDS, 'memory'] as const) {
   t.test(`${kind}: a change on any instance reaches matching clients on every instance once, in seq order`, async (t) => {
     let options: (name: string) => Record<string, unknown>
-    if (kind === 'redis') {
-      const redis = await startRedis(t)
-      options = (name) => ({ redis: redis.url, nodeId: name })
+    if (kind !== 'memory') {
+      const redis = await startRedisTarget(t, kind)
+      options = (name) => ({ redis: redis(), nodeId: name })
     } else {
       const broker = new MemoryBroker()
       options = (name) => ({ bus: new MemoryBus({ broker, nodeId: name }) })
@@ -50,13 +50,14 @@ for (const kind of ['redis', 'memory'] as const) {
     t.ok(events(onA).every((e) => e.data.channel === 'general'), 'filters still apply')
     const edited = events(onA).find((e) => e.event === 'update')
     t.equal(edited?.data.content, 'edited on b', 'an update made on b reached a client on a')
-    t.equal(partsOf(a.app).stream.epoch, partsOf(b.app).stream.epoch, 'one epoch')
+    t.equal(partsOf(a.app).stream.epochOf('messages'), partsOf(b.app).stream.epochOf('messages'), 'one epoch')
   })
 }
 
-t.test('broadcast, broadcastToResource and sendToClient reach every instance exactly once', async (t) => {
-  const redis = await startRedis(t)
-  const [a, b] = await twoNodes(t, (name) => ({ redis: { url: redis.url, prefix: 'bc' }, nodeId: name }))
+for (const kind of REDIS_KINDS) {
+t.test(`${kind}: broadcast, broadcastToResource and sendToClient reach every instance exactly once`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
+  const [a, b] = await twoNodes(t, (name) => ({ redis: redis({ prefix: 'bc' }), nodeId: name }))
   const onA = await a.client()
   const onB = await b.client()
   const subscribedB = await b.client()
@@ -77,10 +78,10 @@ t.test('broadcast, broadcastToResource and sendToClient reach every instance exa
   t.equal(onB.ofType('direct').length + onA.ofType('direct').length, 0, 'sendToClient only reaches its client')
 })
 
-t.test('a client resumes on another instance with exactly the 50 matching events it missed', async (t) => {
-  const redis = await startRedis(t)
+t.test(`${kind}: a client resumes on another instance with exactly the 50 matching events it missed`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://cluster-${randomUUID()}/db`
-  const a = await buildApp(t, { redis: redis.url, nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const a = await buildApp(t, { redis: redis(), nodeId: 'a' }, { db: await createDatabase(t, { connectionString: bucket }) })
   const first = await a.client()
   const sub = await first.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'resume' } })
   await a.db.resources.messages!.insert({ id: 'before', content: 'seen', channel: 'resume' })
@@ -92,7 +93,7 @@ t.test('a client resumes on another instance with exactly the 50 matching events
     await a.db.resources.messages!.insert({ id: `r${i}`, content: `n${i}`, channel: i % 2 === 0 ? 'resume' : 'elsewhere' })
   }
   // A fresh instance: its memory holds nothing, so the replay comes from the Redis stream.
-  const b = await buildApp(t, { redis: redis.url, nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, { redis: redis(), nodeId: 'b' }, { db: await createDatabase(t, { connectionString: bucket }) })
   const again = await b.client()
   const resumed = await again.request({ type: 'subscribe', resource: 'messages', filter: { channel: 'resume' }, since: seen.seq, epoch: sub.epoch })
   t.equal(resumed.type, 'subscribed')
@@ -108,21 +109,22 @@ t.test('a client resumes on another instance with exactly the 50 matching events
   t.equal(stale.code, 'RESYNC_REQUIRED', 'another epoch cannot be resumed')
 })
 
-t.test('history that no longer covers `since` is RESYNC_REQUIRED, not a silent gap', async (t) => {
-  const redis = await startRedis(t)
+t.test(`${kind}: history that no longer covers \`since\` is RESYNC_REQUIRED, not a silent gap`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://cluster-${randomUUID()}/db`
-  const a = await buildApp(t, { redis: redis.url, historySize: 10 }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const a = await buildApp(t, { redis: redis(), historySize: 10 }, { db: await createDatabase(t, { connectionString: bucket }) })
   for (let i = 0; i < 30; i++) await a.db.resources.messages!.insert({ content: `n${i}`, channel: 'g' })
-  const b = await buildApp(t, { redis: redis.url, historySize: 10 }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, { redis: redis(), historySize: 10 }, { db: await createDatabase(t, { connectionString: bucket }) })
   const client = await b.client()
-  const reply = await client.request({ type: 'subscribe', resource: 'messages', since: 5, epoch: partsOf(a.app).stream.epoch })
+  const reply = await client.request({ type: 'subscribe', resource: 'messages', since: 5, epoch: partsOf(a.app).stream.epochOf('messages') })
   t.equal(reply.code, 'RESYNC_REQUIRED')
   t.equal(reply.details.seq, 30)
-  const ok = await client.request({ type: 'subscribe', resource: 'messages', since: 25, epoch: partsOf(a.app).stream.epoch })
+  const ok = await client.request({ type: 'subscribe', resource: 'messages', since: 25, epoch: partsOf(a.app).stream.epochOf('messages') })
   t.equal(ok.type, 'subscribed')
   await until(() => events(client).length === 5, 'the 5 covered events')
   t.same(events(client).map((e) => e.seq), [26, 27, 28, 29, 30])
 })
+}
 
 t.test('invalid cluster options are refused at register', async (t) => {
   const db = await createDatabase(t)
@@ -130,7 +132,7 @@ t.test('invalid cluster options are refused at register', async (t) => {
   const { default: plugin } = await import('../../src/index.js')
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ redis: 'http://localhost:6379' }, /redis:\/\//],
-    [{ redis: { url: 'redis://x', client: {} } }, /exactly one of url or client/],
+    [{ redis: { url: 'redis://x', client: {} } }, /exactly one of url, nodes or client/],
     [{ redis: { url: 'redis://x', nope: 1 } }, /redis\.nope/],
     [{ redis: 'redis://x', bus: new MemoryBus() }, /either redis or bus/],
     [{ bus: { publish: () => {} } }, /bus must implement/],

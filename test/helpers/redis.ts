@@ -18,7 +18,8 @@ export async function freePort (): Promise<number> {
 export class RedisProcess {
   private child: ChildProcess | null = null
 
-  constructor (readonly port: number) {}
+  /** `extraArgs`: more redis-server arguments (e.g. cluster mode, see redis-cluster.ts). */
+  constructor (readonly port: number, private readonly extraArgs: string[] = []) {}
 
   get url (): string {
     return `redis://127.0.0.1:${this.port}`
@@ -31,7 +32,7 @@ export class RedisProcess {
   /** Starts redis-server and resolves once it accepts connections. */
   async start (): Promise<void> {
     if (this.child !== null) return
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     await new Promise<void>((resolve, reject) => {
       let output = ''

@@ -233,7 +233,12 @@ t.test('every bad value throws a coded InvalidOptionError that names the option'
     // cluster
     [{ redis: 'http://localhost:6379' }, 'redis must be a redis:// or rediss:// URL'],
     [{ redis: { url: 'redis://x', db: 1 } }, 'redis.db is not a known option'],
-    [{ redis: {} }, 'redis needs exactly one of url or client'],
+    [{ redis: {} }, 'redis needs exactly one of url, nodes or client'],
+    [{ redis: { url: 'redis://x', nodes: ['redis://y:7000'] } }, 'redis needs exactly one of url, nodes or client'],
+    [{ redis: { nodes: [] } }, 'redis.nodes must be a non-empty array of at most 100 redis:// URLs'],
+    [{ redis: { nodes: 'redis://y:7000' } }, 'redis.nodes must be a non-empty array of at most 100 redis:// URLs'],
+    [{ redis: { nodes: ['redis://y:7000', 'rediss://z:7000'] } }, /^redis\.nodes\[1\] must be a redis:\/\/host:port URL/],
+    [{ redis: { nodes: ['redis://y:7000/2'] } }, /^redis\.nodes\[0\] must be a redis:\/\/host:port URL/],
     [{ redis: { url: 'redis://x', presenceLease: 10 } }, /^redis\.presenceLease must be an integer >= 100/],
     [{ redis: 'redis://x', bus: {} }, 'give either redis or bus, not both'],
     [{ nodeId: '' }, 'nodeId must be a non-empty string of at most 128 characters']

@@ -117,7 +117,7 @@ export async function handleSubscribe (ctx: RequestContext, message: SubscribeMe
     events: [...events],
     subscriptionId: subscription.id,
     seq: ctx.services.stream.lastSeq(resource.name),
-    epoch: ctx.services.stream.epoch,
+    epoch: ctx.services.stream.epochOf(resource.name),
     snapshot: selectSnapshot(replayReply.snapshot as SubscriptionSnapshot | undefined, fields)
   }))
   // After `since` the client holds its copy as of that seq, so replayed updates may be deltas;
