@@ -6,6 +6,7 @@ import type { CompiledFilter } from '../access/filter.js'
 import type { FieldSelection } from '../access/field-selection.js'
 import { encode, encodeMessage, type ServerFrame } from '../wire/frames.js'
 import { sendText } from './prepared-frame.js'
+import { SubscriptionTable } from './subscription-table.js'
 
 const OPEN = 1
 const CLOSED = 3
@@ -52,7 +53,7 @@ export class Connection {
   /** Epoch ms of the accept; `connectedAt` builds the Date on demand (~100 bytes per idle socket). */
   private readonly connectedAtMs = Date.now()
   readonly metadata: Record<string, unknown>
-  readonly subscriptions = new Map<string, Subscription>()
+  readonly subscriptions = new SubscriptionTable<Subscription>()
   readonly log: FastifyBaseLogger
   user: RealtimeUser | null
   /** Set when a ping is sent, cleared by the pong; still set at the deadline means dead. */
@@ -149,7 +150,8 @@ export class Connection {
       subscriptions: [...this.subscriptions.values()].map((s) => ({
         subscriptionId: s.id,
         resource: s.resource,
-        filter: s.filter.filter,
+        // A copy: the filter is shared with other subscriptions (and frozen).
+        filter: structuredClone(s.filter.filter),
         events: [...s.events]
       })),
       connectedAt: this.connectedAt.toISOString(),
@@ -163,8 +165,12 @@ export interface Subscription {
   readonly id: string
   readonly connection: Connection
   readonly resource: string
-  /** The filter as the client sent it (used to find it again on `unsubscribe`). */
-  readonly clientFilter: Filter
+  /**
+   * The filter as the client sent it (used to find it again on `unsubscribe`). While the
+   * subscription is in the hub, this and `filter` are the hub's shared, frozen copies
+   * (src/access/filter-interning.ts): never hand them to app code to keep.
+   */
+  clientFilter: Filter
   /** Client filter AND the guard's forced filter. */
   filter: CompiledFilter
   readonly events: ReadonlySet<ChangeType>

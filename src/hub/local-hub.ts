@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { FilterInterner } from '../access/filter-interning.js'
 import { publishReaches } from '../access/visibility.js'
 import type { Connection, Subscription } from '../connection/connection.js'
 import { CloseCodes } from '../errors.js'
@@ -74,6 +75,11 @@ export class LocalHub {
   }
 
   readonly fanOutStats: FanOutStats = { candidates: 0, matches: 0, deliveries: 0, encodings: 0 }
+  /**
+   * The compiled filters subscriptions share (per-subscription memory at 10k sockets): taken
+   * when a subscription is added, given back when it goes, here and nowhere else.
+   */
+  readonly filters = new FilterInterner()
   readonly signals: Signals<HubSignals>
 
   constructor (readonly resources: ReadonlyMap<string, ResolvedResource>, readonly log: FastifyBaseLogger) {
@@ -93,20 +99,32 @@ export class LocalHub {
   removeConnection (connection: Connection, code: number, reason: string): void {
     if (!this.connections.delete(connection.id)) return
     connection.closed = true
-    for (const subscription of connection.subscriptions.values()) this.indexes.get(subscription.resource)?.remove(subscription)
+    for (const subscription of connection.subscriptions.values()) {
+      this.indexes.get(subscription.resource)?.remove(subscription)
+      this.filters.release(subscription)
+    }
     connection.subscriptions.clear()
     this.counters.disconnections++
     this.signals.emit('disconnected', connection, code, reason)
   }
 
+  /** Adds it under its id (a no-op when it is already in); its filters become the shared copies. */
   addSubscription (subscription: Subscription): void {
-    subscription.connection.subscriptions.set(subscription.id, subscription)
+    const subscriptions = subscription.connection.subscriptions
+    if (subscriptions.get(subscription.id) === subscription) return
+    const shared = this.filters.acquire(subscription)
+    subscription.filter = shared.filter
+    subscription.clientFilter = shared.clientFilter
+    subscriptions.add(subscription)
     this.indexes.get(subscription.resource)?.add(subscription)
   }
 
   removeSubscription (subscription: Subscription): void {
+    // Only what is in: a second removal must not give its shared filter back twice.
+    if (subscription.connection.subscriptions.get(subscription.id) !== subscription) return
     subscription.connection.subscriptions.delete(subscription.id)
     this.indexes.get(subscription.resource)?.remove(subscription)
+    this.filters.release(subscription)
   }
 
   get subscriptionCount (): number {

@@ -19,7 +19,8 @@ async function recheckSubscriptions (ctx: RequestContext): Promise<void> {
     const resource = options.resources.get(subscription.resource)
     let filter: Subscription['filter'] | null = null
     try {
-      if (resource !== undefined) filter = await effectiveSubscriptionFilter(resource, connection.user, subscription.clientFilter, ctx.log)
+      // A copy for the guards: the subscription's own is shared with others and frozen.
+      if (resource !== undefined) filter = await effectiveSubscriptionFilter(resource, connection.user, structuredClone(subscription.clientFilter), ctx.log)
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error
     }
