@@ -249,7 +249,7 @@ export class Inspector {
     return {
       name,
       seq: stream.lastSeq(name),
-      epoch: stream.epoch,
+      epoch: stream.epochOf(name),
       subscriptions: top.offered,
       scanned: index?.scanned ?? 0,
       truncated: top.offered > listed.length,
