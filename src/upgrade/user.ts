@@ -2,6 +2,15 @@ import type { RealtimeUser } from '../types.js'
 import type { Verified } from './types.js'
 
 /**
+ * The object a user is copied into: a plain object (its prototype is Object.prototype, so it
+ * is one for every check), made by `new` so V8 sizes it to the claims users actually have. A
+ * `{}` holds four properties in place and moves a fifth (`sub, role, iat, exp` + `id`) to a
+ * separate backing array: ~32 bytes more per connection.
+ */
+function UserObject (): void {}
+UserObject.prototype = Object.prototype
+
+/**
  * A user from token claims: every claim is kept, `id` falls back to `sub`. A token that names
  * nobody (no `id`, no `sub`) is not an identity and is refused by the caller.
  */
@@ -12,7 +21,7 @@ export function userFromClaims (claims: Record<string, unknown>): RealtimeUser |
   if (id === '') return null
   // Copy, then set: every user from the same claim names shares one hidden class. `{...claims,
   // id}` gives each its own in V8 (about 0.2 KB per connection at 10k sockets).
-  const user = Object.assign({}, claims) as RealtimeUser
+  const user = Object.assign(new (UserObject as unknown as new () => object)(), claims) as RealtimeUser
   user.id = id
   return user
 }
