@@ -56,9 +56,12 @@ export class Connection {
   readonly subscriptions = new SubscriptionTable<Subscription>()
   readonly log: FastifyBaseLogger
   user: RealtimeUser | null
-  /** Set when a ping is sent, cleared by the pong; still set at the deadline means dead. */
-  awaitingPong = false
-  pingedAt = 0
+  /**
+   * The heartbeat sweep whose ping this socket has not answered yet (0: none); cleared by the
+   * pong, still set at the deadline means dead. A sweep number, not a time: a small integer sits
+   * in the object, a millisecond timestamp would be boxed (16 bytes more per idle socket).
+   */
+  pendingPing = 0
   /**
    * True once the server decided to close this socket (`close`) or the socket went: no frame
    * of it is handled and nothing is sent to it from then on.

@@ -5,7 +5,7 @@ import type { Connection } from './connection.js'
 /** Shared by every socket (no closure per connection); `this` is the socket. */
 function onPong (this: WebSocket): void {
   const connection = connectionOf(this)
-  if (connection !== undefined) connection.awaitingPong = false
+  if (connection !== undefined) connection.pendingPing = 0
 }
 
 /**
@@ -15,6 +15,9 @@ function onPong (this: WebSocket): void {
 export class Heartbeat {
   private sweepTimer: NodeJS.Timeout | null = null
   private deadlineTimer: NodeJS.Timeout | null = null
+  private sweeps = 0
+  /** When each sweep some socket still owes a pong for ran, by sweep number (Connection.pendingPing). */
+  private readonly sweptAt = new Map<number, number>()
 
   constructor (
     private readonly connections: () => Iterable<Connection>,
@@ -35,11 +38,11 @@ export class Heartbeat {
   }
 
   private sweep (): void {
-    const now = Date.now()
+    const sweep = ++this.sweeps
+    this.sweptAt.set(sweep, Date.now())
     for (const connection of this.connections()) {
-      if (connection.awaitingPong) continue // its deadline is already pending
-      connection.awaitingPong = true
-      connection.pingedAt = now
+      if (connection.pendingPing !== 0) continue // its deadline is already pending
+      connection.pendingPing = sweep
       connection.socket.ping()
     }
     this.scheduleDeadline(this.timeout)
@@ -58,12 +61,19 @@ export class Heartbeat {
   private checkDeadlines (): void {
     const now = Date.now()
     let nextDue = Infinity
+    let oldest = this.sweeps
     for (const connection of this.connections()) {
-      if (!connection.awaitingPong) continue
-      const due = connection.pingedAt + this.timeout
+      const sweep = connection.pendingPing
+      if (sweep === 0) continue
+      oldest = Math.min(oldest, sweep)
+      // Always there (a sweep goes only once no listed socket owes it); were it not, the ping
+      // would count as long overdue rather than let a silent socket stay forever.
+      const due = (this.sweptAt.get(sweep) ?? 0) + this.timeout
       if (due <= now) this.onDead(connection)
       else nextDue = Math.min(nextDue, due)
     }
+    // Bounded: only sweeps a socket still in the list owes a pong for (and the latest) are kept.
+    for (const sweep of this.sweptAt.keys()) if (sweep < oldest) this.sweptAt.delete(sweep)
     if (nextDue !== Infinity) this.scheduleDeadline(nextDue - now)
   }
 
