@@ -5,7 +5,7 @@ import type { Bus } from '../../src/bus/types.js'
 import { buildApp, sleep } from '../helpers/app.js'
 import type { TestClient } from '../helpers/client.js'
 import { createDatabase } from '../helpers/db.js'
-import { startRedis } from '../helpers/redis.js'
+import { REDIS_KINDS, startRedisTarget } from '../helpers/redis-target.js'
 
 /*
  * Conditional updates across instances: socket writes to one record take turns on the bus (a
@@ -16,10 +16,11 @@ import { startRedis } from '../helpers/redis.js'
 // write, so writers on both instances are in their check at once.
 const slowGuard = { list: async () => { await sleep(5); return true } }
 
-t.test('two instances, many updates with one ifVersion at once: exactly one succeeds', async (t) => {
-  const redis = await startRedis(t)
+for (const kind of REDIS_KINDS) {
+t.test(`${kind}: two instances, many updates with one ifVersion at once: exactly one succeeds`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://conditional-${randomUUID()}/db`
-  const options = { redis: redis.url, resources: { messages: { guard: slowGuard } } }
+  const options = { redis: redis(), resources: { messages: { guard: slowGuard } } }
   const a = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
   const b = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
   await a.db.resources.messages!.insert({ id: 'race', content: 'v0', channel: 'c' })
@@ -37,6 +38,7 @@ t.test('two instances, many updates with one ifVersion at once: exactly one succ
   t.equal(replies.filter((r) => r.code === 'CONFLICT').length, writers.length - 1, 'every other writer gets CONFLICT')
   t.equal((await a.db.resources.messages!.get('race')).content, winners[0]!.data.content, "the stored record is the winner's")
 })
+}
 
 t.test("a caller's bus that cannot lock: conditional updates answer UNAVAILABLE, plain ones still work", async (t) => {
   const broker = new MemoryBroker()

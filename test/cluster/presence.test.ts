@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { buildApp, type TestApp } from '../helpers/app.js'
 import { createDatabase } from '../helpers/db.js'
-import { startRedis } from '../helpers/redis.js'
+import { REDIS_KINDS, startRedisTarget } from '../helpers/redis-target.js'
 import { clusterJwtAuth, openAs } from '../helpers/cluster-users.js'
 
 const ann = { id: 'ann', name: 'Ann' }
 const bob = { id: 'bob', name: 'Bob' }
 const cat = { id: 'cat', name: 'Cat' }
 
-t.test('channels and presence across two instances: union of members, each push once', async (t) => {
-  const redis = await startRedis(t)
+for (const kind of REDIS_KINDS) {
+t.test(`${kind}: channels and presence across two instances: union of members, each push once`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://presence-${randomUUID()}/db`
-  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: { url: redis.url, presenceLease: 200 }, nodeId: name }, {
+  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: redis({ presenceLease: 200 }), nodeId: name }, {
     db: await createDatabase(t, { connectionString: bucket })
   })
   const appA = await node('a')
@@ -69,11 +70,11 @@ t.test('channels and presence across two instances: union of members, each push 
   t.equal(b.ofType('channel:message').length, 0, 'the chat message arrived once')
 })
 
-t.test('publish reaches subscribers of the resource on every instance, never the sender', async (t) => {
-  const redis = await startRedis(t)
+t.test(`${kind}: publish reaches subscribers of the resource on every instance, never the sender`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://publish-${randomUUID()}/db`
-  const a = await buildApp(t, { ...clusterJwtAuth, redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
-  const b = await buildApp(t, { ...clusterJwtAuth, redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const a = await buildApp(t, { ...clusterJwtAuth, redis: redis() }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const b = await buildApp(t, { ...clusterJwtAuth, redis: redis() }, { db: await createDatabase(t, { connectionString: bucket }) })
   const sender = await openAs(t, a.url, ann)
   const onA = await openAs(t, a.url, cat)
   const onB = await openAs(t, b.url, bob)
@@ -91,10 +92,10 @@ t.test('publish reaches subscribers of the resource on every instance, never the
   t.equal(onB.ofType('message').length, 0, 'once')
 })
 
-t.test('big presence channels: each instance sends its own presence:count, covering joins made elsewhere', async (t) => {
-  const redis = await startRedis(t)
+t.test(`${kind}: big presence channels: each instance sends its own presence:count, covering joins made elsewhere`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://count-${randomUUID()}/db`
-  const options = { ...clusterJwtAuth, redis: redis.url, channels: { presenceSummaryThreshold: 2, presenceSummaryInterval: 50 } }
+  const options = { ...clusterJwtAuth, redis: redis(), channels: { presenceSummaryThreshold: 2, presenceSummaryInterval: 50 } }
   const a = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
   const b = await buildApp(t, options, { db: await createDatabase(t, { connectionString: bucket }) })
   const observer = await openAs(t, a.url, { id: 'obs' })
@@ -113,10 +114,10 @@ t.test('big presence channels: each instance sends its own presence:count, cover
   t.equal(observer.ofType('presence:member_joined').length, 0, 'no per-member events above the threshold')
 })
 
-t.test('disconnectUser on one instance closes that user\'s sockets on every instance', async (t) => {
-  const redis = await startRedis(t)
+t.test(`${kind}: disconnectUser on one instance closes that user's sockets on every instance`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://kick-${randomUUID()}/db`
-  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: redis.url, nodeId: name }, {
+  const node = async (name: string): Promise<TestApp> => await buildApp(t, { ...clusterJwtAuth, redis: redis(), nodeId: name }, {
     db: await createDatabase(t, { connectionString: bucket })
   })
   const appA = await node('a')
@@ -131,3 +132,4 @@ t.test('disconnectUser on one instance closes that user\'s sockets on every inst
   t.equal((await bystander.request({ type: 'ping' })).type, 'pong', 'other users stay')
   t.throws(() => appA.app.realtime.disconnectUser('' as string), TypeError)
 })
+}

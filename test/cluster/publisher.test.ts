@@ -5,18 +5,20 @@ import { attachPublisher, InvalidOptionError } from '../../src/index.js'
 import { buildApp } from '../helpers/app.js'
 import { createDatabase } from '../helpers/db.js'
 import { startRedis } from '../helpers/redis.js'
+import { REDIS_KINDS, startRedisTarget } from '../helpers/redis-target.js'
 
-t.test('attachPublisher: a worker that serves no sockets forwards its writes to every instance', async (t) => {
-  const redis = await startRedis(t)
+for (const kind of REDIS_KINDS) {
+t.test(`${kind}: attachPublisher: a worker that serves no sockets forwards its writes to every instance`, async (t) => {
+  const redis = await startRedisTarget(t, kind)
   const bucket = `memory://worker-${randomUUID()}/db`
-  const server = await buildApp(t, { redis: redis.url }, { db: await createDatabase(t, { connectionString: bucket }) })
+  const server = await buildApp(t, { redis: redis() }, { db: await createDatabase(t, { connectionString: bucket }) })
   const client = await server.client()
   await client.request({ type: 'subscribe', resource: 'users' })
   await server.db.resources.users!.insert({ id: 'u0', name: 'from the server', password: 'p0' })
   const fromServer = await client.waitType('event')
 
   const workerDb = await createDatabase(t, { connectionString: bucket })
-  const publisher = await attachPublisher(workerDb, { redis: redis.url, resources: ['users'] })
+  const publisher = await attachPublisher(workerDb, { redis: redis(), resources: ['users'] })
   t.teardown(async () => { await publisher.close() })
   await workerDb.resources.users!.insert({ id: 'u1', name: 'from the worker', password: 'secret' })
   await workerDb.resources.users!.update('u1', { name: 'renamed by the worker' })
@@ -34,6 +36,7 @@ t.test('attachPublisher: a worker that serves no sockets forwards its writes to 
   const next = await client.waitType('event')
   t.equal(next.data.id, 'u3', 'a closed publisher forwards nothing')
 })
+}
 
 t.test('attachPublisher refuses bad options with a coded error', async (t) => {
   const db = await createDatabase(t)
