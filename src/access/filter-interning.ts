@@ -86,15 +86,19 @@ function freezeFilter (filter: Filter): Filter {
   return Object.freeze(filter)
 }
 
-/** The same compiled filter, rebuilt from copies and frozen through (conditions, paths, tests). */
+/**
+ * The same compiled filter, rebuilt from copies and frozen: the filter and its values, each
+ * condition and its test. Two arrays are left unfrozen, `conditions` and each condition's
+ * `segments`: V8 iterates frozen arrays markedly slower (matchesFilter took 1.2–2× as long in a
+ * micro-benchmark), they are read on every event, and they never leave `access/` and `hub/`,
+ * where their types are `readonly` (a write does not compile).
+ */
 function frozenCompiled (source: CompiledFilter, forced: CompiledFilter | undefined): CompiledFilter {
   const compiled = compileFilter(freezeFilter(copyFilter(source.filter)), source.impossible)
   for (const condition of compiled.conditions) {
-    Object.freeze(condition.segments)
     Object.freeze(condition.test)
     Object.freeze(condition)
   }
-  Object.freeze(compiled.conditions)
   return Object.freeze(forced === undefined ? compiled : { ...compiled, forced })
 }
 
