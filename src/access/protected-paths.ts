@@ -11,7 +11,8 @@ function reaches (key: readonly string[], i: number, path: readonly string[], j:
   if (j === path.length) return true
   if (i === key.length) return false
   const index = INDEX.test(key[i] as string)
-  if (key[i] === path[j] && reaches(key, i + 1, path, j + 1)) return true
+  // Case-insensitively: s3db lowercases the names it flattens (`Profile.PIN` is `profile_pin`).
+  if ((key[i] as string).toLowerCase() === (path[j] as string).toLowerCase() && reaches(key, i + 1, path, j + 1)) return true
   return index && reaches(key, i + 1, path, j)
 }
 

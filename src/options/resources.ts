@@ -1,4 +1,5 @@
 import { sealedAttributes } from '../records/attribute-types.js'
+import { withStoredNames } from '../records/stored-names.js'
 import { createProjector } from '../access/projection.js'
 import { defineVersioner } from '../records/version.js'
 import type { GuardResult, PublishAuth, ResolvedResource, ResourceGuards } from '../access/resource.js'
@@ -60,9 +61,9 @@ export function resolveResource (name: string, config: unknown, database: Databa
   // s3db `secret*` attributes (encrypted at rest, handed out as ciphertext by some write paths:
   // update's result and event) and `password` ones (bcrypt hashes): no payload or filter could
   // treat them consistently or safely, so they never travel over the socket, either way.
-  const encryptedFields = withFlattenedNames(sealedAttributes(resource))
-  serverOnlyFields.push(...withFlattenedNames(serverOnlyFields), ...encryptedFields)
-  const protectedFields = [...new Set([...serverOnlyFields, ...withFlattenedNames(writeOnly)])]
+  const encryptedFields = withStoredNames(sealedAttributes(resource), resource)
+  serverOnlyFields.push(...withStoredNames(serverOnlyFields, resource), ...encryptedFields)
+  const protectedFields = [...new Set([...serverOnlyFields, ...withStoredNames(writeOnly, resource)])]
   const clientIds = options.clientIds ?? DEFAULTS.resource.clientIds
   if (typeof clientIds !== 'boolean') fail(`resources.${name}.clientIds must be a boolean`)
   const events = options.events === undefined ? [...CHANGE_TYPES] : stringList(options.events, `resources.${name}.events`)
@@ -93,15 +94,4 @@ export function resolveResource (name: string, config: unknown, database: Databa
     publishAuth: publishAuth as PublishAuth | null,
     project
   }
-}
-
-/**
- * `paths` and, for each nested one, the name s3db 19.5.10 gives it in records when the parent is
- * declared in long form (`{type: 'object', props: {pin: …}}` comes back as `profile_pin`: segments
- * joined by `_`, lowercased), so a protected or sealed path is removed under both names.
- */
-function withFlattenedNames (paths: readonly string[]): string[] {
-  const out = new Set(paths)
-  for (const path of paths) if (path.includes('.')) out.add(path.split('.').join('_').toLowerCase())
-  return [...out]
 }

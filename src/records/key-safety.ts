@@ -27,6 +27,10 @@ export function keySegmentProblem (value: string): string | null {
   if (value.includes('/') || value.includes('\\')) return 'must not contain "/" or "\\"'
   if (value.includes('..')) return 'must not contain ".."'
   if (CONTROL.test(value)) return 'must not contain control characters'
+  // Trimmed by s3db (partition values) or by file systems (Windows drops trailing spaces and
+  // dots), such a value would name another object than the one it was checked as.
+  if (value.trim() !== value) return 'must not start or end with whitespace'
+  if (value.endsWith('.')) return 'must not end with "."'
   if (RESERVED_SUFFIX.test(value)) return 'must not end with ".meta.json"'
   return null
 }

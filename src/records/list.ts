@@ -4,6 +4,7 @@ import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { RecordData, ResourceLike } from '../types.js'
 import { isNotFound } from '../util/not-found.js'
 import { isPlainObject, readPath, splitPath } from '../util/paths.js'
+import { storedKeyName } from '../util/stored-key-name.js'
 import { keySegmentProblem, requirePartitionValue } from './key-safety.js'
 
 export interface ListPage {
@@ -40,7 +41,11 @@ function partitionsOf (resource: ResourceLike): Record<string, { fields: Record<
 export function requireSafePartitionValues (resource: ResourceLike, record: RecordData): void {
   for (const definition of Object.values(partitionsOf(resource))) {
     for (const field of Object.keys(definition.fields)) {
-      requirePartitionValue(readPath(record, splitPath(field)), `/data/${field.replace(/\./g, '/')}`)
+      const pointer = `/data/${field.replace(/\./g, '/')}`
+      requirePartitionValue(readPath(record, splitPath(field)), pointer)
+      // A nested field comes back from s3db under its stored name (`org.id` as `org_id`).
+      const stored = storedKeyName(field)
+      if (stored !== field) requirePartitionValue(record[stored], pointer)
     }
   }
 }

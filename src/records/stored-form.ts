@@ -1,6 +1,7 @@
 import { ErrorCodes, ProtocolError } from '../errors.js'
 import type { RecordData, ResourceLike } from '../types.js'
 import { isPlainObject } from '../util/paths.js'
+import { storedKeyName } from '../util/stored-key-name.js'
 import { canonicalJson } from './version.js'
 
 /*
@@ -89,7 +90,8 @@ export async function storedForm (resource: ResourceLike, record: RecordData): P
     const stored: RecordData = {}
     for (const [key, value] of Object.entries(mapped)) {
       const header = throughMetadata(value)
-      if (header !== undefined) stored[key] = header
+      // As s3db's client writes it: renamed, and a later key of the same name wins.
+      if (header !== undefined) stored[storedKeyName(key)] = header
     }
     back = await schema.unmapper(stored)
   } catch {

@@ -83,7 +83,11 @@ export async function handleList (ctx: RequestContext, message: ListMessage): Pr
 async function requireWritable (ctx: RequestContext, resource: ResolvedResource, sent: RecordData, after: RecordData, message: string): Promise<void> {
   requireSafePartitionValues(resource.resource, after)
   const stored = await storedForm(resource.resource, after)
-  if (stored !== null) requireSurvivesStorage(resource.resource, sent, stored)
+  if (stored !== null) {
+    requireSurvivesStorage(resource.resource, sent, stored)
+    // The values s3db will put in the key: trimmed by its validator, renamed fields included.
+    requireSafePartitionValues(resource.resource, stored.record)
+  }
   await requireInsideForced(ctx, resource, after, message, stored)
 }
 
@@ -162,7 +166,7 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
     const existing = await readVisible(ctx, resource, message.id)
     if (message.ifVersion !== undefined) {
       requireExclusive(exclusive)
-      requireVersion(resource, existing, message.ifVersion)
+      await requireVersion(ctx, resource, existing, message.ifVersion)
     }
     const merged = mergeUpdate(existing, data)
     requireNoServerOnlyWrite(resource, data, replacedPaths(data))
@@ -177,13 +181,16 @@ export async function handleUpdate (ctx: RequestContext, message: UpdateMessage)
 /**
  * `ifVersion`: the record, as this caller sees it, must still be the one that version names.
  * Otherwise CONFLICT with the current version and record, so the client can merge and retry
- * without another read. Only visible records get here (readVisible answered NOT_FOUND else).
+ * without another read. Only visible records get here (readVisible answered NOT_FOUND else);
+ * a caller the `get` guard refuses this record gets the CONFLICT without them (no read by the
+ * back door: the version is a fingerprint of the record, an oracle for guesses).
  */
-function requireVersion (resource: ResolvedResource, existing: RecordData, ifVersion: string): void {
+async function requireVersion (ctx: RequestContext, resource: ResolvedResource, existing: RecordData, ifVersion: string): Promise<void> {
   const version = versionOf(resource.project, existing)
-  if (version !== ifVersion) {
-    throw new ProtocolError(ErrorCodes.CONFLICT, 'The record changed since that version; nothing was written', { version, data: resource.project(existing) })
-  }
+  if (version === ifVersion) return
+  const message = 'The record changed since that version; nothing was written'
+  const readable = await requireAllowed(resource, 'get', ctx.log, ctx.connection.user, { id: String(existing.id) }).then(() => true, () => false)
+  throw new ProtocolError(ErrorCodes.CONFLICT, message, readable ? { version, data: resource.project(existing) } : undefined)
 }
 
 /**

@@ -20,9 +20,18 @@ function sameEvents (a: ReadonlySet<ChangeType>, b: ReadonlySet<ChangeType>): bo
 
 /** Longest dot path a client filter may name: the same bound as a `fields` path (client-schemas.ts). */
 export const MAX_FILTER_PATH_LENGTH = 256
+/**
+ * Largest filter, as JSON (UTF-8 bytes): a subscription keeps its filter for its lifetime, so
+ * without a cap one socket could hold hundreds of MB in `$in` strings (100 subscriptions × 100
+ * values × 9 KB).
+ */
+export const MAX_FILTER_BYTES = 16 * 1024
 
 export function parseFilter (input: unknown): Filter {
   const normalized = normalizeFilter(input)
+  if (!('error' in normalized) && Buffer.byteLength(JSON.stringify(normalized.filter)) > MAX_FILTER_BYTES) {
+    throw new ProtocolError(ErrorCodes.INVALID_REQUEST, `filter is larger than ${MAX_FILTER_BYTES} bytes (as JSON)`, { field: '/filter' })
+  }
   if ('error' in normalized) throw new ProtocolError(ErrorCodes.INVALID_REQUEST, normalized.error, { field: normalized.field })
   for (const path of Object.keys(normalized.filter)) {
     // The path itself is not echoed whole: it may be most of a frame.

@@ -1,0 +1,69 @@
+import type { ResourceLike } from '../types.js'
+import { isPlainObject } from '../util/paths.js'
+import { storedKeyName } from '../util/stored-key-name.js'
+
+/*
+ * One stored field, several names. s3db 19.5.10 writes a field its mapper did not shorten (a
+ * field of a long-form object, `profile: {type: 'object', props: {pin}}`, or of an `any` value)
+ * under its stored key name (`profile_pin`, see storedKeyName) and reads it back under that name,
+ * while events and write results still carry the nested form (`profile.pin`). A protected path
+ * must therefore hide the field under every name it has: the dot path, the stored name, and the
+ * dot paths whose stored name it is.
+ */
+
+/** Underscores tried as dots per name (2^n variants), so a long name cannot blow up. */
+const MAX_SPLIT_UNDERSCORES = 6
+
+/** The nested fields of an attribute definition (long form or shorthand), or null for a leaf. */
+function nestedFields (def: unknown): Record<string, unknown> | null {
+  if (!isPlainObject(def)) return null
+  if (def.type === 'object' && isPlainObject(def.props)) return def.props
+  return typeof def.type === 'string' ? null : def
+}
+
+function declaredPaths (attributes: Record<string, unknown>, prefix: string, out: string[]): void {
+  for (const [key, def] of Object.entries(attributes)) {
+    if (key.includes('$$')) continue
+    const path = prefix + key
+    out.push(path)
+    const nested = nestedFields(def)
+    if (nested !== null) declaredPaths(nested, `${path}.`, out)
+  }
+}
+
+/** Every way to read some of `text`'s underscores as dots (at most 2^MAX_SPLIT_UNDERSCORES). */
+function dottings (text: string): string[] {
+  const parts = text.split('_')
+  if (parts.length - 1 > MAX_SPLIT_UNDERSCORES) return [text]
+  let out = [parts[0] as string]
+  for (const part of parts.slice(1)) out = out.flatMap((head) => [`${head}_${part}`, `${head}.${part}`])
+  return out
+}
+
+/**
+ * `paths` with every other name of the same stored fields: for `profile.pin`, `profile_pin`;
+ * for `profile_pin`, `profile.pin` when `profile` is declared (long form or a free-form value);
+ * for a whole long-form object, the stored names of its declared fields.
+ */
+export function withStoredNames (paths: readonly string[], resource: ResourceLike): string[] {
+  const attributes = resource.attributes ?? resource.config?.attributes
+  const declared: string[] = []
+  if (isPlainObject(attributes)) declaredPaths(attributes, '', declared)
+  const topLevel = new Set(declared.filter((path) => !path.includes('.')))
+  const out = new Set(paths)
+  for (const path of paths) {
+    const stored = storedKeyName(path)
+    out.add(stored)
+    for (const other of declared) {
+      if (storedKeyName(other) === stored) out.add(other)
+      if (other.startsWith(`${path}.`)) out.add(storedKeyName(other))
+    }
+    if (path.includes('.')) continue
+    // `profile_pin` of a free-form `profile` (an `any` holding {pin}) is `profile.pin` in events.
+    for (const dotted of dottings(path)) {
+      const first = dotted.split('.')[0] as string
+      if (dotted !== path && topLevel.has(first)) out.add(dotted)
+    }
+  }
+  return [...out]
+}
