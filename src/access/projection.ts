@@ -1,5 +1,5 @@
 import type { RecordData } from '../types.js'
-import { storedKeyName } from '../util/stored-key-name.js'
+import { flattenedUnderProtected, protectedNames, type ProtectedNames } from './protected-paths.js'
 import { buildPathTree, type PathTree } from '../util/path-tree.js'
 
 /** Removes fields from records before they leave the server, without touching the original. */
@@ -21,31 +21,16 @@ function isTimestampArtifact (key: string, declared: ReadonlySet<string>): boole
 }
 
 
-/**
- * What a projector knows: the protected paths as a tree (matched exactly, or lowercased: s3db
- * lowercases the names it flattens), and their stored names (see records/stored-names.ts).
- */
+/** What a projector knows: the protected paths as a tree (matched exactly, or lowercased: s3db
+ * lowercases the names it flattens), and the names for the flattening rule. */
 interface Rules {
   readonly tree: PathTree
   readonly empty: boolean
-  /** Stored names of the protected paths: an undeclared top-level key at or under one is theirs. */
-  readonly stored: readonly string[]
-  readonly declared: ReadonlySet<string> | null
+  readonly names: ProtectedNames
 }
 
 function ruleFor (tree: PathTree, key: string): PathTree | true | undefined {
   return tree[key] ?? tree[key.toLowerCase()]
-}
-
-/**
- * A top-level key the resource does not declare is a field s3db flattened (`profile_pin` of a
- * long-form or free-form `profile`): protected when a protected path's stored name is it or
- * contains it (`profile` protected whole).
- */
-function flattenedProtected (key: string, rules: Rules): boolean {
-  if (key === 'id' || rules.declared === null || rules.declared.has(key) || rules.stored.length === 0) return false
-  const name = storedKeyName(key)
-  return rules.stored.some((stored) => name === stored || name.startsWith(`${stored}_`))
 }
 
 /** An array under a protected path: each element loses the same protected leaves. */
@@ -65,7 +50,7 @@ function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean, rule
   const out: RecordData = {}
   for (const key of Object.keys(value)) {
     if (topLevel && rules !== null) {
-      if (isInternalKey(key) || (rules.declared !== null && isTimestampArtifact(key, rules.declared)) || flattenedProtected(key, rules)) continue
+      if (isInternalKey(key) || (rules.names.declared !== null && isTimestampArtifact(key, rules.names.declared)) || flattenedUnderProtected(key, rules.names)) continue
     }
     const rule = rules?.empty === true ? undefined : ruleFor(tree, key)
     if (rule === true) continue
@@ -83,6 +68,6 @@ function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean, rule
  */
 export function createProjector (protectedPaths: readonly string[], declared: ReadonlySet<string> | null = null): Projector {
   const tree = buildPathTree([...protectedPaths, ...protectedPaths.map((path) => path.toLowerCase())])
-  const rules: Rules = { tree, empty: protectedPaths.length === 0, stored: [...new Set(protectedPaths.map(storedKeyName))], declared }
+  const rules: Rules = { tree, empty: protectedPaths.length === 0, names: protectedNames(protectedPaths, declared) }
   return (record) => copyWithout(record, tree, true, rules)
 }

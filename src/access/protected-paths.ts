@@ -1,4 +1,5 @@
 import { isPlainObject } from '../util/paths.js'
+import { storedKeyName } from '../util/stored-key-name.js'
 
 const INDEX = /^\d+$/
 
@@ -14,6 +15,39 @@ function reaches (key: readonly string[], i: number, path: readonly string[], j:
   // Case-insensitively: s3db lowercases the names it flattens (`Profile.PIN` is `profile_pin`).
   if ((key[i] as string).toLowerCase() === (path[j] as string).toLowerCase() && reaches(key, i + 1, path, j + 1)) return true
   return index && reaches(key, i + 1, path, j)
+}
+
+/**
+ * A resource's protected paths with what the flattening rule needs (see records/stored-names.ts):
+ * their stored names, and the resource's declared top-level attributes.
+ */
+export interface ProtectedNames {
+  readonly paths: readonly string[]
+  readonly stored: readonly string[]
+  readonly declared: ReadonlySet<string> | null
+}
+
+export function protectedNames (paths: readonly string[], declared: ReadonlySet<string> | null): ProtectedNames {
+  return { paths, stored: [...new Set(paths.map(storedKeyName))], declared }
+}
+
+/**
+ * A top-level key the resource does not declare is a field s3db flattened (`profile_pin` of a
+ * long-form or free-form `profile`): protected when a protected path's stored name is it or
+ * contains it (`profile` protected whole hides `profile_pin`, `profile.a` hides `profile_a_b`).
+ */
+export function flattenedUnderProtected (key: string, names: ProtectedNames): boolean {
+  if (key === 'id' || names.declared === null || names.declared.has(key) || names.stored.length === 0) return false
+  const name = storedKeyName(key)
+  return names.stored.some((stored) => name === stored || name.startsWith(`${stored}_`))
+}
+
+/** The protected path `path` reaches (a filter key, say), under any name s3db gives it; or null. */
+export function protectedPathOf (path: string, names: ProtectedNames): string | null {
+  const reached = protectedPathReached(path, names.paths)
+  if (reached !== null) return reached
+  const first = path.split('.')[0] as string
+  return flattenedUnderProtected(first, names) ? first : null
 }
 
 /** The protected path that `path` (a filter key, for example) reaches, through any index; or null. */
@@ -35,6 +69,11 @@ function collect (value: unknown, segments: readonly string[], at: number, out: 
   if (!isPlainObject(value)) return
   const key = segments[at] as string
   if (Object.prototype.hasOwnProperty.call(value, key)) collect(value[key], segments, at + 1, out)
+  // Other letter cases of the key name the same field once s3db flattens it (`PIN` as `pin`).
+  const lower = key.toLowerCase()
+  for (const other of Object.keys(value)) {
+    if (other !== key && other.toLowerCase() === lower) collect(value[other], segments, at + 1, out)
+  }
 }
 
 export function valuesAt (record: unknown, path: string): unknown[] {
@@ -49,7 +88,7 @@ export function valuesAt (record: unknown, path: string): unknown[] {
  */
 function onOneLine (replaced: readonly string[], i: number, path: readonly string[], j: number): boolean {
   if (i === replaced.length || j === path.length) return true
-  if (replaced[i] === path[j] && onOneLine(replaced, i + 1, path, j + 1)) return true
+  if ((replaced[i] as string).toLowerCase() === (path[j] as string).toLowerCase() && onOneLine(replaced, i + 1, path, j + 1)) return true
   return INDEX.test(replaced[i] as string) && onOneLine(replaced, i + 1, path, j)
 }
 

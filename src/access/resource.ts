@@ -1,5 +1,6 @@
 import type { ChangeType, Filter, RealtimeUser, RecordData, ResourceLike } from '../types.js'
 import type { Projector } from './projection.js'
+import type { ProtectedNames } from './protected-paths.js'
 
 type MaybePromise<T> = T | Promise<T>
 
@@ -31,6 +32,8 @@ export interface ResolvedResource {
   readonly roles: readonly string[] | null
   /** Everything projected away: `protected` plus `writeOnly`. */
   readonly protectedFields: readonly string[]
+  /** `protectedFields` with what finds them under the names s3db flattens them to (filters, inspector). */
+  readonly protectedNames: ProtectedNames
   /** Protected fields clients may not write: `protected` minus `writeOnly`, plus `secret` attributes. */
   readonly serverOnlyFields: readonly string[]
   /** s3db `secret*` and `password` attributes (also protected and server-only): no filter may reach them, a guard's neither. */

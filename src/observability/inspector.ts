@@ -1,5 +1,5 @@
 import { userRoles } from '../access/access.js'
-import { protectedPathReached } from '../access/protected-paths.js'
+import { protectedNames, protectedPathOf, type ProtectedNames } from '../access/protected-paths.js'
 import type { ChannelService } from '../channels/service.js'
 import type { ChannelType } from '../channels/types.js'
 import type { Connection, Subscription } from '../connection/connection.js'
@@ -136,15 +136,17 @@ function bounded (value: unknown, depth = 0): unknown {
   return value
 }
 
+const NO_PROTECTED = protectedNames([], null)
+
 /**
  * The filter as shown: a path that reaches a protected field shows '[protected]' instead of
  * its condition. Client filters on protected paths are refused at subscribe; a guard's forced
  * filter is not, and its values are the server's.
  */
-export function displayFilter (filter: Filter, protectedPaths: readonly string[]): Record<string, unknown> {
+export function displayFilter (filter: Filter, names: ProtectedNames): Record<string, unknown> {
   const shown: Record<string, unknown> = {}
   for (const [path, condition] of Object.entries(filter)) {
-    shown[path] = protectedPaths.length > 0 && protectedPathReached(path, protectedPaths) !== null ? '[protected]' : bounded(condition)
+    shown[path] = names.paths.length > 0 && protectedPathOf(path, names) !== null ? '[protected]' : bounded(condition)
   }
   return shown
 }
@@ -242,7 +244,7 @@ export class Inspector {
   private resource (name: string): InspectedResource {
     const { hub, stream } = this.sources
     const index = hub.indexes.get(name)
-    const protectedPaths = hub.resources.get(name)?.protectedFields ?? []
+    const names = hub.resources.get(name)?.protectedNames ?? NO_PROTECTED
     const top = new TopN<Subscription>(this.limit, (a, b) => b.matched - a.matched || (a.id < b.id ? -1 : 1))
     index?.forEach((subscription) => { top.offer(subscription) })
     const listed = top.items
@@ -257,7 +259,7 @@ export class Inspector {
         subscriptionId: s.id,
         clientId: s.connection.id,
         userId: s.connection.user === null ? null : String(s.connection.user.id),
-        filter: displayFilter(s.filter.filter, protectedPaths),
+        filter: displayFilter(s.filter.filter, names),
         forced: s.filter.forced !== undefined,
         matchesNothing: s.filter.impossible,
         events: [...s.events],

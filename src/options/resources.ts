@@ -1,6 +1,7 @@
 import { sealedAttributes } from '../records/attribute-types.js'
 import { withStoredNames } from '../records/stored-names.js'
 import { createProjector } from '../access/projection.js'
+import { protectedNames } from '../access/protected-paths.js'
 import { defineVersioner } from '../records/version.js'
 import type { GuardResult, PublishAuth, ResolvedResource, ResourceGuards } from '../access/resource.js'
 import { UnknownResourceError } from '../errors.js'
@@ -78,7 +79,8 @@ export function resolveResource (name: string, config: unknown, database: Databa
   }
   const publishAuth = options.publishAuth ?? DEFAULTS.resource.publishAuth
   if (publishAuth !== null && typeof publishAuth !== 'function') stringList(publishAuth, `resources.${name}.publishAuth`)
-  const project = createProjector(protectedFields, new Set(Object.keys(resource.attributes ?? resource.config?.attributes ?? {})))
+  const declared = new Set(Object.keys(resource.attributes ?? resource.config?.attributes ?? {}))
+  const project = createProjector(protectedFields, declared)
   // Versions (`ifVersion`) are fingerprints of the record as seen through this projection.
   defineVersioner(resource, project)
   return {
@@ -86,6 +88,7 @@ export function resolveResource (name: string, config: unknown, database: Databa
     resource,
     roles,
     protectedFields,
+    protectedNames: protectedNames(protectedFields, declared),
     serverOnlyFields: [...new Set(serverOnlyFields)].filter((path) => !writeOnly.includes(path) || encryptedFields.includes(path)),
     encryptedFields,
     clientIds,

@@ -42,8 +42,10 @@ function dottings (text: string): string[] {
 
 /**
  * `paths` with every other name of the same stored fields: for `profile.pin`, `profile_pin`;
- * for `profile_pin`, `profile.pin` when `profile` is declared (long form or a free-form value);
- * for a whole long-form object, the stored names of its declared fields.
+ * for `profile.items.pin`, also `profile_items.pin` (an array inside a flattened value stays
+ * an array under the flattened name); for `profile_pin`, `profile.pin` when `profile` is
+ * declared (long form or a free-form value); for a whole long-form object, the stored names of
+ * its declared fields.
  */
 export function withStoredNames (paths: readonly string[], resource: ResourceLike): string[] {
   const attributes = resource.attributes ?? resource.config?.attributes
@@ -54,6 +56,9 @@ export function withStoredNames (paths: readonly string[], resource: ResourceLik
   for (const path of paths) {
     const stored = storedKeyName(path)
     out.add(stored)
+    // A free-form value flattened down to an array: `profile.items.pin` is in `profile_items`.
+    const segments = path.split('.')
+    for (let k = 2; k < segments.length; k++) out.add(`${storedKeyName(segments.slice(0, k).join('.'))}.${segments.slice(k).join('.')}`)
     for (const other of declared) {
       if (storedKeyName(other) === stored) out.add(other)
       if (other.startsWith(`${path}.`)) out.add(storedKeyName(other))

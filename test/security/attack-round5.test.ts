@@ -143,3 +143,41 @@ t.test('partition values and ids that s3db or a file system would trim are refus
   }
   t.equal((await db.resources.docs!.list()).length, 0, 'nothing stored')
 })
+
+// Sixth round (re-check of the fifth's fixes).
+
+t.test('a whole protected free-form object: filters on the names s3db flattens its fields to are refused too', async (t) => {
+  const { db, as } = await app(t, [{ name: 'people', attributes: { name: 'string|optional', profile: 'any|optional' } } as Definition], { people: { protected: ['profile'] } })
+  await db.resources.people!.insert({ id: 'p', name: 'ann', profile: { pin: '73914', ssn: '123-45-6789' } })
+  const client = await as({ sub: 'u' })
+  const read = await client.request({ type: 'get', resource: 'people', id: 'p' })
+  t.notOk(JSON.stringify(read).includes('73914'), 'the value never leaves')
+  for (const filter of [{ profile_pin: '73914' }, { profile_pin: { $exists: true } }, { PROFILE_SSN: { $gt: '1' } }]) {
+    t.match(await client.request({ type: 'list', resource: 'people', filter }), { code: 'FORBIDDEN' }, JSON.stringify(filter))
+  }
+  t.equal((await client.request({ type: 'list', resource: 'people', filter: { name: 'ann' } })).type, 'data', 'other filters still work')
+})
+
+t.test('a protected path through an array of a flattened object (profile.items.pin, stored as profile_items) is stripped', async (t) => {
+  const { db, as } = await app(t, [{ name: 'people', attributes: { name: 'string|optional', profile: 'any|optional' } } as Definition], { people: { protected: ['profile.items.pin'] } })
+  const client = await as({ sub: 'u' })
+  await client.request({ type: 'subscribe', resource: 'people' })
+  await db.resources.people!.insert({ id: 'p', name: 'ann', profile: { items: [{ pin: '5678', label: 'home' }] } })
+  const event = await client.waitType('event')
+  const read = await client.request({ type: 'get', resource: 'people', id: 'p' })
+  const list = await client.request({ type: 'list', resource: 'people' })
+  for (const [what, payload] of [['event', event], ['get', read], ['list', list]] as const) {
+    t.notOk(JSON.stringify(payload).includes('5678'), `${what}: the pin never leaves`)
+  }
+  t.ok(JSON.stringify(read).includes('home'), 'the rest of the array is sent')
+  t.match(await client.request({ type: 'list', resource: 'people', filter: { 'profile_items.pin': '5678' } }), { code: 'FORBIDDEN' })
+})
+
+t.test('a protected field of a free-form object cannot be written under another letter case', async (t) => {
+  const { db, as } = await app(t, [{ name: 'notes', attributes: { extra: 'object|optional' } } as Definition], { notes: { protected: ['extra.pin'] } })
+  const client = await as({ sub: 'u' })
+  for (const data of [{ extra: { PIN: 'x' } }, { extra: { Pin: 'x', other: 1 } }]) {
+    t.match(await client.request({ type: 'insert', resource: 'notes', data }), { code: 'FORBIDDEN' }, JSON.stringify(data))
+  }
+  t.equal((await db.resources.notes!.list()).length, 0)
+})

@@ -5,6 +5,7 @@ import { combineFilters } from '../../src/access/filter.js'
 import { SubscriptionTable } from '../../src/connection/subscription-table.js'
 import { LocalHub } from '../../src/hub/local-hub.js'
 import { recordingConnection, recordingLog, resourceWithAttributes, subscription } from './doubles.js'
+import { protectedNames } from '../../src/access/protected-paths.js'
 
 function hub (): LocalHub {
   const posts: ResolvedResource = {
@@ -12,6 +13,7 @@ function hub (): LocalHub {
     resource: resourceWithAttributes({ title: 'string' }),
     roles: null,
     protectedFields: [],
+    protectedNames: protectedNames([], null),
     serverOnlyFields: [],
     encryptedFields: [],
     clientIds: false,

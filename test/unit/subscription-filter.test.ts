@@ -5,6 +5,7 @@ import { matchesFilter } from '../../src/access/filter.js'
 import { ErrorCodes, ProtocolError } from '../../src/errors.js'
 import type { RealtimeUser } from '../../src/types.js'
 import { recordingLog, resourceWithAttributes } from './doubles.js'
+import { protectedNames } from '../../src/access/protected-paths.js'
 
 // Taken from the function itself, so the test follows the type wherever options live.
 type ResolvedResource = Parameters<typeof effectiveSubscriptionFilter>[0]
@@ -15,6 +16,7 @@ function resource (guard: ResolvedResource['guard'] = {}, roles: string[] | null
     resource: resourceWithAttributes({ title: 'string' }),
     roles,
     protectedFields: [],
+    protectedNames: protectedNames([], null),
     serverOnlyFields: [],
     encryptedFields: [],
     clientIds: false,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { normalizeFilter, sameFilter } from '../../access/filter.js'
 import { fieldSelection, parseFields, type FieldSelection } from '../../access/field-selection.js'
 import { requireResource } from '../../access/access.js'
-import { protectedPathReached } from '../../access/protected-paths.js'
+import { protectedPathOf } from '../../access/protected-paths.js'
 import { effectiveSubscriptionFilter } from '../../access/subscription-filter.js'
 import { ErrorCodes, ProtocolError } from '../../errors.js'
 import { encodeForSubscription } from '../../hub/fanout.js'
@@ -50,7 +50,7 @@ export function parseFilter (input: unknown): Filter {
 export function parseClientFilter (input: unknown, resource: ResolvedResource): Filter {
   const filter = parseFilter(input)
   for (const path of Object.keys(filter)) {
-    if (protectedPathReached(path, resource.protectedFields) !== null) {
+    if (protectedPathOf(path, resource.protectedNames) !== null) {
       throw new ProtocolError(ErrorCodes.FORBIDDEN, `Filtering on protected field "${path}" is not allowed`, { field: `/filter/${path}` })
     }
   }
