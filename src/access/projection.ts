@@ -1,6 +1,6 @@
 import type { RecordData } from '../types.js'
+import { storedKeyName } from '../util/stored-key-name.js'
 import { flattenedUnderProtected, protectedNames, type ProtectedNames } from './protected-paths.js'
-import { buildPathTree, type PathTree } from '../util/path-tree.js'
 
 /** Removes fields from records before they leave the server, without touching the original. */
 export type Projector = (record: RecordData) => RecordData
@@ -20,54 +20,85 @@ function isTimestampArtifact (key: string, declared: ReadonlySet<string>): boole
   return (key === 'metadata' || key.startsWith('metadata_')) && !declared.has(key)
 }
 
-
-/** What a projector knows: the protected paths as a tree (matched exactly, or lowercased: s3db
- * lowercases the names it flattens), and the names for the flattening rule. */
+/*
+ * Fields are matched by their stored name (records/stored-names.ts): s3db writes `profile.pin`,
+ * `Profile.PIN` and `profile_pin` to one stored key, and a record may hold the field under any
+ * of these spellings (events and update results keep the nested form, reads the flat one). So a
+ * path is walked as the stored name it adds up to (`profile` → `profile_pin`), and a field whose
+ * name is a protected path's stored name is left out, whatever its spelling and nesting.
+ */
 interface Rules {
-  readonly tree: PathTree
-  readonly empty: boolean
   readonly names: ProtectedNames
+  /** Stored names of the protected paths. */
+  readonly stored: ReadonlySet<string>
+  /** Their `_`-prefixes: a walk only descends into fields on the way to one. */
+  readonly prefixes: ReadonlySet<string>
 }
 
-function ruleFor (tree: PathTree, key: string): PathTree | true | undefined {
-  return tree[key] ?? tree[key.toLowerCase()]
+function nameOf (parent: string, key: string): string {
+  const own = storedKeyName(key)
+  return parent === '' ? own : `${parent}_${own}`
 }
 
-/** An array under a protected path: each element loses the same protected leaves. */
-function copyArrayWithout (values: readonly unknown[], tree: PathTree): unknown[] {
+/** An array on the way to a protected path: each element loses the same protected fields. */
+function copyArrayWithout (values: readonly unknown[], at: string, rules: Rules): unknown[] {
   return values.map((element) => {
-    if (Array.isArray(element)) return copyArrayWithout(element, tree)
-    return element !== null && typeof element === 'object' ? copyWithout(element as RecordData, tree, false) : element
+    if (Array.isArray(element)) return copyArrayWithout(element, at, rules)
+    return element !== null && typeof element === 'object' ? copyWithout(element as RecordData, at, rules) : element
   })
 }
 
-/**
- * Copies only what may be sent: top level drops s3db internals and protected fields; nested
- * objects (and the objects inside arrays) on a protected path are copied, never mutated, with
- * their protected leaves removed.
- */
-function copyWithout (value: RecordData, tree: PathTree, topLevel: boolean, rules: Rules | null = null): RecordData {
+/** Copies `value` (whose stored name is `at`) without its protected fields; never mutates it. */
+function copyWithout (value: RecordData, at: string, rules: Rules): RecordData {
   const out: RecordData = {}
   for (const key of Object.keys(value)) {
-    if (topLevel && rules !== null) {
-      if (isInternalKey(key) || (rules.names.declared !== null && isTimestampArtifact(key, rules.names.declared)) || flattenedUnderProtected(key, rules.names)) continue
-    }
-    const rule = rules?.empty === true ? undefined : ruleFor(tree, key)
-    if (rule === true) continue
+    const name = nameOf(at, key)
+    if (rules.stored.has(name)) continue
     const inner = value[key]
-    if (rule === undefined || inner === null || typeof inner !== 'object') out[key] = inner
-    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, rule)
-    else out[key] = copyWithout(inner as RecordData, rule, false)
+    if (inner === null || typeof inner !== 'object' || !rules.prefixes.has(name)) out[key] = inner
+    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, name, rules)
+    else out[key] = copyWithout(inner as RecordData, name, rules)
+  }
+  return out
+}
+
+/** The top level: s3db internals, timestamp bookkeeping and flattened protected fields go too. */
+function copyRecord (record: RecordData, rules: Rules | null, declared: ReadonlySet<string> | null): RecordData {
+  const out: RecordData = {}
+  for (const key of Object.keys(record)) {
+    if (isInternalKey(key) || (declared !== null && isTimestampArtifact(key, declared))) continue
+    if (rules === null) {
+      out[key] = record[key]
+      continue
+    }
+    if (flattenedUnderProtected(key, rules.names)) continue
+    const name = storedKeyName(key)
+    if (rules.stored.has(name)) continue
+    const inner = record[key]
+    if (inner === null || typeof inner !== 'object' || !rules.prefixes.has(name)) out[key] = inner
+    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, name, rules)
+    else out[key] = copyWithout(inner as RecordData, name, rules)
+  }
+  return out
+}
+
+function underscorePrefixes (names: Iterable<string>): Set<string> {
+  const out = new Set<string>()
+  for (const name of names) {
+    for (let i = name.indexOf('_'); i !== -1; i = name.indexOf('_', i + 1)) out.add(name.slice(0, i))
   }
   return out
 }
 
 /**
- * @param declared the resource's declared top-level attributes, when it keeps s3db's timestamp
- *   bookkeeping (see isTimestampArtifact); null: nothing is dropped for that reason.
+ * @param declared the resource's declared top-level attributes: an undeclared top-level key is a
+ *   field s3db flattened (see flattenedUnderProtected) or its timestamp bookkeeping (see
+ *   isTimestampArtifact); null: neither rule applies.
  */
 export function createProjector (protectedPaths: readonly string[], declared: ReadonlySet<string> | null = null): Projector {
-  const tree = buildPathTree([...protectedPaths, ...protectedPaths.map((path) => path.toLowerCase())])
-  const rules: Rules = { tree, empty: protectedPaths.length === 0, names: protectedNames(protectedPaths, declared) }
-  return (record) => copyWithout(record, tree, true, rules)
+  if (protectedPaths.length === 0) return (record) => copyRecord(record, null, declared)
+  const names = protectedNames(protectedPaths, declared)
+  const stored = new Set(names.stored)
+  const rules: Rules = { names, stored, prefixes: underscorePrefixes(stored) }
+  return (record) => copyRecord(record, rules, declared)
 }

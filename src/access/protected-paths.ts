@@ -18,36 +18,70 @@ function reaches (key: readonly string[], i: number, path: readonly string[], j:
 }
 
 /**
- * A resource's protected paths with what the flattening rule needs (see records/stored-names.ts):
- * their stored names, and the resource's declared top-level attributes.
+ * A resource's protected paths with what the stored-name rules need (see records/stored-names.ts):
+ * their stored names, and the resource's declared top-level attributes and theirs.
  */
 export interface ProtectedNames {
   readonly paths: readonly string[]
-  readonly stored: readonly string[]
+  readonly stored: ReadonlySet<string>
   readonly declared: ReadonlySet<string> | null
+  readonly declaredStored: readonly string[]
 }
 
 export function protectedNames (paths: readonly string[], declared: ReadonlySet<string> | null): ProtectedNames {
-  return { paths, stored: [...new Set(paths.map(storedKeyName))], declared }
+  return {
+    paths,
+    stored: new Set(paths.map((path) => storedName(path.split('.')))),
+    declared,
+    declaredStored: declared === null ? [] : [...declared].map(storedKeyName)
+  }
+}
+
+/** The stored name a path adds up to (`Profile.PIN` → `profile_pin`), array indexes skipped or not. */
+function storedName (segments: readonly string[], skipIndexes = false): string {
+  let name = ''
+  for (const segment of segments) {
+    if (skipIndexes && INDEX.test(segment)) continue
+    name = name === '' ? storedKeyName(segment) : `${name}_${storedKeyName(segment)}`
+  }
+  return name
+}
+
+/** Whether some leading part of `segments` adds up to a protected stored name. */
+function reachesStored (segments: readonly string[], stored: ReadonlySet<string>, skipIndexes: boolean): boolean {
+  let name = ''
+  for (const segment of segments) {
+    if (skipIndexes && INDEX.test(segment)) continue
+    name = name === '' ? storedKeyName(segment) : `${name}_${storedKeyName(segment)}`
+    if (stored.has(name)) return true
+  }
+  return false
 }
 
 /**
  * A top-level key the resource does not declare is a field s3db flattened (`profile_pin` of a
  * long-form or free-form `profile`): protected when a protected path's stored name is it or
- * contains it (`profile` protected whole hides `profile_pin`, `profile.a` hides `profile_a_b`).
+ * contains it (`profile` protected whole hides `profile_pin`, `profile.a` hides `profile_a_b`),
+ * unless a declared attribute with a longer name contains it (`profile_settings_theme` belongs to
+ * a declared `profile_settings`, not to a protected `profile`).
  */
 export function flattenedUnderProtected (key: string, names: ProtectedNames): boolean {
-  if (key === 'id' || names.declared === null || names.declared.has(key) || names.stored.length === 0) return false
+  if (key === 'id' || names.declared === null || names.declared.has(key) || names.stored.size === 0) return false
   const name = storedKeyName(key)
-  return names.stored.some((stored) => name === stored || name.startsWith(`${stored}_`))
+  const under = (owner: string): boolean => name === owner || name.startsWith(`${owner}_`)
+  let longest = -1
+  for (const stored of names.stored) if (stored.length > longest && under(stored)) longest = stored.length
+  if (longest < 0) return false
+  return !names.declaredStored.some((owner) => owner.length > longest && under(owner))
 }
 
 /** The protected path `path` reaches (a filter key, say), under any name s3db gives it; or null. */
 export function protectedPathOf (path: string, names: ProtectedNames): string | null {
   const reached = protectedPathReached(path, names.paths)
   if (reached !== null) return reached
-  const first = path.split('.')[0] as string
-  return flattenedUnderProtected(first, names) ? first : null
+  const segments = path.split('.')
+  if (reachesStored(segments, names.stored, false) || reachesStored(segments, names.stored, true)) return path
+  return flattenedUnderProtected(segments[0] as string, names) ? segments[0] as string : null
 }
 
 /** The protected path that `path` (a filter key, for example) reaches, through any index; or null. */
@@ -105,6 +139,35 @@ export function protectedPathWritten (data: unknown, replaced: ReadonlyArray<rea
     if (valuesAt(data, path).length > 0) return path
     const segments = path.split('.')
     if (replaced.some((r) => onOneLine(r, 0, segments, 0))) return path
+  }
+  // Under any spelling that adds up to a protected stored name (`pin: {code}` for `pin_code`),
+  // or replacing a value that holds one (a free-form `profile` for `profile_settings`).
+  if (paths.length === 0) return null
+  const stored = new Set(paths.map((path) => storedName(path.split('.'))))
+  const written = writtenStored(data, '', stored)
+  if (written !== null) return written
+  for (const r of replaced) {
+    const name = storedName(r, true)
+    for (const owner of stored) if (owner === name || owner.startsWith(`${name}_`)) return r.join('.')
+  }
+  return null
+}
+
+/** The first path of `data` whose stored name (from `at`) is a protected one, or null. */
+function writtenStored (value: unknown, at: string, stored: ReadonlySet<string>): string | null {
+  if (Array.isArray(value)) {
+    for (const element of value) {
+      const found = writtenStored(element, at, stored)
+      if (found !== null) return found
+    }
+    return null
+  }
+  if (!isPlainObject(value)) return null
+  for (const [key, inner] of Object.entries(value)) {
+    const name = at === '' ? storedKeyName(key) : `${at}_${storedKeyName(key)}`
+    if (stored.has(name)) return key
+    const found = writtenStored(inner, name, stored)
+    if (found !== null) return `${key}.${found}`
   }
   return null
 }

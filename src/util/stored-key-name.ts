@@ -1,3 +1,7 @@
+/** Names already converted (field names repeat endlessly); cleared when it grows past this. */
+const CACHE_LIMIT = 10_000
+const cache = new Map<string, string>()
+
 /**
  * The name s3db's clients (S3, memory, file) give a metadata key when they write it: anything
  * but letters, digits, `-` and `_` becomes `_`, and it is lowercased. Declared attributes travel
@@ -6,5 +10,11 @@
  * (`org_id`), where it can land on another attribute.
  */
 export function storedKeyName (key: string): string {
-  return key.replace(/[^a-zA-Z0-9\-_]/g, '_').toLowerCase()
+  let name = cache.get(key)
+  if (name === undefined) {
+    name = key.replace(/[^a-zA-Z0-9\-_]/g, '_').toLowerCase()
+    if (cache.size >= CACHE_LIMIT) cache.clear()
+    cache.set(key, name)
+  }
+  return name
 }

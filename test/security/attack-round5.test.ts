@@ -181,3 +181,57 @@ t.test('a protected field of a free-form object cannot be written under another 
   }
   t.equal((await db.resources.notes!.list()).length, 0)
 })
+
+// Seventh round: one stored field, spelled differently in the protected path and in the data.
+
+t.test('a protected path is matched by the stored name it adds up to, however the data nests it (profile.pin_code vs profile: {pin: {code}})', async (t) => {
+  const { db, as } = await app(t, [{ name: 'people', attributes: { name: 'string|optional', profile: 'any|optional', cfg: 'any|optional' } } as Definition], {
+    people: { protected: ['profile.pin_code', 'cfg.api.key'] }
+  })
+  const people = db.resources.people!
+  await people.insert({ id: 'p', name: 'ann', profile: { pin: { code: 'S3CR-1' } }, cfg: { api_key: 'K3Y-1' } })
+  const plain = await as({ sub: 'u' })
+  const delta = await as({ sub: 'd' })
+  const subscribed = await plain.request({ type: 'subscribe', resource: 'people' })
+  await delta.request({ type: 'subscribe', resource: 'people', delta: true })
+  await people.update('p', { name: 'ann 2', profile: { pin: { code: 'S3CR-2' } }, cfg: { api_key: 'K3Y-2' } })
+  const event = await plain.waitType('event')
+  const change = await delta.waitType('event')
+  const read = await plain.request({ type: 'get', resource: 'people', id: 'p' })
+  const list = await plain.request({ type: 'list', resource: 'people' })
+  const again = await as({ sub: 'r' })
+  await again.request({ type: 'subscribe', resource: 'people', since: subscribed.seq, epoch: subscribed.epoch })
+  const replayed = await again.waitType('event')
+  for (const [what, payload] of [['event', event], ['delta', change], ['get', read], ['list', list], ['replay', replayed]] as const) {
+    const text = JSON.stringify(payload)
+    t.notOk(text.includes('S3CR') || text.includes('K3Y'), `${what}: no protected value`)
+  }
+  t.ok(JSON.stringify(read).includes('ann 2'), 'the rest is sent')
+  for (const path of ['profile.pin.code', 'profile.pin_code', 'profile_pin_code', 'cfg.api_key', 'cfg_api_key', 'cfg.api.key']) {
+    t.match(await plain.request({ type: 'list', resource: 'people', filter: { [path]: { $prefix: 'S' } } }), { code: 'FORBIDDEN' }, `no filter on ${path}`)
+  }
+})
+
+t.test('a declared attribute whose name extends a protected one stays readable (profile_settings next to protected profile)', async (t) => {
+  const { db, as } = await app(t, [{
+    name: 'people',
+    attributes: { profile: 'any|optional', profile_settings: 'any|optional', email: 'string|optional', email_prefs: 'any|optional' }
+  } as Definition], { people: { protected: ['profile', 'email'] } })
+  await db.resources.people!.insert({ id: 'p', profile: { pin: '1' }, profile_settings: { theme: 'dark' }, email: 'a@b.c', email_prefs: { digest: 'weekly' } })
+  const client = await as({ sub: 'u' })
+  const read = await client.request({ type: 'get', resource: 'people', id: 'p' })
+  const text = JSON.stringify(read.data)
+  t.ok(text.includes('dark') && text.includes('weekly'), 'the declared attributes\' fields are sent')
+  t.notOk(text.includes('a@b.c') || text.includes('"pin"') || text.includes('profile_pin'), 'the protected ones are not')
+  t.equal((await client.request({ type: 'list', resource: 'people', filter: { profile_settings_theme: 'dark' } })).type, 'data', 'and can be filtered on')
+})
+
+t.test('a protected field cannot be written under a spelling that adds up to its stored name', async (t) => {
+  const { db, as } = await app(t, [{ name: 'notes', attributes: { extra: 'object|optional' } } as Definition], { notes: { protected: ['extra.pin_code'] } })
+  const client = await as({ sub: 'u' })
+  for (const data of [{ extra: { pin: { code: 'x' } } }, { extra: { 'PIN CODE': 'x' } }, { extra: { Pin_Code: 'x' } }]) {
+    const reply = await client.request({ type: 'insert', resource: 'notes', data })
+    t.equal(reply.code, 'FORBIDDEN', JSON.stringify(data))
+  }
+  t.equal((await db.resources.notes!.list()).length, 0)
+})
