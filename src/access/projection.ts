@@ -48,16 +48,23 @@ function copyArrayWithout (values: readonly unknown[], at: string, rules: Rules)
   })
 }
 
-/** Copies `value` (whose stored name is `at`) without its protected fields; never mutates it. */
+const INDEX = /^\d+$/
+
+/**
+ * Copies `value` (whose stored name is `at`) without its protected fields; never mutates it. A
+ * number key may stand for an array index (s3db reads `{0: …, 1: …}` back as an array), which
+ * protected paths leave out: both readings are followed.
+ */
 function copyWithout (value: RecordData, at: string, rules: Rules): RecordData {
   const out: RecordData = {}
   for (const key of Object.keys(value)) {
     const name = nameOf(at, key)
     if (rules.stored.has(name)) continue
     const inner = value[key]
-    if (inner === null || typeof inner !== 'object' || !rules.prefixes.has(name)) out[key] = inner
-    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, name, rules)
-    else out[key] = copyWithout(inner as RecordData, name, rules)
+    const via = rules.prefixes.has(name) ? name : INDEX.test(key) && at !== '' && rules.prefixes.has(at) ? at : null
+    if (inner === null || typeof inner !== 'object' || via === null) out[key] = inner
+    else if (Array.isArray(inner)) out[key] = copyArrayWithout(inner, via, rules)
+    else out[key] = copyWithout(inner as RecordData, via, rules)
   }
   return out
 }
@@ -94,10 +101,11 @@ function underscorePrefixes (names: Iterable<string>): Set<string> {
  * @param declared the resource's declared top-level attributes: an undeclared top-level key is a
  *   field s3db flattened (see flattenedUnderProtected) or its timestamp bookkeeping (see
  *   isTimestampArtifact); null: neither rule applies.
+ * @param flattening the declared attributes s3db may flatten (records/stored-names.ts).
  */
-export function createProjector (protectedPaths: readonly string[], declared: ReadonlySet<string> | null = null): Projector {
+export function createProjector (protectedPaths: readonly string[], declared: ReadonlySet<string> | null = null, flattening: ReadonlySet<string> | null = null): Projector {
   if (protectedPaths.length === 0) return (record) => copyRecord(record, null, declared)
-  const names = protectedNames(protectedPaths, declared)
+  const names = protectedNames(protectedPaths, declared, flattening)
   const stored = new Set(names.stored)
   const rules: Rules = { names, stored, prefixes: underscorePrefixes(stored) }
   return (record) => copyRecord(record, rules, declared)

@@ -19,21 +19,31 @@ function reaches (key: readonly string[], i: number, path: readonly string[], j:
 
 /**
  * A resource's protected paths with what the stored-name rules need (see records/stored-names.ts):
- * their stored names, and the resource's declared top-level attributes and theirs.
+ * their stored names, those that can have flattened fields under them, and the declared
+ * top-level attributes.
  */
 export interface ProtectedNames {
   readonly paths: readonly string[]
   readonly stored: ReadonlySet<string>
+  /** Stored names of protected paths under an attribute s3db flattens (`any`, long-form objects). */
+  readonly covering: readonly string[]
   readonly declared: ReadonlySet<string> | null
-  readonly declaredStored: readonly string[]
 }
 
-export function protectedNames (paths: readonly string[], declared: ReadonlySet<string> | null): ProtectedNames {
+/**
+ * @param flattening declared top-level attributes whose values s3db may flatten; a protected
+ *   path under another declared attribute has no flattened fields (null: treat all as flattening).
+ */
+export function protectedNames (paths: readonly string[], declared: ReadonlySet<string> | null, flattening: ReadonlySet<string> | null = null): ProtectedNames {
+  const covers = (path: string): boolean => {
+    const top = path.split('.')[0] as string
+    return flattening === null || declared === null || !declared.has(top) || flattening.has(top)
+  }
   return {
     paths,
     stored: new Set(paths.map((path) => storedName(path.split('.')))),
-    declared,
-    declaredStored: declared === null ? [] : [...declared].map(storedKeyName)
+    covering: [...new Set(paths.filter(covers).map((path) => storedName(path.split('.'))))],
+    declared
   }
 }
 
@@ -58,21 +68,26 @@ function reachesStored (segments: readonly string[], stored: ReadonlySet<string>
   return false
 }
 
+/** A stored name without its number components (`p_items_0_pin` → `p_items_pin`): array indexes. */
+function withoutIndexes (name: string): string {
+  return name.split('_').filter((part) => !INDEX.test(part)).join('_')
+}
+
 /**
  * A top-level key the resource does not declare is a field s3db flattened (`profile_pin` of a
- * long-form or free-form `profile`): protected when a protected path's stored name is it or
- * contains it (`profile` protected whole hides `profile_pin`, `profile.a` hides `profile_a_b`),
- * unless a declared attribute with a longer name contains it (`profile_settings_theme` belongs to
- * a declared `profile_settings`, not to a protected `profile`).
+ * long-form or free-form `profile`): protected when it is a protected path's stored name (array
+ * indexes aside: `p_items_0_pin` for `p.items.pin`), or lies under the stored name of a protected
+ * path that can have flattened fields (`profile` protected whole hides `profile_pin`, `profile.a`
+ * hides `profile_a_b`). Under an `any`, `profile_settings_theme` may be `profile.settings.theme`
+ * as well as a `profile_settings` field: ambiguous, so protected. A declared attribute is judged
+ * by its own name only.
  */
 export function flattenedUnderProtected (key: string, names: ProtectedNames): boolean {
   if (key === 'id' || names.declared === null || names.declared.has(key) || names.stored.size === 0) return false
   const name = storedKeyName(key)
-  const under = (owner: string): boolean => name === owner || name.startsWith(`${owner}_`)
-  let longest = -1
-  for (const stored of names.stored) if (stored.length > longest && under(stored)) longest = stored.length
-  if (longest < 0) return false
-  return !names.declaredStored.some((owner) => owner.length > longest && under(owner))
+  const bare = withoutIndexes(name)
+  if (names.stored.has(name) || names.stored.has(bare)) return true
+  return names.covering.some((owner) => [name, bare].some((candidate) => candidate === owner || candidate.startsWith(`${owner}_`)))
 }
 
 /** The protected path `path` reaches (a filter key, say), under any name s3db gives it; or null. */

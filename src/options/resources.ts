@@ -1,5 +1,5 @@
 import { sealedAttributes } from '../records/attribute-types.js'
-import { withStoredNames } from '../records/stored-names.js'
+import { flatteningAttributes, withStoredNames } from '../records/stored-names.js'
 import { createProjector } from '../access/projection.js'
 import { protectedNames } from '../access/protected-paths.js'
 import { defineVersioner } from '../records/version.js'
@@ -80,7 +80,8 @@ export function resolveResource (name: string, config: unknown, database: Databa
   const publishAuth = options.publishAuth ?? DEFAULTS.resource.publishAuth
   if (publishAuth !== null && typeof publishAuth !== 'function') stringList(publishAuth, `resources.${name}.publishAuth`)
   const declared = new Set(Object.keys(resource.attributes ?? resource.config?.attributes ?? {}))
-  const project = createProjector(protectedFields, declared)
+  const flattening = flatteningAttributes(resource)
+  const project = createProjector(protectedFields, declared, flattening)
   // Versions (`ifVersion`) are fingerprints of the record as seen through this projection.
   defineVersioner(resource, project)
   return {
@@ -88,7 +89,7 @@ export function resolveResource (name: string, config: unknown, database: Databa
     resource,
     roles,
     protectedFields,
-    protectedNames: protectedNames(protectedFields, declared),
+    protectedNames: protectedNames(protectedFields, declared, flattening),
     serverOnlyFields: [...new Set(serverOnlyFields)].filter((path) => !writeOnly.includes(path) || encryptedFields.includes(path)),
     encryptedFields,
     clientIds,

@@ -11,6 +11,11 @@ import { storedKeyName } from '../util/stored-key-name.js'
  * dot paths whose stored name it is.
  */
 
+/** `path` without its number segments (array indexes). */
+function withoutIndexes (path: string): string {
+  return path.split('.').filter((segment) => !/^\d+$/.test(segment)).join('.')
+}
+
 /** Underscores tried as dots per name (2^n variants), so a long name cannot blow up. */
 const MAX_SPLIT_UNDERSCORES = 6
 
@@ -52,8 +57,10 @@ export function withStoredNames (paths: readonly string[], resource: ResourceLik
   const declared: string[] = []
   if (isPlainObject(attributes)) declaredPaths(attributes, '', declared)
   const topLevel = new Set(declared.filter((path) => !path.includes('.')))
-  const out = new Set(paths)
-  for (const path of paths) {
+  // Protected paths leave array indexes out: `items.0.pin` protects `pin` in every element.
+  const all = [...new Set([...paths, ...paths.map(withoutIndexes).filter((path) => path !== '')])]
+  const out = new Set(all)
+  for (const path of all) {
     const stored = storedKeyName(path)
     out.add(stored)
     // A free-form value flattened down to an array: `profile.items.pin` is in `profile_items`.
@@ -71,4 +78,25 @@ export function withStoredNames (paths: readonly string[], resource: ResourceLik
     }
   }
   return [...out]
+}
+
+/** Whether s3db flattens (part of) a value of this definition: `any`, or a long-form object. */
+function flattens (def: unknown): boolean {
+  const type = typeof def === 'string' ? def.split('|')[0]?.trim() : isPlainObject(def) && typeof def.type === 'string' ? def.type : null
+  if (type === 'any') return true
+  if (isPlainObject(def) && def.type === 'object' && isPlainObject(def.props)) return true
+  const nested = nestedFields(def)
+  return nested !== null && Object.values(nested).some(flattens)
+}
+
+/**
+ * Top-level attributes whose values s3db may write under flattened names (an `any`, a long-form
+ * object, or an object holding one): only a protected path under one of them can have fields
+ * under names that merely start with its stored name.
+ */
+export function flatteningAttributes (resource: ResourceLike): Set<string> {
+  const attributes = resource.attributes ?? resource.config?.attributes
+  const out = new Set<string>()
+  if (isPlainObject(attributes)) for (const [key, def] of Object.entries(attributes)) if (flattens(def)) out.add(key)
+  return out
 }

@@ -212,18 +212,43 @@ t.test('a protected path is matched by the stored name it adds up to, however th
   }
 })
 
-t.test('a declared attribute whose name extends a protected one stays readable (profile_settings next to protected profile)', async (t) => {
+t.test('declared attributes whose names extend a protected one: judged by their own name; flattened fields only where s3db cannot have put a protected one', async (t) => {
   const { db, as } = await app(t, [{
     name: 'people',
-    attributes: { profile: 'any|optional', profile_settings: 'any|optional', email: 'string|optional', email_prefs: 'any|optional' }
+    attributes: { profile: 'any|optional', profile_visibility: 'string|optional', email: 'string|optional', email_prefs: 'any|optional' }
   } as Definition], { people: { protected: ['profile', 'email'] } })
-  await db.resources.people!.insert({ id: 'p', profile: { pin: '1' }, profile_settings: { theme: 'dark' }, email: 'a@b.c', email_prefs: { digest: 'weekly' } })
+  await db.resources.people!.insert({ id: 'p', profile: { pin: '1' }, profile_visibility: 'public', email: 'a@b.c', email_prefs: { digest: 'weekly' } })
   const client = await as({ sub: 'u' })
   const read = await client.request({ type: 'get', resource: 'people', id: 'p' })
   const text = JSON.stringify(read.data)
-  t.ok(text.includes('dark') && text.includes('weekly'), 'the declared attributes\' fields are sent')
-  t.notOk(text.includes('a@b.c') || text.includes('"pin"') || text.includes('profile_pin'), 'the protected ones are not')
-  t.equal((await client.request({ type: 'list', resource: 'people', filter: { profile_settings_theme: 'dark' } })).type, 'data', 'and can be filtered on')
+  t.ok(text.includes('public'), 'a declared attribute next to a protected any field is sent')
+  t.ok(text.includes('weekly'), 'the fields of an any next to a protected string are sent (a string is never flattened)')
+  t.notOk(text.includes('a@b.c') || text.includes('profile_pin'), 'the protected ones are not')
+  t.equal((await client.request({ type: 'list', resource: 'people', filter: { profile_visibility: 'public' } })).type, 'data', 'and can be filtered on')
+  t.equal((await client.request({ type: 'list', resource: 'people', filter: { email_prefs_digest: 'weekly' } })).type, 'data')
+})
+
+t.test('a flattened key under a protected any field is protected even when a declared attribute has a longer name (stripe_customer)', async (t) => {
+  const { db, as } = await app(t, [{ name: 'accounts', attributes: { stripe: 'any|optional', stripe_customer: 'string|optional' } } as Definition], { accounts: { protected: ['stripe'] } })
+  await db.resources.accounts!.insert({ id: 'a', stripe: { customer: { secret: 'sk_live_1' } }, stripe_customer: 'cus_1' })
+  const client = await as({ sub: 'u' })
+  const read = await client.request({ type: 'get', resource: 'accounts', id: 'a' })
+  t.notOk(JSON.stringify(read).includes('sk_live'), 'the secret never leaves')
+  t.match(await client.request({ type: 'list', resource: 'accounts', filter: { stripe_customer_secret: { $prefix: 'sk_' } } }), { code: 'FORBIDDEN' })
+})
+
+t.test('array indexes: number keys under a protected path, and protected paths written with an index', async (t) => {
+  const { db, as } = await app(t, [{ name: 'things', attributes: { p: 'any|optional', r: 'any|optional' } } as Definition], { things: { protected: ['p.items.pin', 'r.0.pin'] } })
+  const things = db.resources.things!
+  await things.insert({ id: 'a', p: { items: { 0: { pin: 'P1N-0', label: 'zero' }, 1: { pin: 'P1N-1' } } }, r: [{ pin: 'P1N-R', label: 'first' }] })
+  const client = await as({ sub: 'u' })
+  await client.request({ type: 'subscribe', resource: 'things' })
+  await things.update('a', { p: { items: { 0: { pin: 'P1N-2', label: 'zero' } } } })
+  const event = await client.waitType('event')
+  const read = await client.request({ type: 'get', resource: 'things', id: 'a' })
+  for (const [what, payload] of [['event', event], ['get', read]] as const) t.notOk(JSON.stringify(payload).includes('P1N'), `${what}: no pin`)
+  t.ok(JSON.stringify(read).includes('first'), 'the rest is sent')
+  t.match(await client.request({ type: 'list', resource: 'things', filter: { p_items_1_pin: { $prefix: 'P' } } }), { code: 'FORBIDDEN' })
 })
 
 t.test('a protected field cannot be written under a spelling that adds up to its stored name', async (t) => {
