@@ -80,11 +80,15 @@ export function withStoredNames (paths: readonly string[], resource: ResourceLik
   return [...out]
 }
 
-/** Whether s3db flattens (part of) a value of this definition: `any`, or a long-form object. */
+/**
+ * Whether s3db flattens (part of) a value of this definition: `any`, or an object declared as a
+ * definition object (`{type: 'object'}` with or without `props`, `{$$type: 'object'}`); the
+ * string form `'object'` and `json` are stored whole, as JSON.
+ */
 function flattens (def: unknown): boolean {
   const type = typeof def === 'string' ? def.split('|')[0]?.trim() : isPlainObject(def) && typeof def.type === 'string' ? def.type : null
   if (type === 'any') return true
-  if (isPlainObject(def) && def.type === 'object' && isPlainObject(def.props)) return true
+  if (isPlainObject(def) && (def.type === 'object' || typeof def.$$type === 'string')) return true
   const nested = nestedFields(def)
   return nested !== null && Object.values(nested).some(flattens)
 }

@@ -260,3 +260,17 @@ t.test('a protected field cannot be written under a spelling that adds up to its
   }
   t.equal((await db.resources.notes!.list()).length, 0)
 })
+
+// Ninth round.
+
+t.test('a protected object declared without props ({type: "object"}), which s3db flattens, is hidden under its flattened names', async (t) => {
+  const { db, as } = await app(t, [{ name: 'accounts', attributes: { name: 'string|optional', billing: { type: 'object', optional: true } } } as Definition], { accounts: { protected: ['billing'] } })
+  await db.resources.accounts!.insert({ id: 'a', name: 'x', billing: { card: { number: '4242-S3CR' }, cvv: 'S3CR-1' } })
+  const client = await as({ sub: 'u' })
+  const read = await client.request({ type: 'get', resource: 'accounts', id: 'a' })
+  const list = await client.request({ type: 'list', resource: 'accounts' })
+  for (const payload of [read, list]) t.notOk(JSON.stringify(payload).includes('S3CR'), 'no billing value')
+  for (const filter of [{ billing_cvv: { $prefix: 'S' } }, { billing_card_number: { $exists: true } }]) {
+    t.match(await client.request({ type: 'list', resource: 'accounts', filter }), { code: 'FORBIDDEN' }, JSON.stringify(filter))
+  }
+})
