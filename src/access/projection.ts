@@ -1,5 +1,5 @@
 import type { RecordData } from '../types.js'
-import { storedKeyName } from '../util/stored-key-name.js'
+import { storedChildName, storedKeyName } from '../util/stored-key-name.js'
 import { flattenedUnderProtected, protectedNames, type ProtectedNames } from './protected-paths.js'
 
 /** Removes fields from records before they leave the server, without touching the original. */
@@ -35,11 +35,6 @@ interface Rules {
   readonly prefixes: ReadonlySet<string>
 }
 
-function nameOf (parent: string, key: string): string {
-  const own = storedKeyName(key)
-  return parent === '' ? own : `${parent}_${own}`
-}
-
 /** An array on the way to a protected path: each element loses the same protected fields. */
 function copyArrayWithout (values: readonly unknown[], at: string, rules: Rules): unknown[] {
   return values.map((element) => {
@@ -58,7 +53,7 @@ const INDEX = /^\d+$/
 function copyWithout (value: RecordData, at: string, rules: Rules): RecordData {
   const out: RecordData = {}
   for (const key of Object.keys(value)) {
-    const name = nameOf(at, key)
+    const name = storedChildName(at, key)
     if (rules.stored.has(name)) continue
     const inner = value[key]
     const via = rules.prefixes.has(name) ? name : INDEX.test(key) && at !== '' && rules.prefixes.has(at) ? at : null

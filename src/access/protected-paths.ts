@@ -1,5 +1,5 @@
 import { isPlainObject } from '../util/paths.js'
-import { storedKeyName } from '../util/stored-key-name.js'
+import { storedChildName, storedKeyName } from '../util/stored-key-name.js'
 
 const INDEX = /^\d+$/
 
@@ -52,7 +52,7 @@ function storedName (segments: readonly string[], skipIndexes = false): string {
   let name = ''
   for (const segment of segments) {
     if (skipIndexes && INDEX.test(segment)) continue
-    name = name === '' ? storedKeyName(segment) : `${name}_${storedKeyName(segment)}`
+    name = storedChildName(name, segment)
   }
   return name
 }
@@ -62,7 +62,7 @@ function reachesStored (segments: readonly string[], stored: ReadonlySet<string>
   let name = ''
   for (const segment of segments) {
     if (skipIndexes && INDEX.test(segment)) continue
-    name = name === '' ? storedKeyName(segment) : `${name}_${storedKeyName(segment)}`
+    name = storedChildName(name, segment)
     if (stored.has(name)) return true
   }
   return false
@@ -179,7 +179,7 @@ function writtenStored (value: unknown, at: string, stored: ReadonlySet<string>)
   }
   if (!isPlainObject(value)) return null
   for (const [key, inner] of Object.entries(value)) {
-    const name = at === '' ? storedKeyName(key) : `${at}_${storedKeyName(key)}`
+    const name = storedChildName(at, key)
     if (stored.has(name)) return key
     const found = writtenStored(inner, name, stored)
     if (found !== null) return `${key}.${found}`

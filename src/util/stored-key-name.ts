@@ -18,3 +18,9 @@ export function storedKeyName (key: string): string {
   }
   return name
 }
+
+/** The stored name of field `key` inside a field stored as `parent` ('' at the top level). */
+export function storedChildName (parent: string, key: string): string {
+  const own = storedKeyName(key)
+  return parent === '' ? own : `${parent}_${own}`
+}

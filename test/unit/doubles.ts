@@ -4,6 +4,9 @@ import { compileFilter, type CompiledFilter } from '../../src/access/filter.js'
 import { Connection } from '../../src/connection/connection.js'
 import type { Subscription } from '../../src/connection/connection.js'
 import type { ChangeType, Filter, RecordData, RealtimeUser, ResourceLike } from '../../src/types.js'
+import { createProjector } from '../../src/access/projection.js'
+import { protectedNames } from '../../src/access/protected-paths.js'
+import type { ResolvedResource } from '../../src/access/resource.js'
 
 /**
  * Test doubles for socket-free unit tests: the smallest real objects that satisfy what the
@@ -99,5 +102,23 @@ export function resourceWithAttributes (attributes: Record<string, unknown> | un
     insert: unused,
     update: (_id: string, _data: RecordData) => unused(),
     delete: unused
+  }
+}
+
+/** A resolved `posts` resource ({title}) with nothing protected: `guard` and `roles` as given. */
+export function postsResource (guard: ResolvedResource['guard'] = {}, roles: string[] | null = null): ResolvedResource {
+  return {
+    name: 'posts',
+    resource: resourceWithAttributes({ title: 'string' }),
+    roles,
+    protectedFields: [],
+    protectedNames: protectedNames([], null),
+    serverOnlyFields: [],
+    encryptedFields: [],
+    clientIds: false,
+    events: new Set(['insert', 'update', 'delete']),
+    guard,
+    publishAuth: null,
+    project: createProjector([])
   }
 }

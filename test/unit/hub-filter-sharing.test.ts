@@ -1,27 +1,11 @@
 import t from 'tap'
-import { createProjector } from '../../src/access/projection.js'
-import type { ResolvedResource } from '../../src/access/resource.js'
 import { combineFilters } from '../../src/access/filter.js'
 import { SubscriptionTable } from '../../src/connection/subscription-table.js'
 import { LocalHub } from '../../src/hub/local-hub.js'
-import { recordingConnection, recordingLog, resourceWithAttributes, subscription } from './doubles.js'
-import { protectedNames } from '../../src/access/protected-paths.js'
+import { postsResource, recordingConnection, recordingLog, subscription } from './doubles.js'
 
 function hub (): LocalHub {
-  const posts: ResolvedResource = {
-    name: 'posts',
-    resource: resourceWithAttributes({ title: 'string' }),
-    roles: null,
-    protectedFields: [],
-    protectedNames: protectedNames([], null),
-    serverOnlyFields: [],
-    encryptedFields: [],
-    clientIds: false,
-    events: new Set(['insert', 'update', 'delete']),
-    guard: {},
-    publishAuth: null,
-    project: createProjector([])
-  }
+  const posts = postsResource()
   return new LocalHub(new Map([['posts', posts]]), recordingLog().log)
 }
 

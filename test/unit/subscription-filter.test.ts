@@ -1,30 +1,15 @@
 import t, { type Test } from 'tap'
-import { createProjector } from '../../src/access/projection.js'
 import { effectiveSubscriptionFilter, forcedSubscriptionFilter } from '../../src/access/subscription-filter.js'
 import { matchesFilter } from '../../src/access/filter.js'
 import { ErrorCodes, ProtocolError } from '../../src/errors.js'
 import type { RealtimeUser } from '../../src/types.js'
-import { recordingLog, resourceWithAttributes } from './doubles.js'
-import { protectedNames } from '../../src/access/protected-paths.js'
+import { postsResource, recordingLog } from './doubles.js'
 
 // Taken from the function itself, so the test follows the type wherever options live.
 type ResolvedResource = Parameters<typeof effectiveSubscriptionFilter>[0]
 
 function resource (guard: ResolvedResource['guard'] = {}, roles: string[] | null = null): ResolvedResource {
-  return {
-    name: 'posts',
-    resource: resourceWithAttributes({ title: 'string' }),
-    roles,
-    protectedFields: [],
-    protectedNames: protectedNames([], null),
-    serverOnlyFields: [],
-    encryptedFields: [],
-    clientIds: false,
-    events: new Set(['insert', 'update', 'delete']),
-    guard,
-    publishAuth: null,
-    project: createProjector([])
-  }
+  return postsResource(guard, roles)
 }
 
 const ann: RealtimeUser = { id: 'ann', tenant: 'a', role: 'member' }
